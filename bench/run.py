@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Runs Cairn's benchmarks and prints them side by side with their peers.
+
+usage: bench/run.py [crypto|all]
+
+Each benchmark binary prints JSON lines {"bench", "name", "unit", "value"}. This script runs the
+native build and the wasm build (under Node) of the same source, prints a table with the ratio
+wasm/native, and writes build/bench/<bench>.json. Run it through `./cairn bench`, which builds
+both presets first.
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "build", "bench")
+
+
+def run_lines(cmd):
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def native_vs_wasm(name):
+    native = run_lines([os.path.join(ROOT, "build/native-release/bench", name)])
+    wasm = run_lines(["node", os.path.join(ROOT, "build/wasm-release/bench", name + ".js")])
+    wasm_by_name = {r["name"]: r for r in wasm}
+    rows = []
+    for n in native:
+        w = wasm_by_name.get(n["name"])
+        if w is None:
+            continue
+        if n["unit"] == "ms":  # lower is better: ratio is native time / wasm time
+            ratio = n["value"] / w["value"] if w["value"] else 0.0
+        else:
+            ratio = w["value"] / n["value"] if n["value"] else 0.0
+        rows.append({"name": n["name"], "unit": n["unit"], "native": n["value"],
+                     "wasm": w["value"], "wasm_vs_native": round(ratio, 3)})
+    return rows
+
+
+def print_table(title, rows):
+    print(f"\n{title}")
+    print(f"{'benchmark':<40} {'unit':>5} {'native':>10} {'wasm':>10} {'wasm/native':>12}")
+    for r in rows:
+        print(f"{r['name']:<40} {r['unit']:>5} {r['native']:>10.1f} {r['wasm']:>10.1f} "
+              f"{r['wasm_vs_native']:>11.2f}x")
+    print("(wasm/native: speed of the wasm build relative to native; for ms rows, native time "
+          "over wasm time)")
+
+
+def bench_crypto():
+    rows = native_vs_wasm("crypto_bench")
+    print_table("crypto — libsodium 1.0.18 through core/crypto, native (g++ -O3 deps, "
+                "runtime-dispatched SIMD) vs wasm (Emscripten, SIMD128) under Node", rows)
+    return rows
+
+
+BENCHES = {"crypto": bench_crypto}
+
+
+def main():
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    names = list(BENCHES) if which == "all" else [which]
+    for n in names:
+        if n not in BENCHES:
+            sys.exit(f"bench: unknown benchmark '{n}' (have: {', '.join(BENCHES)})")
+    os.makedirs(OUT, exist_ok=True)
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu": cpu_name(),
+            "cores": os.cpu_count(), "node": subprocess.run(
+                ["node", "--version"], capture_output=True, text=True).stdout.strip()}
+    print(f"machine: {meta['cpu']}, {meta['cores']} cores; node {meta['node']}; {meta['date']}")
+    for n in names:
+        rows = BENCHES[n]()
+        with open(os.path.join(OUT, f"{n}.json"), "w") as f:
+            json.dump({"meta": meta, "results": rows}, f, indent=2)
+    print(f"\nJSON written to {os.path.relpath(OUT, ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
