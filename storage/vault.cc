@@ -1,0 +1,344 @@
+// Vault: opening, keys, schema and migrations, transactions. Records are in vault_records.cc.
+#include "storage/vault.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/crypto/aead.h"
+#include "core/crypto/key_wrap.h"
+#include "core/crypto/random.h"
+#include "storage/cipher_vfs.h"
+#include "storage/key_file.h"
+#include "storage/sqlite_util.h"
+#include "storage/vfs_file.h"
+
+namespace cairn::storage {
+namespace {
+
+constexpr char kKeyContext[] = "cairn/vault-key/v1";
+
+// Each migration takes the schema from version i to i + 1 in one transaction.
+const char* const kMigrations[] = {
+    // 1: drafts with version history, settings.
+    R"sql(
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE drafts (
+  id INTEGER PRIMARY KEY,
+  caption TEXT NOT NULL,
+  hashtags TEXT NOT NULL,           -- JSON array of strings
+  task TEXT NOT NULL, context TEXT NOT NULL, style TEXT NOT NULL, output_format TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('draft', 'ready', 'posted')),
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX drafts_by_update ON drafts(updated_at DESC);
+CREATE TABLE draft_versions (
+  draft_id INTEGER NOT NULL REFERENCES drafts(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  caption TEXT NOT NULL, hashtags TEXT NOT NULL,
+  task TEXT NOT NULL, context TEXT NOT NULL, style TEXT NOT NULL, output_format TEXT NOT NULL,
+  status TEXT NOT NULL,
+  saved_at INTEGER NOT NULL,
+  PRIMARY KEY (draft_id, version)
+) STRICT;
+)sql",
+    // 2: full-text search over drafts (external content, kept in step by triggers).
+    R"sql(
+CREATE VIRTUAL TABLE drafts_fts USING fts5(
+  caption, hashtags, context, content='drafts', content_rowid='id',
+  tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER drafts_fts_insert AFTER INSERT ON drafts BEGIN
+  INSERT INTO drafts_fts(rowid, caption, hashtags, context)
+  VALUES (new.id, new.caption, new.hashtags, new.context);
+END;
+CREATE TRIGGER drafts_fts_delete AFTER DELETE ON drafts BEGIN
+  INSERT INTO drafts_fts(drafts_fts, rowid, caption, hashtags, context)
+  VALUES ('delete', old.id, old.caption, old.hashtags, old.context);
+END;
+CREATE TRIGGER drafts_fts_update AFTER UPDATE ON drafts BEGIN
+  INSERT INTO drafts_fts(drafts_fts, rowid, caption, hashtags, context)
+  VALUES ('delete', old.id, old.caption, old.hashtags, old.context);
+  INSERT INTO drafts_fts(rowid, caption, hashtags, context)
+  VALUES (new.id, new.caption, new.hashtags, new.context);
+END;
+INSERT INTO drafts_fts(drafts_fts) VALUES ('rebuild');
+)sql",
+    // 3: assets with provenance, installed models, the jobs outbox.
+    R"sql(
+CREATE TABLE assets (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('photo', 'render', 'thumbnail')),
+  mime TEXT NOT NULL,
+  blob_hash TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  width INTEGER NOT NULL, height INTEGER NOT NULL,
+  draft_id INTEGER REFERENCES drafts(id) ON DELETE SET NULL,
+  model_id TEXT NOT NULL, model_version TEXT NOT NULL, model_checksum TEXT NOT NULL,
+  quantization TEXT NOT NULL, backend TEXT NOT NULL, tier TEXT NOT NULL, preset TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX assets_by_blob ON assets(blob_hash);
+CREATE TABLE models (
+  id TEXT PRIMARY KEY,
+  version TEXT NOT NULL,
+  manifest TEXT NOT NULL,
+  licence_spdx TEXT NOT NULL,
+  commercial_use INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('available', 'downloading', 'installed', 'failed')),
+  bytes INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE outbox_jobs (
+  id INTEGER PRIMARY KEY,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('caption-hq', 'image-export')),
+  preset TEXT NOT NULL CHECK (preset IN ('low', 'preview', 'final')),
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN
+    ('queued', 'sending', 'accepted', 'running', 'done', 'failed', 'cancelled')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  server_job_id TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outbox_by_state ON outbox_jobs(state, next_attempt_at);
+)sql",
+};
+static_assert(std::size(kMigrations) == kVaultSchemaVersion);
+
+Bytes KeyContext(ByteView vault_id) {
+  Bytes ctx(kKeyContext, kKeyContext + sizeof(kKeyContext) - 1);
+  ctx.insert(ctx.end(), vault_id.begin(), vault_id.end());
+  return ctx;
+}
+
+// About half a second of Argon2id on this device, never below OWASP's floor.
+crypto::Argon2idParams TuneKdf(const Clock& clock) {
+  const Bytes salt(crypto::kArgon2SaltBytes, 0);
+  for (uint64_t memory : {64ull << 20, 19ull << 20}) {
+    const int64_t t0 = clock.MonotonicNanos();
+    if (!crypto::Argon2id(AsBytes("tuning"), salt, {1, memory}).ok()) continue;
+    const double per_pass = std::max(1e-4, (clock.MonotonicNanos() - t0) / 1e9);
+    const auto passes = static_cast<uint64_t>(std::lround(0.5 / per_pass));
+    return {std::clamp<uint64_t>(passes, 2, crypto::kArgon2MaxPasses), memory};
+  }
+  return crypto::kArgon2OwaspMinimum;
+}
+
+sqlite3_vfs* HostVfs(const VaultOptions& o) {
+  return o.host_vfs ? o.host_vfs : sqlite3_vfs_find(nullptr);
+}
+
+Status RequireNoVault(sqlite3_vfs* host, const std::string& dir) {
+  CAIRN_ASSIGN_OR_RETURN(bool exists, VfsExists(host, VaultKeyPath(dir)));
+  if (exists) return AlreadyExists("a vault already exists in " + dir);
+  return Status::Ok();
+}
+
+Result<KeyFileContents> ReadKeys(sqlite3_vfs* host, const std::string& dir) {
+  Result<KeyFileContents> keys = ReadKeyFile(host, VaultKeyPath(dir));
+  if (keys.status().code() == StatusCode::kNotFound) {
+    return NotFound("no vault in " + dir + " (it has no vault.key)");
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::string VaultKeyPath(const std::string& dir) { return dir + "/vault.key"; }
+std::string VaultDbPath(const std::string& dir) { return dir + "/vault.db"; }
+
+Vault::~Vault() {
+  if (db_) sqlite3_close_v2(db_);
+  db_ = nullptr;
+  vfs_.reset();  // after the connection: the VFS must outlive every file it opened
+}
+
+int64_t Vault::NowMs() const {
+  return (options_.clock ? *options_.clock : SystemClock::Default()).NowUnixMillis();
+}
+
+Result<std::unique_ptr<Vault>> Vault::Create(const std::string& dir, std::string_view passphrase,
+                                             const VaultOptions& options) {
+  if (passphrase.empty()) return InvalidArgument("the passphrase is empty");
+  sqlite3_vfs* host = HostVfs(options);
+  CAIRN_RETURN_IF_ERROR(RequireNoVault(host, dir));
+  KeyFileContents keys;
+  keys.vault_id = crypto::RandomBytes(kVaultIdBytes);
+  keys.kdf = options.kdf ? *options.kdf
+                         : TuneKdf(options.clock ? *options.clock : SystemClock::Default());
+  keys.salt = crypto::RandomBytes(crypto::kArgon2SaltBytes);
+  SecretBytes key = crypto::RandomSecret(crypto::kAeadKeyBytes);
+  CAIRN_ASSIGN_OR_RETURN(SecretBytes kek, crypto::Argon2id(AsBytes(passphrase), keys.salt, keys.kdf));
+  CAIRN_ASSIGN_OR_RETURN(keys.passphrase_wrapped,
+                         crypto::WrapKey(kek.view(), key.view(), KeyContext(keys.vault_id)));
+  CAIRN_RETURN_IF_ERROR(WriteKeyFile(host, VaultKeyPath(dir), &keys));
+  return OpenWithKey(dir, std::move(key), keys.vault_id, /*create=*/true, options);
+}
+
+Result<std::unique_ptr<Vault>> Vault::CreateWithDeviceKey(const std::string& dir,
+                                                          ByteView device_key,
+                                                          const VaultOptions& options) {
+  sqlite3_vfs* host = HostVfs(options);
+  CAIRN_RETURN_IF_ERROR(RequireNoVault(host, dir));
+  KeyFileContents keys;
+  keys.vault_id = crypto::RandomBytes(kVaultIdBytes);
+  SecretBytes key = crypto::RandomSecret(crypto::kAeadKeyBytes);
+  CAIRN_ASSIGN_OR_RETURN(keys.device_wrapped,
+                         crypto::WrapKey(device_key, key.view(), KeyContext(keys.vault_id)));
+  CAIRN_RETURN_IF_ERROR(WriteKeyFile(host, VaultKeyPath(dir), &keys));
+  return OpenWithKey(dir, std::move(key), keys.vault_id, /*create=*/true, options);
+}
+
+Result<std::unique_ptr<Vault>> Vault::Open(const std::string& dir, std::string_view passphrase,
+                                           const VaultOptions& options) {
+  sqlite3_vfs* host = HostVfs(options);
+  CAIRN_ASSIGN_OR_RETURN(KeyFileContents keys, ReadKeys(host, dir));
+  if (keys.passphrase_wrapped.empty()) {
+    return FailedPrecondition("the vault in " + dir +
+                              " has no passphrase; unlock it with its device key");
+  }
+  CAIRN_ASSIGN_OR_RETURN(SecretBytes kek, crypto::Argon2id(AsBytes(passphrase), keys.salt, keys.kdf));
+  Result<SecretBytes> key =
+      crypto::UnwrapKey(kek.view(), keys.passphrase_wrapped, KeyContext(keys.vault_id));
+  if (key.status().code() == StatusCode::kAuthFailed) {
+    return WrongPassphrase("wrong passphrase for the vault in " + dir);
+  }
+  if (!key.ok()) return key.status().WithContext(VaultKeyPath(dir));
+  return OpenWithKey(dir, std::move(key).value(), keys.vault_id, /*create=*/false, options);
+}
+
+Result<std::unique_ptr<Vault>> Vault::OpenWithDeviceKey(const std::string& dir,
+                                                        ByteView device_key,
+                                                        const VaultOptions& options) {
+  sqlite3_vfs* host = HostVfs(options);
+  CAIRN_ASSIGN_OR_RETURN(KeyFileContents keys, ReadKeys(host, dir));
+  if (keys.device_wrapped.empty()) {
+    return FailedPrecondition("the vault in " + dir + " has no device key; use its passphrase");
+  }
+  Result<SecretBytes> key =
+      crypto::UnwrapKey(device_key, keys.device_wrapped, KeyContext(keys.vault_id));
+  if (key.status().code() == StatusCode::kAuthFailed) {
+    return WrongPassphrase("the device key does not unlock the vault in " + dir);
+  }
+  if (!key.ok()) return key.status().WithContext(VaultKeyPath(dir));
+  return OpenWithKey(dir, std::move(key).value(), keys.vault_id, /*create=*/false, options);
+}
+
+Result<std::unique_ptr<Vault>> Vault::OpenWithKey(const std::string& dir, SecretBytes key,
+                                                  ByteView vault_id, bool create,
+                                                  const VaultOptions& options) {
+  std::unique_ptr<Vault> v(new Vault());
+  v->dir_ = dir;
+  v->options_ = options;
+  v->host_ = HostVfs(options);
+  CAIRN_ASSIGN_OR_RETURN(v->vfs_, CipherVfs::Register(v->host_, key.view(), vault_id));
+  const std::string path = VaultDbPath(dir);
+  if (!create) {
+    CAIRN_ASSIGN_OR_RETURN(bool exists, VfsExists(v->host_, path));
+    if (!exists) {
+      return Corruption("the vault in " + dir + " has a key file but no vault.db; restore it");
+    }
+  }
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_EXRESCODE;
+  int rc = sqlite3_open_v2(path.c_str(), &v->db_, flags, v->vfs_->name());
+  if (rc != SQLITE_OK) return v->Explain(SqliteStatus(v->db_, rc, "open " + path));
+  if (create) {
+    int reserve = kPageReserve;
+    sqlite3_file_control(v->db_, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  }
+  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0;";
+  if (options.exclusive) pragmas += "PRAGMA locking_mode=EXCLUSIVE;";
+  pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+  CAIRN_RETURN_IF_ERROR(v->Explain(Exec(v->db_, pragmas).WithContext(path)));
+  // The page format depends on 40 reserved bytes per page; refuse anything else.
+  int reserve = -1;
+  sqlite3_file_control(v->db_, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  if (reserve != kPageReserve) {
+    return Corruption(path + " does not have the vault page format (reserve " +
+                      std::to_string(reserve) + ", want 40)");
+  }
+  CAIRN_RETURN_IF_ERROR(v->Migrate(options.max_schema_version));
+  return v;
+}
+
+Status Vault::Migrate(int target) {
+  CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "PRAGMA user_version"));
+  CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+  int current = row ? static_cast<int>(q.Int(0)) : 0;
+  if (current > kVaultSchemaVersion) {
+    return Unsupported("the vault in " + dir_ + " has schema version " + std::to_string(current) +
+                       ", newer than this version of Cairn understands (" +
+                       std::to_string(kVaultSchemaVersion) + "); update Cairn");
+  }
+  for (int v = current + 1; v <= target; ++v) {
+    CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+      CAIRN_RETURN_IF_ERROR(Exec(db_, kMigrations[v - 1]));
+      return Exec(db_, "PRAGMA user_version=" + std::to_string(v));
+    }).WithContext("migrating the vault to schema version " + std::to_string(v)));
+    current = v;
+  }
+  schema_version_ = current;
+  return Status::Ok();
+}
+
+Status Vault::InTransaction(const std::function<Status()>& body) {
+  CAIRN_RETURN_IF_ERROR(Explain(Exec(db_, "BEGIN IMMEDIATE")));
+  Status s = body();
+  if (s.ok()) s = Exec(db_, "COMMIT");
+  if (!s.ok()) {
+    if (!sqlite3_get_autocommit(db_)) Exec(db_, "ROLLBACK").IgnoreError();
+    return Explain(s);
+  }
+  return Status::Ok();
+}
+
+Status Vault::Explain(Status s) const {
+  if (s.ok() || !vfs_) return s;
+  std::string detail = vfs_->last_error();
+  if (detail.empty()) return s;
+  vfs_->clear_last_error();
+  return Corruption(detail + " [" + s.message() + "]");
+}
+
+Status Vault::ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase) {
+  if (new_passphrase.empty()) return InvalidArgument("the new passphrase is empty");
+  CAIRN_ASSIGN_OR_RETURN(KeyFileContents keys, ReadKeys(host_, dir_));
+  if (keys.passphrase_wrapped.empty()) {
+    return FailedPrecondition("the vault in " + dir_ + " has no passphrase to change");
+  }
+  CAIRN_ASSIGN_OR_RETURN(SecretBytes old_kek,
+                         crypto::Argon2id(AsBytes(old_passphrase), keys.salt, keys.kdf));
+  Result<SecretBytes> key =
+      crypto::UnwrapKey(old_kek.view(), keys.passphrase_wrapped, KeyContext(keys.vault_id));
+  if (key.status().code() == StatusCode::kAuthFailed) {
+    return WrongPassphrase("the current passphrase is wrong");
+  }
+  if (!key.ok()) return key.status();
+  keys.salt = crypto::RandomBytes(crypto::kArgon2SaltBytes);
+  if (options_.kdf) keys.kdf = *options_.kdf;
+  CAIRN_ASSIGN_OR_RETURN(SecretBytes kek,
+                         crypto::Argon2id(AsBytes(new_passphrase), keys.salt, keys.kdf));
+  CAIRN_ASSIGN_OR_RETURN(keys.passphrase_wrapped,
+                         crypto::WrapKey(kek.view(), key->view(), KeyContext(keys.vault_id)));
+  return WriteKeyFile(host_, VaultKeyPath(dir_), &keys);
+}
+
+Result<std::string> Vault::IntegrityCheck() {
+  CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "PRAGMA integrity_check"));
+  std::string out;
+  while (true) {
+    Result<bool> row = q.Step();
+    if (!row.ok()) return Explain(row.status());
+    if (!*row) break;
+    if (!out.empty()) out += "\n";
+    out += q.Text(0);
+  }
+  if (out.empty()) return Corruption("integrity_check returned nothing");
+  return out;
+}
+
+}  // namespace cairn::storage

@@ -1,0 +1,226 @@
+// The Vault: where everything a creator makes lives, encrypted at rest.
+//
+//   VaultOptions opts;                                  // default VFS, tuned Argon2id
+//   auto vault = Vault::Create("/data/cairn", "correct horse battery", opts);
+//   if (!vault.ok()) return vault.status();
+//   DraftInput d;
+//   d.caption = "Golden hour on the pier";
+//   d.hashtags = {"#sunset", "#pier"};
+//   d.prompt = {"Write 3 captions", "photo: pier at sunset", "warm, short", "JSON array"};
+//   Result<int64_t> id = (*vault)->CreateDraft(d);      // OK means committed and durable
+//   auto hits = (*vault)->SearchDrafts("pier", 10);
+//   ...
+//   auto again = Vault::Open("/data/cairn", "correct horse battery", opts);
+//   // a wrong passphrase: kWrongPassphrase, "wrong passphrase for the vault in /data/cairn"
+//
+// Files in the vault directory: vault.key (the wrapped database key, storage/key_file.h),
+// vault.db and its WAL (every page encrypted by storage/cipher_vfs.h). storage/FORMAT.md has
+// the formats.
+//
+// Durable before acknowledged: every mutating call runs in its own transaction with
+// synchronous=FULL, so a call that returns OK has committed and survives power loss; a call
+// that fails has changed nothing.
+//
+// Threading: a Vault is one connection; use it from one thread at a time. Several Vault
+// objects may open the same directory (readers see committed data while a writer writes),
+// except with `exclusive` (one connection, no shared-memory file: the browser, FaultVfs).
+#ifndef CAIRN_STORAGE_VAULT_H_
+#define CAIRN_STORAGE_VAULT_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/bytes.h"
+#include "core/base/clock.h"
+#include "core/base/secret_bytes.h"
+#include "core/base/status.h"
+#include "core/crypto/password_hash.h"
+#include "core/provenance/provenance.h"
+
+namespace cairn::storage {
+
+class CipherVfs;
+
+inline constexpr int kVaultSchemaVersion = 3;
+
+struct VaultOptions {
+  sqlite3_vfs* host_vfs = nullptr;  // nullptr: SQLite's default (POSIX natively)
+  bool exclusive = false;           // EXCLUSIVE locking, no -shm file
+  // Argon2id parameters for a new passphrase. Unset: tuned at creation to about half a second
+  // on this device, never below OWASP's minimum (19 MiB, 2 passes).
+  std::optional<crypto::Argon2idParams> kdf;
+  const Clock* clock = nullptr;  // nullptr: the system clock
+  // Testing only: stop migrating at this schema version (to build older vaults).
+  int max_schema_version = kVaultSchemaVersion;
+};
+
+struct PromptParts {
+  std::string task;
+  std::string context;
+  std::string style;
+  std::string output_format;
+  friend bool operator==(const PromptParts&, const PromptParts&) = default;
+};
+
+struct DraftInput {
+  std::string caption;
+  std::vector<std::string> hashtags;
+  PromptParts prompt;
+  std::string status = "draft";  // draft | ready | posted
+};
+
+struct Draft {
+  int64_t id = 0;
+  DraftInput content;
+  int64_t version = 1;  // 1 on creation, +1 on each update
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+struct DraftVersion {
+  int64_t version = 0;
+  DraftInput content;
+  int64_t saved_at_ms = 0;
+};
+
+struct SearchHit {
+  int64_t draft_id = 0;
+  double score = 0;  // higher is better
+  std::string snippet;
+};
+
+struct AssetInput {
+  std::string kind;       // photo | render | thumbnail
+  std::string mime;       // image/jpeg, image/webp, ...
+  std::string blob_hash;  // the encrypted blob's content address (hex)
+  int64_t bytes = 0;
+  int width = 0;
+  int height = 0;
+  std::optional<int64_t> draft_id;
+  Provenance provenance;  // empty model_id for assets the creator supplied
+};
+
+struct Asset {
+  int64_t id = 0;
+  AssetInput content;
+  int64_t created_at_ms = 0;
+};
+
+struct InstalledModel {
+  std::string id;
+  std::string version;
+  std::string manifest_json;
+  std::string licence_spdx;
+  bool commercial_use = false;
+  std::string state;  // available | downloading | installed | failed
+  int64_t bytes = 0;
+  int64_t updated_at_ms = 0;
+};
+
+struct OutboxJob {
+  int64_t id = 0;
+  std::string idempotency_key;  // assigned at creation, sent with every attempt
+  std::string kind;             // caption-hq | image-export
+  std::string preset;           // low | preview | final
+  std::string payload_json;
+  std::string state;  // queued | sending | accepted | running | done | failed | cancelled
+  int64_t attempts = 0;
+  int64_t next_attempt_at_ms = 0;
+  std::string last_error;
+  std::string server_job_id;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+class Vault {
+ public:
+  static Result<std::unique_ptr<Vault>> Create(const std::string& dir,
+                                               std::string_view passphrase,
+                                               const VaultOptions& options);
+  static Result<std::unique_ptr<Vault>> CreateWithDeviceKey(const std::string& dir,
+                                                            ByteView device_key,
+                                                            const VaultOptions& options);
+  // kWrongPassphrase for a wrong passphrase; kNotFound if there is no vault in `dir`.
+  static Result<std::unique_ptr<Vault>> Open(const std::string& dir, std::string_view passphrase,
+                                             const VaultOptions& options);
+  static Result<std::unique_ptr<Vault>> OpenWithDeviceKey(const std::string& dir,
+                                                          ByteView device_key,
+                                                          const VaultOptions& options);
+  ~Vault();
+
+  // Re-wraps the database key under a new passphrase; no page is re-encrypted.
+  Status ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase);
+
+  // Drafts.
+  Result<int64_t> CreateDraft(const DraftInput& draft);
+  Result<Draft> GetDraft(int64_t id);
+  // Saves `draft` as the new version; the previous one goes to the history.
+  Status UpdateDraft(int64_t id, const DraftInput& draft);
+  Status DeleteDraft(int64_t id);
+  // Newest first.
+  Result<std::vector<Draft>> ListDrafts(int limit, int offset = 0);
+  // Oldest first; the current version is not included.
+  Result<std::vector<DraftVersion>> DraftHistory(int64_t id);
+  // Full-text search over caption, hashtags and context, best first. Any user text is a valid
+  // query (it is quoted, never parsed as FTS syntax); the last word matches as a prefix.
+  Result<std::vector<SearchHit>> SearchDrafts(std::string_view query, int limit);
+
+  // Settings.
+  Status SetSetting(std::string_view key, std::string_view value);
+  Result<std::optional<std::string>> GetSetting(std::string_view key);
+
+  // Assets (rows; the bytes live in the blob store) with provenance.
+  Result<int64_t> AddAsset(const AssetInput& asset);
+  Result<Asset> GetAsset(int64_t id);
+
+  // Installed models.
+  Status PutModel(const InstalledModel& model);
+  Result<std::vector<InstalledModel>> ListModels();
+
+  // The jobs outbox (the sync engine drives the states).
+  Result<OutboxJob> EnqueueJob(std::string_view kind, std::string_view preset,
+                               std::string_view payload_json);
+  Result<OutboxJob> GetJob(int64_t id);
+  Result<std::vector<OutboxJob>> ListJobs();
+
+  // "ok", or SQLite's integrity_check findings. Also reads every page, so a page that fails
+  // to authenticate is reported (kCorruption naming the page).
+  Result<std::string> IntegrityCheck();
+
+  int schema_version() const { return schema_version_; }
+  const std::string& dir() const { return dir_; }
+  sqlite3* db() { return db_; }  // for tests and the vault tool
+
+ private:
+  Vault() = default;
+  static Result<std::unique_ptr<Vault>> OpenWithKey(const std::string& dir, SecretBytes key,
+                                                    ByteView vault_id, bool create,
+                                                    const VaultOptions& options);
+  Status Migrate(int target);
+  Status InTransaction(const std::function<Status()>& body);
+  // Adds the cipher VFS's page-level detail to a storage error.
+  Status Explain(Status s) const;
+  int64_t NowMs() const;
+
+  std::string dir_;
+  VaultOptions options_;
+  sqlite3_vfs* host_ = nullptr;
+  std::unique_ptr<CipherVfs> vfs_;
+  sqlite3* db_ = nullptr;
+  int schema_version_ = 0;
+};
+
+// The paths of a vault's files.
+std::string VaultKeyPath(const std::string& dir);
+std::string VaultDbPath(const std::string& dir);
+
+}  // namespace cairn::storage
+
+#endif  // CAIRN_STORAGE_VAULT_H_

@@ -1,0 +1,51 @@
+// VfsFile: a plain file through a SQLite VFS, for the vault's files that are not databases
+// (the key file, blobs). Going through the VFS keeps one file abstraction for everything:
+// POSIX natively, OPFS in the browser, the fault-injecting disk in tests.
+#ifndef CAIRN_STORAGE_VFS_FILE_H_
+#define CAIRN_STORAGE_VFS_FILE_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/base/bytes.h"
+#include "core/base/status.h"
+
+namespace cairn::storage {
+
+class VfsFile {
+ public:
+  enum class Mode { kRead, kReadWrite, kCreate };  // kCreate: read-write, created if missing
+
+  static Result<VfsFile> Open(sqlite3_vfs* vfs, const std::string& path, Mode mode);
+  VfsFile(VfsFile&&) noexcept;
+  VfsFile& operator=(VfsFile&&) noexcept;
+  ~VfsFile();
+
+  // Reads up to out.size() bytes at `offset`; returns how many were there (short at the end).
+  Result<size_t> Read(int64_t offset, MutableByteView out);
+  Status Write(int64_t offset, ByteView data);
+  Status Sync();
+  Status Truncate(int64_t size);
+  Result<int64_t> Size();
+  const std::string& path() const { return path_; }
+
+ private:
+  VfsFile() = default;
+  Status Error(const char* op, int rc) const;
+  struct Closer {
+    void operator()(sqlite3_file* f) const;
+  };
+  std::unique_ptr<sqlite3_file, Closer> file_;
+  std::string path_;
+};
+
+Result<bool> VfsExists(sqlite3_vfs* vfs, const std::string& path);
+// Deleting a file that does not exist is OK.
+Status VfsDelete(sqlite3_vfs* vfs, const std::string& path);
+
+}  // namespace cairn::storage
+
+#endif  // CAIRN_STORAGE_VFS_FILE_H_
