@@ -107,10 +107,11 @@ class [[nodiscard]] Result {
   // Precondition: ok(). Checked: calling these on an error aborts with the error's text.
   T& value() & { CheckOk(); return *value_; }
   const T& value() const& { CheckOk(); return *value_; }
-  T&& value() && { CheckOk(); return std::move(*value_); }
+  // By value from an rvalue, so `for (auto& x : F().value())` cannot dangle.
+  T value() && { CheckOk(); return std::move(*value_); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
-  T&& operator*() && { return std::move(*this).value(); }
+  T operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
