@@ -106,6 +106,22 @@ CREATE TABLE outbox_jobs (
 ) STRICT;
 CREATE INDEX outbox_by_state ON outbox_jobs(state, next_attempt_at);
 )sql",
+    // 4: the blob store's records, and which blobs hold each model's files.
+    R"sql(
+CREATE TABLE blobs (
+  file TEXT PRIMARY KEY,              -- the encrypted file's name in the vault directory
+  hash TEXT UNIQUE,                   -- BLAKE2b-256 of the plaintext; NULL while writing
+  size INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('writing', 'ready')),
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE model_files (
+  model_id TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  blob_hash TEXT NOT NULL,
+  PRIMARY KEY (model_id, file_name)
+) STRICT;
+)sql",
 };
 static_assert(std::size(kMigrations) == kVaultSchemaVersion);
 
@@ -236,6 +252,7 @@ Result<std::unique_ptr<Vault>> Vault::OpenWithKey(const std::string& dir, Secret
   v->options_ = options;
   v->host_ = HostVfs(options);
   CAIRN_ASSIGN_OR_RETURN(v->vfs_, CipherVfs::Register(v->host_, key.view(), vault_id));
+  CAIRN_ASSIGN_OR_RETURN(v->blob_key_, crypto::DeriveSubkey(key.view(), 1, "cairnblb"));
   const std::string path = VaultDbPath(dir);
   if (!create) {
     CAIRN_ASSIGN_OR_RETURN(bool exists, VfsExists(v->host_, path));

@@ -48,7 +48,8 @@ namespace cairn::storage {
 
 class CipherVfs;
 
-inline constexpr int kVaultSchemaVersion = 3;
+inline constexpr int kVaultSchemaVersion = 4;
+inline constexpr size_t kBlobChunkBytes = 64 * 1024;
 
 struct VaultOptions {
   sqlite3_vfs* host_vfs = nullptr;  // nullptr: SQLite's default (POSIX natively)
@@ -139,6 +140,31 @@ struct OutboxJob {
   int64_t updated_at_ms = 0;
 };
 
+class Vault;
+
+// Streams a new blob into the vault: Append() encrypts chunk by chunk as data arrives, never
+// holding more than one chunk; Commit() syncs the file and records it, returning its content
+// address (BLAKE2b-256 hex of the plaintext). Destroyed without Commit(), it removes the file.
+class BlobWriter {
+ public:
+  BlobWriter(BlobWriter&&) noexcept;
+  ~BlobWriter();
+  Status Append(ByteView data);
+  Result<std::string> Commit();
+
+ private:
+  friend class Vault;
+  struct State;
+  explicit BlobWriter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+struct BlobInfo {
+  std::string hash;
+  int64_t size = 0;
+  std::string file;  // the encrypted file's name in the vault directory
+};
+
 class Vault {
  public:
   static Result<std::unique_ptr<Vault>> Create(const std::string& dir,
@@ -190,6 +216,21 @@ class Vault {
   Result<OutboxJob> GetJob(int64_t id);
   Result<std::vector<OutboxJob>> ListJobs();
 
+  // The blob store (storage/FORMAT.md): large files encrypted in 64 KiB chunks, addressed by
+  // content hash, readable by byte range. A blob is kept while an asset or model file refers to
+  // it; CollectGarbage() removes the rest, and leftovers of writes a crash interrupted.
+  Result<BlobWriter> NewBlob();
+  Result<std::string> PutBlob(ByteView data);
+  Result<BlobInfo> StatBlob(std::string_view hash);
+  // Verifies every chunk and the content hash.
+  Result<Bytes> ReadBlob(std::string_view hash);
+  // Decrypts only the chunks the range touches; each is authenticated.
+  Result<Bytes> ReadBlobRange(std::string_view hash, int64_t offset, int64_t length);
+  Status RecordModelFile(std::string_view model_id, std::string_view file_name,
+                         std::string_view blob_hash);
+  // Returns how many blob files were removed.
+  Result<int> CollectGarbage();
+
   // "ok", or SQLite's integrity_check findings. Also reads every page, so a page that fails
   // to authenticate is reported (kCorruption naming the page).
   Result<std::string> IntegrityCheck();
@@ -208,12 +249,15 @@ class Vault {
   // Adds the cipher VFS's page-level detail to a storage error.
   Status Explain(Status s) const;
   int64_t NowMs() const;
+  friend class BlobWriter;
+  Result<BlobInfo> FindBlob(std::string_view hash);
 
   std::string dir_;
   VaultOptions options_;
   sqlite3_vfs* host_ = nullptr;
   std::unique_ptr<CipherVfs> vfs_;
   sqlite3* db_ = nullptr;
+  SecretBytes blob_key_;  // derived from the database key, for blob chunks
   int schema_version_ = 0;
 };
 

@@ -1,9 +1,13 @@
 #include "core/crypto/key_wrap.h"
 
+#include <sodium.h>
+
+#include <cstring>
 #include <string>
 
 #include "core/crypto/aead.h"
 #include "core/crypto/random.h"
+#include "core/crypto/sodium.h"
 
 namespace cairn::crypto {
 namespace {
@@ -59,6 +63,27 @@ Result<SecretBytes> UnwrapKey(ByteView kek, ByteView wrapped, ByteView context) 
   }
   if (!s.ok()) return s.WithContext("key unwrap");
   return key;
+}
+
+Result<SecretBytes> DeriveSubkey(ByteView master_key, uint64_t id, std::string_view context,
+                                 size_t key_bytes) {
+  CAIRN_RETURN_IF_ERROR(EnsureSodium());
+  if (master_key.size() != crypto_kdf_KEYBYTES) {
+    return InvalidArgument("kdf: master key must be 32 bytes, got " +
+                           std::to_string(master_key.size()));
+  }
+  if (context.size() != crypto_kdf_CONTEXTBYTES) {
+    return InvalidArgument("kdf: context must be exactly 8 characters, got '" +
+                           std::string(context) + "'");
+  }
+  if (key_bytes < crypto_kdf_BYTES_MIN || key_bytes > crypto_kdf_BYTES_MAX) {
+    return InvalidArgument("kdf: subkey size must be 16..64 bytes");
+  }
+  char ctx[crypto_kdf_CONTEXTBYTES];
+  std::memcpy(ctx, context.data(), sizeof ctx);
+  SecretBytes out(key_bytes);
+  crypto_kdf_derive_from_key(out.data(), out.size(), id, ctx, master_key.data());
+  return out;
 }
 
 }  // namespace cairn::crypto

@@ -11,6 +11,9 @@
 #ifndef CAIRN_CORE_CRYPTO_KEY_WRAP_H_
 #define CAIRN_CORE_CRYPTO_KEY_WRAP_H_
 
+#include <cstdint>
+#include <string_view>
+
 #include "core/base/bytes.h"
 #include "core/base/secret_bytes.h"
 #include "core/base/status.h"
@@ -25,6 +28,12 @@ Result<Bytes> WrapKey(ByteView kek, ByteView data_key, ByteView context);
 // kAuthFailed when the KEK is wrong or the wrapped key or context changed; kCorruption when the
 // input is not a wrapped key; kUnsupported for a newer format version.
 Result<SecretBytes> UnwrapKey(ByteView kek, ByteView wrapped, ByteView context);
+
+// A subkey for one purpose, derived from a 32-byte master key (libsodium crypto_kdf, BLAKE2b):
+// `context` is exactly 8 characters naming the purpose (e.g. "cairnblb"), `id` numbers keys
+// within it. Different contexts or ids give independent keys.
+Result<SecretBytes> DeriveSubkey(ByteView master_key, uint64_t id, std::string_view context,
+                                 size_t key_bytes = 32);
 
 }  // namespace cairn::crypto
 

@@ -1,0 +1,350 @@
+// The vault's blob store. File format: storage/FORMAT.md, "Blob files".
+#include <cstring>
+
+#include "core/crypto/hash.h"
+#include "core/crypto/random.h"
+#include "core/crypto/secret_stream.h"
+#include "storage/sqlite_util.h"
+#include "storage/vault.h"
+#include "storage/vfs_file.h"
+
+namespace cairn::storage {
+namespace {
+
+constexpr char kBlobMagic[8] = {'C', 'A', 'I', 'R', 'N', 'B', 'L', 'B'};
+constexpr uint32_t kBlobVersion = 1;
+constexpr int64_t kHeaderBytes = 64;
+constexpr int64_t kChunkOverhead =
+    crypto::kStreamHeaderBytes + crypto::kStreamChunkOverhead;  // 24 + 17
+constexpr int64_t kStride = static_cast<int64_t>(kBlobChunkBytes) + kChunkOverhead;
+// The part of the header every chunk's associated data covers (magic .. file nonce).
+constexpr size_t kBoundHeaderBytes = 8 + 4 + 4 + 16;
+
+void PutLe(uint8_t* p, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+uint64_t GetLe(const uint8_t* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+// Header: magic (8) | version u32 | chunk size u32 | file nonce (16) | plaintext size u64 |
+// chunk count u64 | zeros to 64 bytes.
+Bytes BlobHeader(ByteView file_nonce, uint64_t size, uint64_t chunks) {
+  Bytes h(kHeaderBytes, 0);
+  std::memcpy(h.data(), kBlobMagic, 8);
+  PutLe(h.data() + 8, kBlobVersion, 4);
+  PutLe(h.data() + 12, kBlobChunkBytes, 4);
+  std::memcpy(h.data() + 16, file_nonce.data(), 16);
+  PutLe(h.data() + 32, size, 8);
+  PutLe(h.data() + 40, chunks, 8);
+  return h;
+}
+
+// Chunk i's associated data: the bound header, its index, and whether it is the last, so
+// chunks cannot move, and a blob cut after any chunk fails on its new last chunk.
+Bytes ChunkAd(ByteView header, uint64_t index, bool last) {
+  Bytes ad(header.begin(), header.begin() + kBoundHeaderBytes);
+  ad.resize(kBoundHeaderBytes + 9);
+  PutLe(ad.data() + kBoundHeaderBytes, index, 8);
+  ad[kBoundHeaderBytes + 8] = last ? 1 : 0;
+  return ad;
+}
+
+Status CheckHash(std::string_view hash) {
+  if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return InvalidArgument("blob hash must be 64 lower-case hex characters, got '" +
+                           std::string(hash.substr(0, 80)) + "'");
+  }
+  return Status::Ok();
+}
+
+struct OpenBlob {
+  VfsFile file;
+  Bytes header;
+  uint64_t size;
+  uint64_t chunks;
+};
+
+// Opens a blob file and checks its header against the file's length.
+Result<OpenBlob> OpenBlobFile(sqlite3_vfs* vfs, const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(VfsFile f, VfsFile::Open(vfs, path, VfsFile::Mode::kRead));
+  Bytes header(kHeaderBytes);
+  CAIRN_ASSIGN_OR_RETURN(size_t n, f.Read(0, header));
+  if (n != kHeaderBytes || std::memcmp(header.data(), kBlobMagic, 8) != 0) {
+    return Corruption(path + ": not a Cairn blob file (bad header)");
+  }
+  if (GetLe(header.data() + 8, 4) != kBlobVersion) {
+    return Unsupported(path + ": blob format version " +
+                       std::to_string(GetLe(header.data() + 8, 4)) + " is not supported");
+  }
+  if (GetLe(header.data() + 12, 4) != kBlobChunkBytes) {
+    return Corruption(path + ": unexpected chunk size in the blob header");
+  }
+  OpenBlob b{std::move(f), std::move(header), 0, 0};
+  b.size = GetLe(b.header.data() + 32, 8);
+  b.chunks = GetLe(b.header.data() + 40, 8);
+  CAIRN_ASSIGN_OR_RETURN(int64_t file_size, b.file.Size());
+  const uint64_t want_chunks = b.size == 0 ? 1 : (b.size + kBlobChunkBytes - 1) / kBlobChunkBytes;
+  const int64_t want_size =
+      kHeaderBytes + static_cast<int64_t>(b.size) + static_cast<int64_t>(want_chunks) * kChunkOverhead;
+  if (b.chunks != want_chunks || file_size != want_size) {
+    return Corruption(path + ": the blob is truncated or its header was modified (" +
+                      std::to_string(file_size) + " bytes on disk, header says " +
+                      std::to_string(want_size) + ")");
+  }
+  return b;
+}
+
+// Reads and decrypts chunk `index` into `out` (resized to the chunk's plaintext size).
+Status ReadChunk(OpenBlob& b, ByteView key, uint64_t index, Bytes* out, const std::string& path) {
+  const bool last = index + 1 == b.chunks;
+  const uint64_t plain = last ? b.size - index * kBlobChunkBytes : kBlobChunkBytes;
+  Bytes raw(plain + kChunkOverhead);
+  CAIRN_ASSIGN_OR_RETURN(size_t n, b.file.Read(kHeaderBytes + static_cast<int64_t>(index) * kStride, raw));
+  if (n != raw.size()) return Corruption(path + ": chunk " + std::to_string(index) + " is short");
+  ByteView all(raw);
+  CAIRN_ASSIGN_OR_RETURN(auto reader, crypto::SecretStreamReader::Create(
+                                          key, all.first(crypto::kStreamHeaderBytes)));
+  out->resize(plain);
+  Status s = reader.Pull(all.subspan(crypto::kStreamHeaderBytes), ChunkAd(b.header, index, last),
+                         MutableByteView(*out));
+  if (s.ok()) s = reader.Finish();
+  if (!s.ok()) {
+    return Corruption(path + ": chunk " + std::to_string(index) +
+                      " failed authentication (the blob was modified or damaged)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct BlobWriter::State {
+  Vault* vault = nullptr;
+  std::string name;  // file name in the vault directory
+  std::string path;
+  std::optional<VfsFile> file;
+  Bytes header;  // the bound part is fixed at creation; sizes are filled in at commit
+  Bytes pending;  // plaintext not yet written: at most one chunk
+  uint64_t chunks_written = 0;
+  uint64_t size = 0;
+  crypto::Blake2b hash = crypto::Blake2b::Create(32).value();
+  bool committed = false;
+
+  Status WriteChunk(bool last) {
+    Bytes stream_header;
+    CAIRN_ASSIGN_OR_RETURN(auto w, crypto::SecretStreamWriter::Create(vault->blob_key_.view(),
+                                                                      &stream_header));
+    Bytes out = stream_header;
+    CAIRN_RETURN_IF_ERROR(w.Push(pending, ChunkAd(header, chunks_written, last), true, &out));
+    CAIRN_RETURN_IF_ERROR(
+        file->Write(kHeaderBytes + static_cast<int64_t>(chunks_written) * kStride, out));
+    ++chunks_written;
+    pending.clear();
+    return Status::Ok();
+  }
+};
+
+BlobWriter::BlobWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
+BlobWriter::BlobWriter(BlobWriter&&) noexcept = default;
+
+BlobWriter::~BlobWriter() {
+  if (!state_ || state_->committed) return;
+  // Abandoned: remove the file and its 'writing' row (best effort; GC catches what remains).
+  state_->file.reset();
+  VfsDelete(state_->vault->host_, state_->path).IgnoreError();
+  state_->vault->InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(state_->vault->db_,
+                                                 "DELETE FROM blobs WHERE file=? AND state='writing'"));
+    q.Bind(1, state_->name);
+    return q.Run();
+  }).IgnoreError();
+}
+
+Status BlobWriter::Append(ByteView data) {
+  State& s = *state_;
+  if (s.committed) return FailedPrecondition("blob: append after commit");
+  s.hash.Update(data);
+  s.size += data.size();
+  while (!data.empty()) {
+    // A full pending chunk is written only once more data shows it is not the last.
+    if (s.pending.size() == kBlobChunkBytes) CAIRN_RETURN_IF_ERROR(s.WriteChunk(false));
+    const size_t take = std::min(data.size(), kBlobChunkBytes - s.pending.size());
+    s.pending.insert(s.pending.end(), data.begin(), data.begin() + take);
+    data = data.subspan(take);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> BlobWriter::Commit() {
+  State& s = *state_;
+  if (s.committed) return FailedPrecondition("blob: already committed");
+  CAIRN_RETURN_IF_ERROR(s.WriteChunk(true));
+  Bytes header = BlobHeader(ByteView(s.header).subspan(16, 16), s.size, s.chunks_written);
+  CAIRN_RETURN_IF_ERROR(s.file->Write(0, header));
+  CAIRN_RETURN_IF_ERROR(s.file->Sync());  // the bytes are durable before the record says so
+  s.file.reset();
+  CAIRN_ASSIGN_OR_RETURN(Bytes digest, s.hash.Final());
+  const std::string hash = ToHex(digest);
+  Vault& v = *s.vault;
+  bool duplicate = false;
+  CAIRN_RETURN_IF_ERROR(v.InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Stmt existing,
+                           Stmt::Prepare(v.db_, "SELECT 1 FROM blobs WHERE hash=? AND state='ready'"));
+    existing.Bind(1, hash);
+    CAIRN_ASSIGN_OR_RETURN(duplicate, existing.Step());
+    if (duplicate) {
+      CAIRN_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(v.db_, "DELETE FROM blobs WHERE file=?"));
+      del.Bind(1, s.name);
+      return del.Run();
+    }
+    CAIRN_ASSIGN_OR_RETURN(
+        Stmt q, Stmt::Prepare(v.db_, "UPDATE blobs SET hash=?, size=?, state='ready' WHERE file=?"));
+    q.Bind(1, hash).Bind(2, static_cast<int64_t>(s.size)).Bind(3, s.name);
+    CAIRN_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(v.db_) != 1) {
+      return Cancelled("blob " + s.name + " was collected as garbage while it was being written");
+    }
+    return Status::Ok();
+  }));
+  s.committed = true;
+  if (duplicate) VfsDelete(v.host_, s.path).IgnoreError();  // same content is already stored
+  return hash;
+}
+
+Result<BlobWriter> Vault::NewBlob() {
+  auto state = std::make_unique<BlobWriter::State>();
+  state->vault = this;
+  state->name = "blob-" + ToHex(crypto::RandomBytes(12)) + ".cbl";
+  state->path = dir_ + "/" + state->name;
+  state->header = BlobHeader(crypto::RandomBytes(16), 0, 0);
+  // The record comes first, so a crash mid-write leaves a 'writing' row that GC cleans up.
+  CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(
+        Stmt q, Stmt::Prepare(db_, "INSERT INTO blobs (file, state, created_at) VALUES (?, 'writing', ?)"));
+    q.Bind(1, state->name).Bind(2, NowMs());
+    return q.Run();
+  }));
+  Result<VfsFile> f = VfsFile::Open(host_, state->path, VfsFile::Mode::kCreate);
+  BlobWriter writer(std::move(state));
+  if (!f.ok()) return f.status();
+  writer.state_->file.emplace(std::move(f).value());
+  return writer;
+}
+
+Result<std::string> Vault::PutBlob(ByteView data) {
+  CAIRN_ASSIGN_OR_RETURN(BlobWriter w, NewBlob());
+  CAIRN_RETURN_IF_ERROR(w.Append(data));
+  return w.Commit();
+}
+
+Result<BlobInfo> Vault::FindBlob(std::string_view hash) {
+  CAIRN_RETURN_IF_ERROR(CheckHash(hash));
+  CAIRN_ASSIGN_OR_RETURN(Stmt q,
+                         Stmt::Prepare(db_, "SELECT file, size FROM blobs WHERE hash=? AND state='ready'"));
+  q.Bind(1, hash);
+  Result<bool> row = q.Step();
+  if (!row.ok()) return Explain(row.status());
+  if (!*row) return NotFound("no blob " + std::string(hash));
+  return BlobInfo{std::string(hash), q.Int(1), q.Text(0)};
+}
+
+Result<BlobInfo> Vault::StatBlob(std::string_view hash) { return FindBlob(hash); }
+
+Result<Bytes> Vault::ReadBlobRange(std::string_view hash, int64_t offset, int64_t length) {
+  CAIRN_ASSIGN_OR_RETURN(BlobInfo info, FindBlob(hash));
+  if (offset < 0 || length < 0 || offset > info.size || length > info.size - offset) {
+    return OutOfRange("blob " + info.hash + ": range " + std::to_string(offset) + "+" +
+                      std::to_string(length) + " is outside its " + std::to_string(info.size) +
+                      " bytes");
+  }
+  const std::string path = dir_ + "/" + info.file;
+  CAIRN_ASSIGN_OR_RETURN(OpenBlob b, OpenBlobFile(host_, path));
+  if (static_cast<int64_t>(b.size) != info.size) {
+    return Corruption(path + ": size differs from the vault's record");
+  }
+  Bytes out;
+  out.reserve(static_cast<size_t>(length));
+  Bytes chunk;
+  const int64_t end = offset + length;
+  for (int64_t pos = offset; pos < end;) {
+    const uint64_t index = static_cast<uint64_t>(pos) / kBlobChunkBytes;
+    CAIRN_RETURN_IF_ERROR(ReadChunk(b, blob_key_.view(), index, &chunk, path));
+    const int64_t chunk_start = static_cast<int64_t>(index * kBlobChunkBytes);
+    const int64_t from = pos - chunk_start;
+    const int64_t to = std::min<int64_t>(static_cast<int64_t>(chunk.size()), end - chunk_start);
+    out.insert(out.end(), chunk.begin() + from, chunk.begin() + to);
+    pos = chunk_start + to;
+  }
+  return out;
+}
+
+Result<Bytes> Vault::ReadBlob(std::string_view hash) {
+  CAIRN_ASSIGN_OR_RETURN(BlobInfo info, FindBlob(hash));
+  const std::string path = dir_ + "/" + info.file;
+  CAIRN_ASSIGN_OR_RETURN(OpenBlob b, OpenBlobFile(host_, path));
+  Bytes out;
+  Bytes chunk;
+  CAIRN_ASSIGN_OR_RETURN(crypto::Blake2b h, crypto::Blake2b::Create(32));
+  for (uint64_t i = 0; i < b.chunks; ++i) {
+    CAIRN_RETURN_IF_ERROR(ReadChunk(b, blob_key_.view(), i, &chunk, path));
+    h.Update(chunk);
+    out.insert(out.end(), chunk.begin(), chunk.end());
+  }
+  CAIRN_ASSIGN_OR_RETURN(Bytes digest, h.Final());
+  if (ToHex(digest) != info.hash) {
+    return Corruption(path + ": content does not match its address " + info.hash);
+  }
+  return out;
+}
+
+Status Vault::RecordModelFile(std::string_view model_id, std::string_view file_name,
+                              std::string_view blob_hash) {
+  CAIRN_RETURN_IF_ERROR(FindBlob(blob_hash).status());
+  return InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_,
+                                                 "INSERT OR REPLACE INTO model_files "
+                                                 "(model_id, file_name, blob_hash) VALUES (?, ?, ?)"));
+    q.Bind(1, model_id).Bind(2, file_name).Bind(3, blob_hash);
+    return q.Run();
+  });
+}
+
+Result<int> Vault::CollectGarbage() {
+  // Unreferenced ready blobs, and writes a crash (or an abandoned writer) left behind. Run it
+  // when no BlobWriter is open. Three steps, each safe to interrupt: rows are first marked
+  // 'writing' (no longer readable), then the files go, then the rows.
+  std::vector<std::string> files;
+  CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(
+        Stmt q, Stmt::Prepare(db_,
+                              "SELECT file FROM blobs WHERE state='writing' OR (state='ready' AND "
+                              "hash NOT IN (SELECT blob_hash FROM assets) AND "
+                              "hash NOT IN (SELECT blob_hash FROM model_files))"));
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      files.push_back(q.Text(0));
+    }
+    for (const auto& f : files) {
+      CAIRN_ASSIGN_OR_RETURN(
+          Stmt mark, Stmt::Prepare(db_, "UPDATE blobs SET state='writing', hash=NULL WHERE file=?"));
+      mark.Bind(1, f);
+      CAIRN_RETURN_IF_ERROR(mark.Run());
+    }
+    return Status::Ok();
+  }));
+  for (const auto& f : files) CAIRN_RETURN_IF_ERROR(VfsDelete(host_, dir_ + "/" + f));
+  CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+    for (const auto& f : files) {
+      CAIRN_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db_, "DELETE FROM blobs WHERE file=?"));
+      del.Bind(1, f);
+      CAIRN_RETURN_IF_ERROR(del.Run());
+    }
+    return Status::Ok();
+  }));
+  return static_cast<int>(files.size());
+}
+
+}  // namespace cairn::storage

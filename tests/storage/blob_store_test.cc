@@ -1,0 +1,196 @@
+#include <catch_amalgamated.hpp>
+
+#include <filesystem>
+#include <random>
+
+#include "core/crypto/hash.h"
+#include "core/crypto/random.h"
+#include "storage/fault_vfs.h"
+#include "storage/vault.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::storage {
+namespace {
+
+using cairn::testing::Contains;
+using cairn::testing::ReadFileBytes;
+using cairn::testing::TempDir;
+using cairn::testing::WriteFileBytes;
+
+VaultOptions FastOptions() {
+  VaultOptions o;
+  o.kdf = crypto::Argon2idParams{1, 64 * 1024};
+  return o;
+}
+
+Bytes Pattern(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Bytes b(n);
+  for (auto& x : b) x = static_cast<uint8_t>(rng());
+  return b;
+}
+
+std::string FileOf(Vault& v, const std::string& hash) {
+  return v.dir() + "/" + v.StatBlob(hash).value().file;
+}
+
+TEST_CASE("blobs of every size round-trip and are addressed by their BLAKE2b-256") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  for (size_t n : {size_t{0}, size_t{1}, kBlobChunkBytes - 1, kBlobChunkBytes,
+                   kBlobChunkBytes + 1, 5 * kBlobChunkBytes + 123}) {
+    INFO("size " << n);
+    Bytes data = Pattern(n, static_cast<uint32_t>(n));
+    std::string hash = v->PutBlob(data).value();
+    CHECK(hash == ToHex(crypto::Blake2bHash(data, 32).value()));
+    CHECK(v->ReadBlob(hash).value() == data);
+    CHECK(v->StatBlob(hash).value().size == static_cast<int64_t>(n));
+  }
+}
+
+TEST_CASE("a streamed blob never needs the whole file, and identical content is stored once") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  const Bytes data = Pattern(3 * 1024 * 1024 + 17, 7);
+  BlobWriter w = v->NewBlob().value();
+  for (size_t pos = 0; pos < data.size();) {  // uneven pieces across chunk boundaries
+    size_t n = std::min<size_t>(data.size() - pos, 1000 + pos % 70001);
+    REQUIRE(w.Append(ByteView(data).subspan(pos, n)).ok());
+    pos += n;
+  }
+  std::string hash = w.Commit().value();
+  CHECK(v->ReadBlob(hash).value() == data);
+  const size_t files_before = std::distance(std::filesystem::directory_iterator(dir.path()), {});
+  CHECK(v->PutBlob(data).value() == hash);
+  CHECK(static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir.path()), {})) ==
+        files_before);
+}
+
+TEST_CASE("byte ranges decrypt only the chunks they touch") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  const Bytes data = Pattern(4 * kBlobChunkBytes + 500, 11);
+  std::string hash = v->PutBlob(data).value();
+  std::mt19937 rng(3);
+  for (int i = 0; i < 40; ++i) {
+    int64_t off = rng() % data.size();
+    int64_t len = rng() % (data.size() - off + 1);
+    Bytes got = v->ReadBlobRange(hash, off, len).value();
+    CHECK(got == Bytes(data.begin() + off, data.begin() + off + len));
+  }
+  CHECK(v->ReadBlobRange(hash, 0, 0).value().empty());
+  CHECK(v->ReadBlobRange(hash, 10, static_cast<int64_t>(data.size())).status().code() ==
+        StatusCode::kOutOfRange);
+
+  // Damage chunk 3: reads of chunk 0 still work (it alone is decrypted); chunk 3 is named.
+  const std::string file = FileOf(*v, hash);
+  Bytes raw = ReadFileBytes(file);
+  const size_t stride = kBlobChunkBytes + 41;
+  raw[64 + 3 * stride + 100] ^= 1;
+  WriteFileBytes(file, raw);
+  CHECK(v->ReadBlobRange(hash, 5, 100).value() == Bytes(data.begin() + 5, data.begin() + 105));
+  Status bad = v->ReadBlobRange(hash, 3 * kBlobChunkBytes + 10, 10).status();
+  CHECK(bad.code() == StatusCode::kCorruption);
+  CHECK_THAT(bad.message(), Catch::Matchers::ContainsSubstring("chunk 3 failed authentication"));
+  CHECK(v->ReadBlob(hash).status().code() == StatusCode::kCorruption);
+}
+
+TEST_CASE("any flipped byte, truncation or swapped chunk in a blob file is detected") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  const Bytes data = Pattern(2 * kBlobChunkBytes + 10, 5);
+  std::string hash = v->PutBlob(data).value();
+  const std::string file = FileOf(*v, hash);
+  const Bytes original = ReadFileBytes(file);
+  int tried = 0;
+  for (size_t i = 0; i < original.size(); i += 997) {
+    Bytes bad = original;
+    bad[i] ^= 0x40;
+    WriteFileBytes(file, bad);
+    INFO("byte " << i);
+    CHECK(v->ReadBlob(hash).status().code() == StatusCode::kCorruption);
+    ++tried;
+  }
+  CHECK(tried > 100);
+  // Truncated: the last chunk dropped, the header's sizes left as they were or "fixed".
+  Bytes cut(original.begin(), original.end() - 51);
+  WriteFileBytes(file, cut);
+  Status s = v->ReadBlob(hash).status();
+  CHECK(s.code() == StatusCode::kCorruption);
+  CHECK_THAT(s.message(), Catch::Matchers::ContainsSubstring("truncated"));
+  // A chunk from another blob at the same position does not authenticate here.
+  std::string other = v->PutBlob(Pattern(2 * kBlobChunkBytes + 10, 6)).value();
+  Bytes mixed = original;
+  Bytes other_raw = ReadFileBytes(FileOf(*v, other));
+  std::copy(other_raw.begin() + 64, other_raw.begin() + 64 + kBlobChunkBytes + 41,
+            mixed.begin() + 64);
+  WriteFileBytes(file, mixed);
+  CHECK(v->ReadBlob(hash).status().code() == StatusCode::kCorruption);
+  WriteFileBytes(file, original);
+  CHECK(v->ReadBlob(hash).value() == data);
+}
+
+TEST_CASE("blob files hold no plaintext") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  std::string text;
+  while (text.size() < 200'000) text += "SECRET-PHOTO-BYTES-4411 ";
+  std::string hash = v->PutBlob(AsBytes(text)).value();
+  CHECK_FALSE(Contains(ReadFileBytes(FileOf(*v, hash)), "SECRET-PHOTO"));
+}
+
+TEST_CASE("garbage collection keeps referenced blobs and removes the rest") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  std::string kept = v->PutBlob(AsBytes("photo bytes")).value();
+  std::string model = v->PutBlob(AsBytes("model bytes")).value();
+  std::string orphan = v->PutBlob(AsBytes("nobody needs me")).value();
+  const std::string orphan_file = FileOf(*v, orphan);
+  AssetInput a;
+  a.kind = "photo";
+  a.mime = "image/jpeg";
+  a.blob_hash = kept;
+  REQUIRE(v->AddAsset(a).ok());
+  REQUIRE(v->RecordModelFile("glove-100d", "model.onnx", model).ok());
+  {
+    BlobWriter abandoned = v->NewBlob().value();
+    REQUIRE(abandoned.Append(AsBytes("half written")).ok());
+  }  // destroyed without Commit
+  CHECK(v->CollectGarbage().value() == 1);
+  CHECK(v->ReadBlob(kept).ok());
+  CHECK(v->ReadBlob(model).ok());
+  CHECK(v->StatBlob(orphan).status().code() == StatusCode::kNotFound);
+  CHECK_FALSE(std::filesystem::exists(orphan_file));
+  CHECK(v->CollectGarbage().value() == 0);
+  CHECK(v->ReadBlob("zz").status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a blob write cut by power loss leaves nothing readable and is collected") {
+  auto disk = FaultVfs::Register().value();
+  SecretBytes device = crypto::RandomSecret(32);
+  VaultOptions o;
+  o.host_vfs = disk->vfs();
+  o.exclusive = true;
+  std::string committed;
+  {
+    auto v = Vault::CreateWithDeviceKey("/v", device.view(), o).value();
+    committed = v->PutBlob(Pattern(100'000, 1)).value();
+    AssetInput a;
+    a.kind = "photo";
+    a.mime = "image/jpeg";
+    a.blob_hash = committed;
+    REQUIRE(v->AddAsset(a).ok());
+    BlobWriter w = v->NewBlob().value();
+    REQUIRE(w.Append(Pattern(3 * kBlobChunkBytes, 2)).ok());
+    disk->Crash();  // power lost mid-write; the process dies with the writer open
+    disk->FailAt(disk->operations() + 1, SQLITE_IOERR_WRITE, true);
+  }
+  disk->ClearFaults();
+  auto v = Vault::OpenWithDeviceKey("/v", device.view(), o).value();
+  CHECK(v->ReadBlob(committed).value() == Pattern(100'000, 1));
+  CHECK(v->CollectGarbage().value() == 1);  // the interrupted write's record and file
+  CHECK(v->ReadBlob(committed).value() == Pattern(100'000, 1));
+}
+
+}  // namespace
+}  // namespace cairn::storage
