@@ -120,30 +120,66 @@ Status ReadChunk(OpenBlob& b, ByteView key, uint64_t index, Bytes* out, const st
 
 }  // namespace
 
+// Writes one blob file: chunks as data arrives, the header and a sync at Finish(). Knows
+// nothing of the database.
+class BlobFileWriter {
+ public:
+  BlobFileWriter(VfsFile file, ByteView key)
+      : file_(std::move(file)), key_(SecretBytes::CopyOf(key)),
+        header_(BlobHeader(crypto::RandomBytes(16), 0, 0)) {}
+
+  Status Append(ByteView data) {
+    hash_.Update(data);
+    size_ += data.size();
+    while (!data.empty()) {
+      // A full pending chunk is written only once more data shows it is not the last.
+      if (pending_.size() == kBlobChunkBytes) CAIRN_RETURN_IF_ERROR(WriteChunk(false));
+      const size_t take = std::min(data.size(), kBlobChunkBytes - pending_.size());
+      pending_.insert(pending_.end(), data.begin(), data.begin() + take);
+      data = data.subspan(take);
+    }
+    return Status::Ok();
+  }
+
+  // Writes the last chunk and the header and syncs; returns the content hash (hex).
+  Result<std::string> Finish() {
+    CAIRN_RETURN_IF_ERROR(WriteChunk(true));
+    Bytes header = BlobHeader(ByteView(header_).subspan(16, 16), size_, chunks_);
+    CAIRN_RETURN_IF_ERROR(file_.Write(0, header));
+    CAIRN_RETURN_IF_ERROR(file_.Sync());  // durable before any record says so
+    CAIRN_ASSIGN_OR_RETURN(Bytes digest, hash_.Final());
+    return ToHex(digest);
+  }
+
+  uint64_t size() const { return size_; }
+
+ private:
+  Status WriteChunk(bool last) {
+    Bytes stream_header;
+    CAIRN_ASSIGN_OR_RETURN(auto w, crypto::SecretStreamWriter::Create(key_.view(), &stream_header));
+    Bytes out = stream_header;
+    CAIRN_RETURN_IF_ERROR(w.Push(pending_, ChunkAd(header_, chunks_, last), true, &out));
+    CAIRN_RETURN_IF_ERROR(file_.Write(kHeaderBytes + static_cast<int64_t>(chunks_) * kStride, out));
+    ++chunks_;
+    pending_.clear();
+    return Status::Ok();
+  }
+
+  VfsFile file_;
+  SecretBytes key_;
+  Bytes header_;   // the bound part is fixed at creation; sizes are filled in at Finish()
+  Bytes pending_;  // plaintext not yet written: at most one chunk
+  uint64_t chunks_ = 0;
+  uint64_t size_ = 0;
+  crypto::Blake2b hash_ = crypto::Blake2b::Create(32).value();
+};
+
 struct BlobWriter::State {
   Vault* vault = nullptr;
   std::string name;  // file name in the vault directory
   std::string path;
-  std::optional<VfsFile> file;
-  Bytes header;  // the bound part is fixed at creation; sizes are filled in at commit
-  Bytes pending;  // plaintext not yet written: at most one chunk
-  uint64_t chunks_written = 0;
-  uint64_t size = 0;
-  crypto::Blake2b hash = crypto::Blake2b::Create(32).value();
+  std::optional<BlobFileWriter> file;
   bool committed = false;
-
-  Status WriteChunk(bool last) {
-    Bytes stream_header;
-    CAIRN_ASSIGN_OR_RETURN(auto w, crypto::SecretStreamWriter::Create(vault->blob_key_.view(),
-                                                                      &stream_header));
-    Bytes out = stream_header;
-    CAIRN_RETURN_IF_ERROR(w.Push(pending, ChunkAd(header, chunks_written, last), true, &out));
-    CAIRN_RETURN_IF_ERROR(
-        file->Write(kHeaderBytes + static_cast<int64_t>(chunks_written) * kStride, out));
-    ++chunks_written;
-    pending.clear();
-    return Status::Ok();
-  }
 };
 
 BlobWriter::BlobWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -163,30 +199,16 @@ BlobWriter::~BlobWriter() {
 }
 
 Status BlobWriter::Append(ByteView data) {
-  State& s = *state_;
-  if (s.committed) return FailedPrecondition("blob: append after commit");
-  s.hash.Update(data);
-  s.size += data.size();
-  while (!data.empty()) {
-    // A full pending chunk is written only once more data shows it is not the last.
-    if (s.pending.size() == kBlobChunkBytes) CAIRN_RETURN_IF_ERROR(s.WriteChunk(false));
-    const size_t take = std::min(data.size(), kBlobChunkBytes - s.pending.size());
-    s.pending.insert(s.pending.end(), data.begin(), data.begin() + take);
-    data = data.subspan(take);
-  }
-  return Status::Ok();
+  if (state_->committed) return FailedPrecondition("blob: append after commit");
+  return state_->file->Append(data);
 }
 
 Result<std::string> BlobWriter::Commit() {
   State& s = *state_;
   if (s.committed) return FailedPrecondition("blob: already committed");
-  CAIRN_RETURN_IF_ERROR(s.WriteChunk(true));
-  Bytes header = BlobHeader(ByteView(s.header).subspan(16, 16), s.size, s.chunks_written);
-  CAIRN_RETURN_IF_ERROR(s.file->Write(0, header));
-  CAIRN_RETURN_IF_ERROR(s.file->Sync());  // the bytes are durable before the record says so
+  CAIRN_ASSIGN_OR_RETURN(const std::string hash, s.file->Finish());
+  const int64_t size = static_cast<int64_t>(s.file->size());
   s.file.reset();
-  CAIRN_ASSIGN_OR_RETURN(Bytes digest, s.hash.Final());
-  const std::string hash = ToHex(digest);
   Vault& v = *s.vault;
   bool duplicate = false;
   CAIRN_RETURN_IF_ERROR(v.InTransaction([&]() -> Status {
@@ -201,7 +223,7 @@ Result<std::string> BlobWriter::Commit() {
     }
     CAIRN_ASSIGN_OR_RETURN(
         Stmt q, Stmt::Prepare(v.db_, "UPDATE blobs SET hash=?, size=?, state='ready' WHERE file=?"));
-    q.Bind(1, hash).Bind(2, static_cast<int64_t>(s.size)).Bind(3, s.name);
+    q.Bind(1, hash).Bind(2, size).Bind(3, s.name);
     CAIRN_RETURN_IF_ERROR(q.Run());
     if (sqlite3_changes(v.db_) != 1) {
       return Cancelled("blob " + s.name + " was collected as garbage while it was being written");
@@ -218,7 +240,6 @@ Result<BlobWriter> Vault::NewBlob() {
   state->vault = this;
   state->name = "blob-" + ToHex(crypto::RandomBytes(12)) + ".cbl";
   state->path = dir_ + "/" + state->name;
-  state->header = BlobHeader(crypto::RandomBytes(16), 0, 0);
   // The record comes first, so a crash mid-write leaves a 'writing' row that GC cleans up.
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(
@@ -229,7 +250,7 @@ Result<BlobWriter> Vault::NewBlob() {
   Result<VfsFile> f = VfsFile::Open(host_, state->path, VfsFile::Mode::kCreate);
   BlobWriter writer(std::move(state));
   if (!f.ok()) return f.status();
-  writer.state_->file.emplace(std::move(f).value());
+  writer.state_->file.emplace(std::move(f).value(), blob_key_.view());
   return writer;
 }
 
