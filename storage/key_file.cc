@@ -17,7 +17,8 @@ constexpr size_t kChecksumOffset = kKeyFileSlotBytes - 32;
 constexpr size_t kOffVersion = 8, kOffSequence = 12, kOffVaultId = 20, kOffPasses = 36,
                  kOffMemory = 44, kOffSalt = 52, kOffPwLen = 68, kOffPw = 70,
                  kOffDevLen = kOffPw + kMaxWrappedKeyBytes, kOffDev = kOffDevLen + 2;
-static_assert(kOffDev + kMaxWrappedKeyBytes <= kChecksumOffset);
+constexpr size_t kOffGeneration = kOffDev + kMaxWrappedKeyBytes;
+static_assert(kOffGeneration + 4 <= kChecksumOffset);
 
 void PutLe(uint8_t* p, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
@@ -59,6 +60,7 @@ Result<Bytes> EncodeKeySlot(const KeyFileContents& c) {
   if (!c.device_wrapped.empty()) {
     std::memcpy(p + kOffDev, c.device_wrapped.data(), c.device_wrapped.size());
   }
+  PutLe(p + kOffGeneration, c.db_generation, 4);
   CAIRN_ASSIGN_OR_RETURN(Bytes sum, crypto::Blake2bHash(ByteView(slot).first(kChecksumOffset), 32));
   std::memcpy(p + kChecksumOffset, sum.data(), 32);
   return slot;
@@ -90,6 +92,7 @@ Result<KeyFileContents> DecodeKeySlot(ByteView slot) {
   }
   c.passphrase_wrapped.assign(p + kOffPw, p + kOffPw + pw_len);
   c.device_wrapped.assign(p + kOffDev, p + kOffDev + dev_len);
+  c.db_generation = static_cast<uint32_t>(GetLe(p + kOffGeneration, 4));
   if (pw_len > 0) {
     Status s = crypto::ValidateArgon2idParams(c.kdf);
     if (!s.ok()) return Corruption("key slot: " + s.message());

@@ -30,6 +30,9 @@ struct KeyFileContents {
   Bytes salt;                // 16 bytes when passphrase_wrapped is set
   Bytes passphrase_wrapped;  // empty: no passphrase
   Bytes device_wrapped;      // empty: no device key
+  // Which database file holds the vault: 0 is vault.db, n is vault-n.db. A rekey writes the
+  // re-encrypted copy as the next generation and switches by writing the key file.
+  uint32_t db_generation = 0;
 };
 
 // kNotFound if there is no key file; kCorruption naming the file if no slot is valid.

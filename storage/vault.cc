@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/crypto/aead.h"
 #include "core/crypto/key_wrap.h"
@@ -165,7 +166,36 @@ Result<KeyFileContents> ReadKeys(sqlite3_vfs* host, const std::string& dir) {
 }  // namespace
 
 std::string VaultKeyPath(const std::string& dir) { return dir + "/vault.key"; }
-std::string VaultDbPath(const std::string& dir) { return dir + "/vault.db"; }
+std::string VaultDbPath(const std::string& dir, uint32_t generation) {
+  return generation == 0 ? dir + "/vault.db" : dir + "/vault-" + std::to_string(generation) + ".db";
+}
+
+namespace {
+
+// A database file with its WAL, shared-memory index and journal.
+Status DeleteDbFiles(sqlite3_vfs* host, const std::string& db) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    CAIRN_RETURN_IF_ERROR(VfsDelete(host, db + suffix));
+  }
+  return Status::Ok();
+}
+
+// A path as a URI filename that SQLite decodes back to the same path.
+std::string UriPath(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c == '\'') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Vault::~Vault() {
   if (db_) sqlite3_close_v2(db_);
@@ -192,7 +222,7 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& dir, std::string
   CAIRN_ASSIGN_OR_RETURN(keys.passphrase_wrapped,
                          crypto::WrapKey(kek.view(), key.view(), KeyContext(keys.vault_id)));
   CAIRN_RETURN_IF_ERROR(WriteKeyFile(host, VaultKeyPath(dir), &keys));
-  return OpenWithKey(dir, std::move(key), keys.vault_id, /*create=*/true, options);
+  return OpenWithKey(dir, std::move(key), keys.vault_id, 0, /*create=*/true, options);
 }
 
 Result<std::unique_ptr<Vault>> Vault::CreateWithDeviceKey(const std::string& dir,
@@ -206,7 +236,7 @@ Result<std::unique_ptr<Vault>> Vault::CreateWithDeviceKey(const std::string& dir
   CAIRN_ASSIGN_OR_RETURN(keys.device_wrapped,
                          crypto::WrapKey(device_key, key.view(), KeyContext(keys.vault_id)));
   CAIRN_RETURN_IF_ERROR(WriteKeyFile(host, VaultKeyPath(dir), &keys));
-  return OpenWithKey(dir, std::move(key), keys.vault_id, /*create=*/true, options);
+  return OpenWithKey(dir, std::move(key), keys.vault_id, 0, /*create=*/true, options);
 }
 
 Result<std::unique_ptr<Vault>> Vault::Open(const std::string& dir, std::string_view passphrase,
@@ -224,7 +254,8 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& dir, std::string_v
     return WrongPassphrase("wrong passphrase for the vault in " + dir);
   }
   if (!key.ok()) return key.status().WithContext(VaultKeyPath(dir));
-  return OpenWithKey(dir, std::move(key).value(), keys.vault_id, /*create=*/false, options);
+  return OpenWithKey(dir, std::move(key).value(), keys.vault_id, keys.db_generation,
+                     /*create=*/false, options);
 }
 
 Result<std::unique_ptr<Vault>> Vault::OpenWithDeviceKey(const std::string& dir,
@@ -241,45 +272,57 @@ Result<std::unique_ptr<Vault>> Vault::OpenWithDeviceKey(const std::string& dir,
     return WrongPassphrase("the device key does not unlock the vault in " + dir);
   }
   if (!key.ok()) return key.status().WithContext(VaultKeyPath(dir));
-  return OpenWithKey(dir, std::move(key).value(), keys.vault_id, /*create=*/false, options);
+  return OpenWithKey(dir, std::move(key).value(), keys.vault_id, keys.db_generation,
+                     /*create=*/false, options);
 }
 
 Result<std::unique_ptr<Vault>> Vault::OpenWithKey(const std::string& dir, SecretBytes key,
-                                                  ByteView vault_id, bool create,
-                                                  const VaultOptions& options) {
+                                                  ByteView vault_id, uint32_t generation,
+                                                  bool create, const VaultOptions& options) {
   std::unique_ptr<Vault> v(new Vault());
   v->dir_ = dir;
   v->options_ = options;
   v->host_ = HostVfs(options);
+  v->vault_id_.assign(vault_id.begin(), vault_id.end());
+  v->generation_ = generation;
   CAIRN_ASSIGN_OR_RETURN(v->vfs_, CipherVfs::Register(v->host_, key.view(), vault_id));
   CAIRN_ASSIGN_OR_RETURN(v->blob_key_, crypto::DeriveSubkey(key.view(), 1, "cairnblb"));
-  const std::string path = VaultDbPath(dir);
+  // Only an interrupted rekey leaves files of the neighbouring generations.
+  CAIRN_RETURN_IF_ERROR(DeleteDbFiles(v->host_, VaultDbPath(dir, generation + 1)));
+  if (generation > 0) CAIRN_RETURN_IF_ERROR(DeleteDbFiles(v->host_, VaultDbPath(dir, generation - 1)));
+  CAIRN_RETURN_IF_ERROR(v->OpenConnection(create));
+  CAIRN_RETURN_IF_ERROR(v->Migrate(options.max_schema_version));
+  return v;
+}
+
+Status Vault::OpenConnection(bool create) {
+  const std::string path = VaultDbPath(dir_, generation_);
   if (!create) {
-    CAIRN_ASSIGN_OR_RETURN(bool exists, VfsExists(v->host_, path));
+    CAIRN_ASSIGN_OR_RETURN(bool exists, VfsExists(host_, path));
     if (!exists) {
-      return Corruption("the vault in " + dir + " has a key file but no vault.db; restore it");
+      return Corruption("the vault in " + dir_ + " has a key file but no " + path + "; restore it");
     }
   }
-  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_EXRESCODE;
-  int rc = sqlite3_open_v2(path.c_str(), &v->db_, flags, v->vfs_->name());
-  if (rc != SQLITE_OK) return v->Explain(SqliteStatus(v->db_, rc, "open " + path));
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_EXRESCODE |
+              SQLITE_OPEN_URI;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, vfs_->name());
+  if (rc != SQLITE_OK) return Explain(SqliteStatus(db_, rc, "open " + path));
   if (create) {
     int reserve = kPageReserve;
-    sqlite3_file_control(v->db_, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+    sqlite3_file_control(db_, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
   }
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0;";
-  if (options.exclusive) pragmas += "PRAGMA locking_mode=EXCLUSIVE;";
+  if (options_.exclusive) pragmas += "PRAGMA locking_mode=EXCLUSIVE;";
   pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
-  CAIRN_RETURN_IF_ERROR(v->Explain(Exec(v->db_, pragmas).WithContext(path)));
+  CAIRN_RETURN_IF_ERROR(Explain(Exec(db_, pragmas).WithContext(path)));
   // The page format depends on 40 reserved bytes per page; refuse anything else.
   int reserve = -1;
-  sqlite3_file_control(v->db_, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
   if (reserve != kPageReserve) {
     return Corruption(path + " does not have the vault page format (reserve " +
                       std::to_string(reserve) + ", want 40)");
   }
-  CAIRN_RETURN_IF_ERROR(v->Migrate(options.max_schema_version));
-  return v;
+  return Status::Ok();
 }
 
 Status Vault::Migrate(int target) {
@@ -342,6 +385,114 @@ Status Vault::ChangePassphrase(std::string_view old_passphrase, std::string_view
   CAIRN_ASSIGN_OR_RETURN(keys.passphrase_wrapped,
                          crypto::WrapKey(kek.view(), key->view(), KeyContext(keys.vault_id)));
   return WriteKeyFile(host_, VaultKeyPath(dir_), &keys);
+}
+
+Status Vault::Rekey(std::string_view passphrase) {
+  return RekeyWith([&](KeyFileContents* keys, ByteView new_key) -> Status {
+    if (keys->passphrase_wrapped.empty() || !keys->device_wrapped.empty()) {
+      return FailedPrecondition("rekey with a passphrase needs a vault unlocked by passphrase only");
+    }
+    CAIRN_ASSIGN_OR_RETURN(SecretBytes kek,
+                           crypto::Argon2id(AsBytes(passphrase), keys->salt, keys->kdf));
+    Result<SecretBytes> current =
+        crypto::UnwrapKey(kek.view(), keys->passphrase_wrapped, KeyContext(keys->vault_id));
+    if (current.status().code() == StatusCode::kAuthFailed) {
+      return WrongPassphrase("wrong passphrase for the vault in " + dir_);
+    }
+    CAIRN_RETURN_IF_ERROR(current.status());
+    CAIRN_ASSIGN_OR_RETURN(keys->passphrase_wrapped,
+                           crypto::WrapKey(kek.view(), new_key, KeyContext(keys->vault_id)));
+    return Status::Ok();
+  });
+}
+
+Status Vault::RekeyWithDeviceKey(ByteView device_key) {
+  return RekeyWith([&](KeyFileContents* keys, ByteView new_key) -> Status {
+    if (keys->device_wrapped.empty() || !keys->passphrase_wrapped.empty()) {
+      return FailedPrecondition("rekey with a device key needs a vault unlocked by it only");
+    }
+    Result<SecretBytes> current =
+        crypto::UnwrapKey(device_key, keys->device_wrapped, KeyContext(keys->vault_id));
+    if (current.status().code() == StatusCode::kAuthFailed) {
+      return WrongPassphrase("the device key does not unlock the vault in " + dir_);
+    }
+    CAIRN_RETURN_IF_ERROR(current.status());
+    CAIRN_ASSIGN_OR_RETURN(keys->device_wrapped,
+                           crypto::WrapKey(device_key, new_key, KeyContext(keys->vault_id)));
+    return Status::Ok();
+  });
+}
+
+Status Vault::RekeyWith(const std::function<Status(KeyFileContents*, ByteView)>& rewrap) {
+  CAIRN_ASSIGN_OR_RETURN(KeyFileContents keys, ReadKeys(host_, dir_));
+  if (keys.db_generation != generation_) {
+    return FailedPrecondition("the vault in " + dir_ + " was rekeyed by another connection");
+  }
+  // The key file is checked (and the new key wrapped) before anything is written.
+  SecretBytes new_key = crypto::RandomSecret(crypto::kAeadKeyBytes);
+  CAIRN_RETURN_IF_ERROR(rewrap(&keys, new_key.view()));
+  CAIRN_ASSIGN_OR_RETURN(SecretBytes new_blob_key, crypto::DeriveSubkey(new_key.view(), 1, "cairnblb"));
+  const uint32_t next = generation_ + 1;
+  const std::string new_db = VaultDbPath(dir_, next);
+  CAIRN_RETURN_IF_ERROR(DeleteDbFiles(host_, new_db));
+
+  // (1) Blobs, re-encrypted into new files recorded as 'writing' here.
+  std::vector<std::pair<std::string, std::string>> moved;  // old file, new file
+  CAIRN_RETURN_IF_ERROR(ReencryptBlobs(new_blob_key.view(), &moved));
+
+  // (2) The database, copied through a cipher VFS with the new key, then synced.
+  CAIRN_ASSIGN_OR_RETURN(auto new_vfs, CipherVfs::Register(host_, new_key.view(), vault_id_));
+  std::string uri = "file:" + UriPath(new_db) + "?vfs=" + new_vfs->name();
+  CAIRN_RETURN_IF_ERROR(Explain(Exec(db_, "VACUUM INTO '" + uri + "'")).WithContext("rekey copy"));
+  {
+    CAIRN_ASSIGN_OR_RETURN(VfsFile f, VfsFile::Open(host_, new_db, VfsFile::Mode::kReadWrite));
+    CAIRN_RETURN_IF_ERROR(f.Sync());
+  }
+
+  // (3) In the copy: blob records point at the new files; the old files become collectable.
+  {
+    sqlite3* copy = nullptr;
+    int rc = sqlite3_open_v2(new_db.c_str(), &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE,
+                             new_vfs->name());
+    Status s = SqliteStatus(copy, rc, "open " + new_db);
+    std::string sql = std::string(options_.exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "") +
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; BEGIN IMMEDIATE;";
+    if (s.ok()) s = Exec(copy, sql);
+    for (const auto& [old_file, new_file] : moved) {
+      if (!s.ok()) break;
+      auto q = Stmt::Prepare(copy, "DELETE FROM blobs WHERE file=? AND state='writing'");
+      s = q.status();
+      if (s.ok()) s = q->Bind(1, new_file).Run();
+      if (s.ok()) {
+        auto u = Stmt::Prepare(copy, "UPDATE blobs SET file=?2 WHERE file=?1");
+        s = u.status();
+        if (s.ok()) s = u->Bind(1, old_file).Bind(2, new_file).Run();
+      }
+      if (s.ok()) {
+        auto w = Stmt::Prepare(copy, "INSERT INTO blobs (file, state, created_at) VALUES (?, 'writing', 0)");
+        s = w.status();
+        if (s.ok()) s = w->Bind(1, old_file).Run();
+      }
+    }
+    if (s.ok()) s = Exec(copy, "COMMIT");
+    sqlite3_close_v2(copy);
+    CAIRN_RETURN_IF_ERROR(s.WithContext("rekey: updating the copy"));
+  }
+
+  // (4) The commit point.
+  keys.db_generation = next;
+  CAIRN_RETURN_IF_ERROR(WriteKeyFile(host_, VaultKeyPath(dir_), &keys));
+
+  // (5) Switch this connection over, then clear the old generation away.
+  const std::string old_db = VaultDbPath(dir_, generation_);
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+  vfs_ = std::move(new_vfs);
+  blob_key_ = std::move(new_blob_key);
+  generation_ = next;
+  CAIRN_RETURN_IF_ERROR(OpenConnection(/*create=*/false));
+  CAIRN_RETURN_IF_ERROR(DeleteDbFiles(host_, old_db));
+  return RemoveBlobFiles("state='writing'").status();
 }
 
 Result<std::string> Vault::IntegrityCheck() {

@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/base/bytes.h"
@@ -184,6 +185,12 @@ class Vault {
   // Re-wraps the database key under a new passphrase; no page is re-encrypted.
   Status ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase);
 
+  // Replaces the database key and re-encrypts every page and blob under it; crash-safe at any
+  // point (storage/FORMAT.md, Keys). The vault stays open on the new key. Other connections to
+  // this vault must be closed first.
+  Status Rekey(std::string_view passphrase);
+  Status RekeyWithDeviceKey(ByteView device_key);
+
   // Drafts.
   Result<int64_t> CreateDraft(const DraftInput& draft);
   Result<Draft> GetDraft(int64_t id);
@@ -242,8 +249,13 @@ class Vault {
  private:
   Vault() = default;
   static Result<std::unique_ptr<Vault>> OpenWithKey(const std::string& dir, SecretBytes key,
-                                                    ByteView vault_id, bool create,
-                                                    const VaultOptions& options);
+                                                    ByteView vault_id, uint32_t generation,
+                                                    bool create, const VaultOptions& options);
+  Status OpenConnection(bool create);
+  Status RekeyWith(const std::function<Status(struct KeyFileContents*, ByteView)>& rewrap);
+  Status ReencryptBlobs(ByteView new_blob_key,
+                       std::vector<std::pair<std::string, std::string>>* moved);
+  Result<int> RemoveBlobFiles(const std::string& where_sql);
   Status Migrate(int target);
   Status InTransaction(const std::function<Status()>& body);
   // Adds the cipher VFS's page-level detail to a storage error.
@@ -258,12 +270,14 @@ class Vault {
   std::unique_ptr<CipherVfs> vfs_;
   sqlite3* db_ = nullptr;
   SecretBytes blob_key_;  // derived from the database key, for blob chunks
+  Bytes vault_id_;
+  uint32_t generation_ = 0;
   int schema_version_ = 0;
 };
 
 // The paths of a vault's files.
 std::string VaultKeyPath(const std::string& dir);
-std::string VaultDbPath(const std::string& dir);
+std::string VaultDbPath(const std::string& dir, uint32_t generation = 0);
 
 }  // namespace cairn::storage
 

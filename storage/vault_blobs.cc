@@ -333,16 +333,19 @@ Status Vault::RecordModelFile(std::string_view model_id, std::string_view file_n
 }
 
 Result<int> Vault::CollectGarbage() {
-  // Unreferenced ready blobs, and writes a crash (or an abandoned writer) left behind. Run it
-  // when no BlobWriter is open. Three steps, each safe to interrupt: rows are first marked
-  // 'writing' (no longer readable), then the files go, then the rows.
+  // Run it when no BlobWriter is open.
+  return RemoveBlobFiles(
+      "state='writing' OR (state='ready' AND hash NOT IN (SELECT blob_hash FROM assets) AND "
+      "hash NOT IN (SELECT blob_hash FROM model_files))");
+}
+
+// Removes the blobs matching `where_sql` with their files, in three steps each safe to
+// interrupt: rows are marked 'writing' (no longer readable), files deleted, rows deleted.
+// Returns the number removed.
+Result<int> Vault::RemoveBlobFiles(const std::string& where_sql) {
   std::vector<std::string> files;
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_,
-                              "SELECT file FROM blobs WHERE state='writing' OR (state='ready' AND "
-                              "hash NOT IN (SELECT blob_hash FROM assets) AND "
-                              "hash NOT IN (SELECT blob_hash FROM model_files))"));
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "SELECT file FROM blobs WHERE " + where_sql));
     while (true) {
       CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -366,6 +369,43 @@ Result<int> Vault::CollectGarbage() {
     return Status::Ok();
   }));
   return static_cast<int>(files.size());
+}
+
+Status Vault::ReencryptBlobs(ByteView new_blob_key,
+                             std::vector<std::pair<std::string, std::string>>* moved) {
+  std::vector<BlobInfo> blobs;
+  {
+    CAIRN_ASSIGN_OR_RETURN(Stmt q,
+                           Stmt::Prepare(db_, "SELECT hash, size, file FROM blobs WHERE state='ready'"));
+    while (true) {
+      CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      blobs.push_back({q.Text(0), q.Int(1), q.Text(2)});
+    }
+  }
+  for (const BlobInfo& b : blobs) {
+    const std::string new_name = "blob-" + ToHex(crypto::RandomBytes(12)) + ".cbl";
+    CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+      CAIRN_ASSIGN_OR_RETURN(
+          Stmt q, Stmt::Prepare(db_, "INSERT INTO blobs (file, state, created_at) VALUES (?, 'writing', ?)"));
+      q.Bind(1, new_name).Bind(2, NowMs());
+      return q.Run();
+    }));
+    const std::string old_path = dir_ + "/" + b.file;
+    CAIRN_ASSIGN_OR_RETURN(OpenBlob in, OpenBlobFile(host_, old_path));
+    CAIRN_ASSIGN_OR_RETURN(VfsFile out_file,
+                           VfsFile::Open(host_, dir_ + "/" + new_name, VfsFile::Mode::kCreate));
+    BlobFileWriter out(std::move(out_file), new_blob_key);
+    Bytes chunk;
+    for (uint64_t i = 0; i < in.chunks; ++i) {
+      CAIRN_RETURN_IF_ERROR(ReadChunk(in, blob_key_.view(), i, &chunk, old_path));
+      CAIRN_RETURN_IF_ERROR(out.Append(chunk));
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::string hash, out.Finish());
+    if (hash != b.hash) return Corruption(old_path + ": content does not match its address " + b.hash);
+    moved->emplace_back(b.file, new_name);
+  }
+  return Status::Ok();
 }
 
 }  // namespace cairn::storage
