@@ -229,6 +229,7 @@ class Vault {
   Result<BlobWriter> NewBlob();
   Result<std::string> PutBlob(ByteView data);
   Result<BlobInfo> StatBlob(std::string_view hash);
+  Result<std::vector<BlobInfo>> ListBlobs();
   // Verifies every chunk and the content hash.
   Result<Bytes> ReadBlob(std::string_view hash);
   // Decrypts only the chunks the range touches; each is authenticated.

@@ -273,6 +273,19 @@ Result<BlobInfo> Vault::FindBlob(std::string_view hash) {
 
 Result<BlobInfo> Vault::StatBlob(std::string_view hash) { return FindBlob(hash); }
 
+Result<std::vector<BlobInfo>> Vault::ListBlobs() {
+  CAIRN_ASSIGN_OR_RETURN(
+      Stmt q, Stmt::Prepare(db_, "SELECT hash, size, file FROM blobs WHERE state='ready' ORDER BY hash"));
+  std::vector<BlobInfo> out;
+  while (true) {
+    Result<bool> row = q.Step();
+    if (!row.ok()) return Explain(row.status());
+    if (!*row) break;
+    out.push_back({q.Text(0), q.Int(1), q.Text(2)});
+  }
+  return out;
+}
+
 Result<Bytes> Vault::ReadBlobRange(std::string_view hash, int64_t offset, int64_t length) {
   CAIRN_ASSIGN_OR_RETURN(BlobInfo info, FindBlob(hash));
   if (offset < 0 || length < 0 || offset > info.size || length > info.size - offset) {
