@@ -72,7 +72,33 @@ def bench_crypto():
     return rows
 
 
-BENCHES = {"crypto": bench_crypto}
+def bench_vault():
+    rows = run_lines([os.path.join(ROOT, "build/native-release/bench/vault_bench")])
+    rows += run_lines([os.path.join(ROOT, "build/native-release/bench/vault_bench_sqlcipher")])
+    by = {}
+    for r in rows:
+        by.setdefault(r["name"], {})[r["variant"]] = r["value"]
+    table = []
+    print("\nvault — 10k drafts with FTS5, WAL, synchronous=NORMAL, 4 KiB pages, 2 MiB cache; "
+          "native, one run each")
+    print(f"{'workload':<30} {'unit':>6} {'sqlite':>10} {'cairn':>10} {'sqlcipher':>10} "
+          f"{'cairn/sqlite':>13} {'cairn/sqlcipher':>16}")
+    for name, v in by.items():
+        unit = next(r["unit"] for r in rows if r["name"] == name)
+        plain, cairn, sqlc = v.get("sqlite"), v.get("cairn"), v.get("sqlcipher")
+        fmt = lambda x: f"{x:>10.0f}" if x is not None else f"{'-':>10}"
+        r1 = cairn / plain if plain and cairn else None
+        r2 = cairn / sqlc if sqlc and cairn else None
+        print(f"{name:<30} {unit:>6} {fmt(plain)} {fmt(cairn)} {fmt(sqlc)} "
+              f"{(f'{r1:.2f}x' if r1 else '-'):>13} {(f'{r2:.2f}x' if r2 else '-'):>16}")
+        table.append({"name": name, "unit": unit, "sqlite": plain, "cairn": cairn,
+                      "sqlcipher": sqlc, "cairn_vs_sqlite": r1, "cairn_vs_sqlcipher": r2})
+    print("(sqlite: the same SQLite 3.46.1 over the same host VFS, unencrypted; cairn: the "
+          "cipher VFS; sqlcipher: Debian's SQLCipher 4 with default settings)")
+    return table
+
+
+BENCHES = {"crypto": bench_crypto, "vault": bench_vault}
 
 
 def main():

@@ -97,25 +97,35 @@ Result<OpenBlob> OpenBlobFile(sqlite3_vfs* vfs, const std::string& path) {
   return b;
 }
 
-// Reads and decrypts chunk `index` into `out` (resized to the chunk's plaintext size).
-Status ReadChunk(OpenBlob& b, ByteView key, uint64_t index, Bytes* out, const std::string& path) {
+// Reads and decrypts chunk `index` into `out`, which must be the chunk's plaintext size.
+Status ReadChunkInto(OpenBlob& b, ByteView key, uint64_t index, MutableByteView out,
+                     Bytes* scratch, const std::string& path) {
   const bool last = index + 1 == b.chunks;
-  const uint64_t plain = last ? b.size - index * kBlobChunkBytes : kBlobChunkBytes;
-  Bytes raw(plain + kChunkOverhead);
-  CAIRN_ASSIGN_OR_RETURN(size_t n, b.file.Read(kHeaderBytes + static_cast<int64_t>(index) * kStride, raw));
-  if (n != raw.size()) return Corruption(path + ": chunk " + std::to_string(index) + " is short");
-  ByteView all(raw);
+  scratch->resize(out.size() + kChunkOverhead);
+  CAIRN_ASSIGN_OR_RETURN(size_t n, b.file.Read(kHeaderBytes + static_cast<int64_t>(index) * kStride,
+                                               *scratch));
+  if (n != scratch->size()) return Corruption(path + ": chunk " + std::to_string(index) + " is short");
+  ByteView all(*scratch);
   CAIRN_ASSIGN_OR_RETURN(auto reader, crypto::SecretStreamReader::Create(
                                           key, all.first(crypto::kStreamHeaderBytes)));
-  out->resize(plain);
-  Status s = reader.Pull(all.subspan(crypto::kStreamHeaderBytes), ChunkAd(b.header, index, last),
-                         MutableByteView(*out));
+  Status s = reader.Pull(all.subspan(crypto::kStreamHeaderBytes), ChunkAd(b.header, index, last), out);
   if (s.ok()) s = reader.Finish();
   if (!s.ok()) {
     return Corruption(path + ": chunk " + std::to_string(index) +
                       " failed authentication (the blob was modified or damaged)");
   }
   return Status::Ok();
+}
+
+uint64_t ChunkPlainBytes(const OpenBlob& b, uint64_t index) {
+  return index + 1 == b.chunks ? b.size - index * kBlobChunkBytes : kBlobChunkBytes;
+}
+
+// Reads and decrypts chunk `index` into `out` (resized to the chunk's plaintext size).
+Status ReadChunk(OpenBlob& b, ByteView key, uint64_t index, Bytes* out, const std::string& path) {
+  out->resize(ChunkPlainBytes(b, index));
+  Bytes scratch;
+  return ReadChunkInto(b, key, index, MutableByteView(*out), &scratch, path);
 }
 
 }  // namespace
@@ -318,13 +328,14 @@ Result<Bytes> Vault::ReadBlob(std::string_view hash) {
   CAIRN_ASSIGN_OR_RETURN(BlobInfo info, FindBlob(hash));
   const std::string path = dir_ + "/" + info.file;
   CAIRN_ASSIGN_OR_RETURN(OpenBlob b, OpenBlobFile(host_, path));
-  Bytes out;
-  Bytes chunk;
+  Bytes out(b.size);
+  Bytes scratch;
   CAIRN_ASSIGN_OR_RETURN(crypto::Blake2b h, crypto::Blake2b::Create(32));
   for (uint64_t i = 0; i < b.chunks; ++i) {
-    CAIRN_RETURN_IF_ERROR(ReadChunk(b, blob_key_.view(), i, &chunk, path));
-    h.Update(chunk);
-    out.insert(out.end(), chunk.begin(), chunk.end());
+    MutableByteView dest =
+        MutableByteView(out).subspan(i * kBlobChunkBytes, ChunkPlainBytes(b, i));
+    CAIRN_RETURN_IF_ERROR(ReadChunkInto(b, blob_key_.view(), i, dest, &scratch, path));
+    h.Update(dest);
   }
   CAIRN_ASSIGN_OR_RETURN(Bytes digest, h.Final());
   if (ToHex(digest) != info.hash) {
