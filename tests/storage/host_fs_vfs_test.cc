@@ -1,0 +1,79 @@
+// The vault over HostFsVfs: the VFS the browser uses (OPFS behind HostFileSystem), exercised
+// natively through a POSIX stand-in.
+#include "storage/host_fs_vfs.h"
+
+#include <catch_amalgamated.hpp>
+
+#include <filesystem>
+
+#include "core/crypto/random.h"
+#include "storage/vault.h"
+#include "tests/support/posix_host_fs.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::storage {
+namespace {
+
+using cairn::testing::Contains;
+using cairn::testing::PosixHostFs;
+using cairn::testing::ReadFileBytes;
+using cairn::testing::TempDir;
+
+VaultOptions Over(HostFsVfs& vfs) {
+  VaultOptions o;
+  o.host_vfs = vfs.vfs();
+  o.exclusive = true;  // as in the browser: one access handle per file, no -shm
+  o.kdf = crypto::Argon2idParams{1, 64 * 1024};
+  return o;
+}
+
+TEST_CASE("a vault over the host-file-system VFS works as over POSIX, and persists") {
+  TempDir dir;
+  PosixHostFs fs;
+  auto vfs = HostFsVfs::Register(&fs, "test-host-fs").value();
+  const Bytes photo = crypto::RandomBytes(300'000);
+  std::string hash;
+  int64_t id = 0;
+  {
+    auto v = Vault::Create(dir.path(), "pw", Over(*vfs)).value();
+    DraftInput d;
+    d.caption = "HOSTFS-CAPTION drafted offline";
+    id = v->CreateDraft(d).value();
+    hash = v->PutBlob(photo).value();
+    CHECK(v->SearchDrafts("offline", 5).value().size() == 1);
+  }
+  CHECK(Vault::Open(dir.path(), "wrong", Over(*vfs)).status().code() ==
+        StatusCode::kWrongPassphrase);
+  auto v = Vault::Open(dir.path(), "pw", Over(*vfs)).value();
+  CHECK(v->GetDraft(id).value().content.caption == "HOSTFS-CAPTION drafted offline");
+  CHECK(v->ReadBlob(hash).value() == photo);
+  CHECK(v->IntegrityCheck().value() == "ok");
+  CHECK_FALSE(std::filesystem::exists(dir / "vault.db-shm"));
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    CHECK_FALSE(Contains(ReadFileBytes(e.path().string()), "HOSTFS-CAPTION"));
+  }
+}
+
+TEST_CASE("an exceeded quota is a clear error that loses nothing committed") {
+  TempDir dir;
+  PosixHostFs fs;
+  auto vfs = HostFsVfs::Register(&fs, "test-host-fs-quota").value();
+  auto v = Vault::Create(dir.path(), "pw", Over(*vfs)).value();
+  DraftInput d;
+  d.caption = "fits";
+  REQUIRE(v->CreateDraft(d).ok());
+  fs.quota_bytes = fs.used_bytes;  // the quota is reached
+  d.caption = std::string(50'000, 'q');
+  Status s = v->CreateDraft(d).status();
+  CHECK(s.code() == StatusCode::kResourceExhausted);
+  Status blob = v->PutBlob(crypto::RandomBytes(100'000)).status();
+  CHECK(blob.code() == StatusCode::kResourceExhausted);
+  fs.quota_bytes = -1;
+  CHECK(v->ListDrafts(10).value().size() == 1);
+  CHECK(v->IntegrityCheck().value() == "ok");
+  d.caption = "room again";
+  CHECK(v->CreateDraft(d).ok());
+}
+
+}  // namespace
+}  // namespace cairn::storage
