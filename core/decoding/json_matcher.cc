@@ -340,10 +340,12 @@ bool JsonMatcher::complete() const {
          (f.phase == kNumZero || f.phase == kNumInt || f.phase == kNumFrac || f.phase == kNumExp);
 }
 
-bool JsonMatcher::InPlainStringBody(int* remaining) const {
+bool JsonMatcher::InPlainStringBody(int* remaining, int* utf8_left) const {
   if (depth_ == 0) return false;
   const Frame& f = stack_[static_cast<size_t>(depth_ - 1)];
-  if (f.kind != kString || f.phase != kStrBody || f.utf8_left != 0) return false;
+  if (f.kind != kString || f.phase != kStrBody) return false;
+  if (f.utf8_left != 0 && (f.lo != 0x80 || f.hi != 0xBF)) return false;
+  *utf8_left = f.utf8_left;
   const SchemaNode& s = node(f.node);
   if (!s.enum_values.empty()) return false;
   *remaining = s.max_length < 0 ? INT_MAX : s.max_length - f.count;

@@ -25,6 +25,12 @@ class JsonMatcher {
   static constexpr int kMaxDepth = 12;
 
   explicit JsonMatcher(const Schema* schema);
+  // Copies only the live part of the stack: matchers are copied at every trie node.
+  JsonMatcher(const JsonMatcher& o) : schema_(o.schema_), depth_(o.depth_), done_(o.done_),
+                                      root_ws_(o.root_ws_) {
+    for (int i = 0; i < depth_; ++i) stack_[static_cast<size_t>(i)] = o.stack_[static_cast<size_t>(i)];
+  }
+  JsonMatcher& operator=(const JsonMatcher&) = default;
 
   // false: `byte` cannot continue a conforming document (the matcher is now unusable).
   bool Feed(uint8_t byte);
@@ -35,9 +41,11 @@ class JsonMatcher {
   // Nothing more can follow (the document is complete and no more whitespace is allowed).
   bool finished() const { return depth_ == 0 && done_ && root_ws_ >= 2; }
 
-  // True inside the body of a plain (non-enum) string value with no UTF-8 sequence pending:
-  // then any run of ordinary characters is allowed, up to *remaining code points.
-  bool InPlainStringBody(int* remaining) const;
+  // True inside the body of a plain (non-enum) string value, where any run of ordinary
+  // characters is allowed up to *remaining code points, after *utf8_left continuation bytes
+  // (each 0x80..0xBF) that finish a character already begun. (False for the few states whose
+  // next continuation byte has a narrower range.)
+  bool InPlainStringBody(int* remaining, int* utf8_left) const;
 
   struct Frame {
     uint8_t kind;

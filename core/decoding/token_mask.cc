@@ -7,16 +7,28 @@
 namespace cairn::decoding {
 namespace {
 
-// Code points in `s` if it is a run of ordinary JSON string characters (no '"', '\\' or
-// control byte) made of whole, valid UTF-8 sequences; -1 otherwise.
-int PlainChars(const std::string& s) {
+// Classifies token `s` for a JSON string body with `left` continuation bytes (0x80..0xBF)
+// pending. kPlain: exactly those continuations, then ordinary characters (no '"', '\\' or
+// control byte) in valid UTF-8, the last possibly unfinished; *chars is how many characters it
+// starts. kMaybe: like that up to a '"' or '\\' that ends the string or starts an escape, so
+// only a walk can tell. kNever: invalid there whatever follows.
+enum class Fit { kPlain, kMaybe, kNever };
+
+Fit Classify(const std::string& s, int left, int* chars_out) {
+  size_t i = 0;
+  for (; left > 0; --left, ++i) {
+    if (i == s.size()) return *chars_out = 0, Fit::kPlain;  // all continuations
+    const auto b = static_cast<uint8_t>(s[i]);
+    if (b < 0x80 || b > 0xBF) return Fit::kNever;
+  }
   int chars = 0;
-  for (size_t i = 0; i < s.size();) {
+  while (i < s.size()) {
     const auto c = static_cast<uint8_t>(s[i]);
     int len;
     uint8_t lo = 0x80, hi = 0xBF;
     if (c < 0x80) {
-      if (c < 0x20 || c == '"' || c == '\\') return -1;
+      if (c == '"' || c == '\\') return Fit::kMaybe;
+      if (c < 0x20) return Fit::kNever;
       len = 1;
     } else if (c >= 0xC2 && c <= 0xDF) {
       len = 2;
@@ -33,17 +45,18 @@ int PlainChars(const std::string& s) {
     } else if (c == 0xF4) {
       len = 4, hi = 0x8F;
     } else {
-      return -1;
+      return Fit::kNever;
     }
-    if (i + static_cast<size_t>(len) > s.size()) return -1;
+    ++chars;
     for (int k = 1; k < len; ++k) {
+      if (i + static_cast<size_t>(k) >= s.size()) return *chars_out = chars, Fit::kPlain;
       const auto b = static_cast<uint8_t>(s[i + static_cast<size_t>(k)]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return -1;
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return Fit::kNever;
     }
     i += static_cast<size_t>(len);
-    ++chars;
   }
-  return chars;
+  *chars_out = chars;
+  return Fit::kPlain;
 }
 
 }  // namespace
@@ -89,24 +102,40 @@ TokenMasker::Trie TokenMasker::Trie::Build(const std::vector<std::string>& bytes
 TokenMasker TokenMasker::Build(const std::vector<std::string>& token_bytes) {
   TokenMasker m;
   m.vocab_size_ = token_bytes.size();
-  m.plain_bits_.assign(m.words(), 0);
-  std::vector<int32_t> all, special;
+  std::vector<int32_t> all;
+  std::vector<int32_t> others[4];
+  for (PlainSet& p : m.plain_) {
+    p.upto.assign(kShortChars + 1, std::vector<uint64_t>(m.words(), 0));
+  }
   for (size_t i = 0; i < token_bytes.size(); ++i) {
-    if (token_bytes[i].empty()) continue;
+    const std::string& t = token_bytes[i];
+    if (t.empty()) continue;
     const auto id = static_cast<int32_t>(i);
     all.push_back(id);
-    const int chars = PlainChars(token_bytes[i]);
-    if (chars > 0) {
-      m.plain_bits_[i / 64] |= uint64_t{1} << (i % 64);
-      m.plain_ids_.push_back(id);
-      m.plain_chars_.push_back(static_cast<uint16_t>(std::min(chars, 65535)));
-      m.max_plain_chars_ = std::max(m.max_plain_chars_, chars);
-    } else {
-      special.push_back(id);
+    for (int left = 0; left < 4; ++left) {
+      PlainSet& p = m.plain_[left];
+      int chars = 0;
+      switch (Classify(t, left, &chars)) {
+        case Fit::kPlain:
+          if (chars <= kShortChars) {
+            for (int c = chars; c <= kShortChars; ++c) {
+              p.upto[static_cast<size_t>(c)][i / 64] |= uint64_t{1} << (i % 64);
+            }
+          } else {
+            p.long_ids.push_back(id);
+            p.long_chars.push_back(static_cast<uint16_t>(std::min(chars, 65535)));
+          }
+          break;
+        case Fit::kMaybe:
+          others[left].push_back(id);  // only a walk can tell
+          break;
+        case Fit::kNever:
+          break;
+      }
     }
   }
   m.all_ = Trie::Build(token_bytes, all);
-  m.special_ = Trie::Build(token_bytes, special);
+  for (int left = 0; left < 4; ++left) m.plain_[left].others = Trie::Build(token_bytes, others[left]);
   return m;
 }
 
@@ -128,19 +157,18 @@ void TokenMasker::Walk(const Trie& trie, uint32_t node, const JsonMatcher& m,
 
 bool TokenMasker::Mask(const JsonMatcher& matcher, std::vector<uint64_t>* allowed) const {
   allowed->assign(words(), 0);
-  int remaining = 0;
-  if (matcher.InPlainStringBody(&remaining)) {
-    if (remaining >= max_plain_chars_) {
-      std::copy(plain_bits_.begin(), plain_bits_.end(), allowed->begin());
-    } else {
-      for (size_t i = 0; i < plain_ids_.size(); ++i) {
-        if (plain_chars_[i] <= remaining) {
-          const auto id = static_cast<uint32_t>(plain_ids_[i]);
-          (*allowed)[id / 64] |= uint64_t{1} << (id % 64);
-        }
+  int remaining = 0, left = 0;
+  if (matcher.InPlainStringBody(&remaining, &left) && left >= 0 && left < 4) {
+    const PlainSet& p = plain_[left];
+    const auto& base = p.upto[static_cast<size_t>(std::clamp(remaining, 0, kShortChars))];
+    std::copy(base.begin(), base.end(), allowed->begin());
+    for (size_t i = 0; i < p.long_ids.size(); ++i) {
+      if (p.long_chars[i] <= remaining) {
+        const auto id = static_cast<uint32_t>(p.long_ids[i]);
+        (*allowed)[id / 64] |= uint64_t{1} << (id % 64);
       }
     }
-    Walk(special_, 0, matcher, allowed->data());
+    Walk(p.others, 0, matcher, allowed->data());
   } else {
     Walk(all_, 0, matcher, allowed->data());
   }

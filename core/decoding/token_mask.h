@@ -9,8 +9,9 @@
 // How it is fast: tokens are kept in a byte trie walked depth-first with the matcher, so whole
 // subtrees die at their first rejected byte. Inside a plain string (most of a caption) almost
 // every token is allowed: those made only of ordinary characters (no quote, backslash or
-// control byte; whole UTF-8 characters) are precomputed as a bit set that is copied in, and only
-// the others are walked, in a second, much smaller trie.
+// control byte; valid UTF-8, possibly finishing or starting a character across tokens) are
+// precomputed as bit sets, one per UTF-8 state, that are copied in; only the others are walked,
+// in much smaller tries.
 #ifndef CAIRN_CORE_DECODING_TOKEN_MASK_H_
 #define CAIRN_CORE_DECODING_TOKEN_MASK_H_
 
@@ -47,13 +48,22 @@ class TokenMasker {
   };
   void Walk(const Trie& trie, uint32_t node, const JsonMatcher& m, uint64_t* bits) const;
 
+  // For each number of continuation bytes pending (0..3) in a plain string: the tokens made of
+  // those continuations and then ordinary characters (the last possibly unfinished), and a trie
+  // of the other tokens that could start there.
+  static constexpr int kShortChars = 16;
+  struct PlainSet {
+    // upto[c]: the plain tokens that start at most c characters, for c <= kShortChars.
+    std::vector<std::vector<uint64_t>> upto;
+    // The rare longer ones, checked one by one.
+    std::vector<int32_t> long_ids;
+    std::vector<uint16_t> long_chars;
+    Trie others;
+  };
+
   size_t vocab_size_ = 0;
   Trie all_;
-  Trie special_;                      // tokens not in `plain_`
-  std::vector<uint64_t> plain_bits_;  // tokens of ordinary string characters only
-  std::vector<int32_t> plain_ids_;
-  std::vector<uint16_t> plain_chars_;  // code points in each plain token
-  int max_plain_chars_ = 0;
+  PlainSet plain_[4];
 };
 
 }  // namespace cairn::decoding
