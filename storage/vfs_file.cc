@@ -16,14 +16,14 @@ VfsFile& VfsFile::operator=(VfsFile&&) noexcept = default;
 VfsFile::~VfsFile() = default;
 
 Status VfsFile::Error(const char* op, int rc) const {
-  std::string msg = path_ + ": " + op + " failed: " + sqlite3_errstr(rc);
+  std::string msg = *path_ + ": " + op + " failed: " + sqlite3_errstr(rc);
   if ((rc & 0xff) == SQLITE_FULL) return ResourceExhausted(msg + " (the disk is full)");
   return IoError(msg);
 }
 
 Result<VfsFile> VfsFile::Open(sqlite3_vfs* vfs, const std::string& path, Mode mode) {
   VfsFile f;
-  f.path_ = path;
+  f.path_ = std::make_unique<std::string>(path);
   auto* raw = static_cast<sqlite3_file*>(std::calloc(1, static_cast<size_t>(vfs->szOsFile)));
   if (raw == nullptr) return ResourceExhausted(path + ": out of memory opening the file");
   f.file_.reset(raw);
@@ -33,7 +33,7 @@ Result<VfsFile> VfsFile::Open(sqlite3_vfs* vfs, const std::string& path, Mode mo
   flags |= mode == Mode::kRead ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (mode == Mode::kCreate) flags |= SQLITE_OPEN_CREATE;
   int out_flags = 0;
-  int rc = vfs->xOpen(vfs, path.c_str(), raw, flags, &out_flags);
+  int rc = vfs->xOpen(vfs, f.path_->c_str(), raw, flags, &out_flags);
   if (rc != SQLITE_OK) {
     if (mode != Mode::kCreate) {
       Result<bool> exists = VfsExists(vfs, path);

@@ -30,7 +30,7 @@ class VfsFile {
   Status Sync();
   Status Truncate(int64_t size);
   Result<int64_t> Size();
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return *path_; }
 
  private:
   VfsFile() = default;
@@ -38,8 +38,11 @@ class VfsFile {
   struct Closer {
     void operator()(sqlite3_file* f) const;
   };
+  // The VFS may keep the name's pointer until close (the POSIX one does, to sync the
+  // directory), so it lives at a stable address for the file's whole life. Declared before
+  // file_, so it is destroyed after the file is closed.
+  std::unique_ptr<std::string> path_;
   std::unique_ptr<sqlite3_file, Closer> file_;
-  std::string path_;
 };
 
 Result<bool> VfsExists(sqlite3_vfs* vfs, const std::string& path);
