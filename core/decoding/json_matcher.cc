@@ -2,6 +2,8 @@
 
 #include <climits>
 
+#include "core/base/utf8.h"
+
 namespace cairn::decoding {
 namespace {
 
@@ -266,24 +268,11 @@ bool JsonMatcher::FeedString(Frame& f, uint8_t c) {
     if (next == 0) return false;
     f.mask = next;
   }
-  if (c < 0x80) {
-  } else if (c >= 0xC2 && c <= 0xDF) {
-    f.utf8_left = 1, f.lo = 0x80, f.hi = 0xBF;
-  } else if (c == 0xE0) {
-    f.utf8_left = 2, f.lo = 0xA0, f.hi = 0xBF;
-  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    f.utf8_left = 2, f.lo = 0x80, f.hi = 0xBF;
-  } else if (c == 0xED) {
-    f.utf8_left = 2, f.lo = 0x80, f.hi = 0x9F;
-  } else if (c == 0xF0) {
-    f.utf8_left = 3, f.lo = 0x90, f.hi = 0xBF;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    f.utf8_left = 3, f.lo = 0x80, f.hi = 0xBF;
-  } else if (c == 0xF4) {
-    f.utf8_left = 3, f.lo = 0x80, f.hi = 0x8F;
-  } else {
-    return false;
-  }
+  const Utf8Lead lead = Utf8LeadOf(c);
+  if (lead.length == 0) return false;
+  f.utf8_left = static_cast<uint8_t>(lead.length - 1);
+  f.lo = lead.next_lo;
+  f.hi = lead.next_hi;
   ++f.count;
   return true;
 }

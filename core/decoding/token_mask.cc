@@ -4,6 +4,8 @@
 #include <map>
 #include <memory>
 
+#include "core/base/utf8.h"
+
 namespace cairn::decoding {
 namespace {
 
@@ -18,41 +20,17 @@ Fit Classify(const std::string& s, int left, int* chars_out) {
   size_t i = 0;
   for (; left > 0; --left, ++i) {
     if (i == s.size()) return *chars_out = 0, Fit::kPlain;  // all continuations
-    const auto b = static_cast<uint8_t>(s[i]);
-    if (b < 0x80 || b > 0xBF) return Fit::kNever;
+    if (!IsUtf8Continuation(static_cast<uint8_t>(s[i]))) return Fit::kNever;
   }
   int chars = 0;
   while (i < s.size()) {
     const auto c = static_cast<uint8_t>(s[i]);
-    int len;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c < 0x80) {
-      if (c == '"' || c == '\\') return Fit::kMaybe;
-      if (c < 0x20) return Fit::kNever;
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c == 0xE0) {
-      len = 3, lo = 0xA0;
-    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-      len = 3;
-    } else if (c == 0xED) {
-      len = 3, hi = 0x9F;
-    } else if (c == 0xF0) {
-      len = 4, lo = 0x90;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-      len = 4;
-    } else if (c == 0xF4) {
-      len = 4, hi = 0x8F;
-    } else {
-      return Fit::kNever;
-    }
+    if (c == '"' || c == '\\') return Fit::kMaybe;
+    if (c < 0x20) return Fit::kNever;
+    const int len = Utf8SequenceLength(s, i);
+    if (len == 0) return Fit::kNever;
     ++chars;
-    for (int k = 1; k < len; ++k) {
-      if (i + static_cast<size_t>(k) >= s.size()) return *chars_out = chars, Fit::kPlain;
-      const auto b = static_cast<uint8_t>(s[i + static_cast<size_t>(k)]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return Fit::kNever;
-    }
+    if (len < 0) return *chars_out = chars, Fit::kPlain;  // unfinished at the end: fine
     i += static_cast<size_t>(len);
   }
   *chars_out = chars;

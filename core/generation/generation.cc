@@ -2,38 +2,12 @@
 
 #include <algorithm>
 
+#include "core/base/utf8.h"
+
 namespace cairn::generation {
 namespace {
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
-
-// Length of a valid UTF-8 sequence starting at s[i]: 0 if invalid, -1 if valid so far but cut
-// off by the end of `s`.
-int SequenceLength(std::string_view s, size_t i) {
-  const auto c = static_cast<uint8_t>(s[i]);
-  int len;
-  uint8_t lo = 0x80, hi = 0xBF;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  for (int k = 1; k < len; ++k) {
-    if (i + static_cast<size_t>(k) >= s.size()) return -1;
-    const auto b = static_cast<uint8_t>(s[i + static_cast<size_t>(k)]);
-    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return 0;
-  }
-  return len;
-}
 
 }  // namespace
 
@@ -92,7 +66,7 @@ std::string Generation::TakeText(bool final) {
   std::string out;
   size_t i = emitted_bytes_;
   while (i < end) {
-    const int len = SequenceLength(std::string_view(raw_).substr(0, end), i);
+    const int len = Utf8SequenceLength(std::string_view(raw_).substr(0, end), i);
     if (len < 0) {
       if (!final) break;  // wait for the rest of the character
       i = end;            // the output ended inside a character: drop it

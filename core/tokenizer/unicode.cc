@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "core/base/bytes.h"
+#include "core/base/utf8.h"
 #include "core/tokenizer/unicode_tables.h"
 
 namespace cairn::tokenizer {
@@ -292,24 +293,14 @@ namespace {
 // a maximal invalid subpart (WHATWG), or 0 with *bad == 0 when the sequence is valid so far but
 // truncated by the end of input.
 size_t ScanUtf8(const unsigned char* s, size_t n, size_t i, size_t* bad) {
-  const unsigned char c = s[i];
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
+  const Utf8Lead lead = Utf8LeadOf(s[i]);
+  if (lead.length == 1) return 1;
+  if (lead.length == 0) {
     *bad = 1;
     return 0;
   }
+  const auto len = static_cast<size_t>(lead.length);
+  const unsigned char lo = lead.next_lo, hi = lead.next_hi;
   for (size_t k = 1; k < len; ++k) {
     if (i + k >= n) {
       *bad = 0;
