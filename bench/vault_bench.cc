@@ -70,7 +70,4 @@ int Main() {
 }  // namespace
 }  // namespace cairn::bench
 
-int main() {
-  std::filesystem::create_directories("/tmp");
-  return cairn::bench::Main();
-}
+int main() { return cairn::bench::Main(); }
