@@ -123,6 +123,11 @@ CREATE TABLE model_files (
   PRIMARY KEY (model_id, file_name)
 ) STRICT;
 )sql",
+    // 5: the rest of an asset's provenance: the prompt format's version and the seed.
+    R"sql(
+ALTER TABLE assets ADD COLUMN prompt_schema TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN seed INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == kVaultSchemaVersion);
 

@@ -260,14 +260,15 @@ Result<int64_t> Vault::AddAsset(const AssetInput& a) {
         Stmt q, Stmt::Prepare(db_,
                               "INSERT INTO assets (kind, mime, blob_hash, bytes, width, height, "
                               "draft_id, model_id, model_version, model_checksum, quantization, "
-                              "backend, tier, preset, created_at) VALUES "
-                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+                              "backend, tier, preset, created_at, prompt_schema, seed) VALUES "
+                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                              "?16, ?17)"));
     const Provenance& p = a.provenance;
     q.Bind(1, a.kind).Bind(2, a.mime).Bind(3, a.blob_hash).Bind(4, a.bytes);
     q.Bind(5, int64_t{a.width}).Bind(6, int64_t{a.height}).Bind(7, a.draft_id);
     q.Bind(8, p.model_id).Bind(9, p.model_version).Bind(10, p.model_checksum);
     q.Bind(11, p.quantization).Bind(12, p.backend).Bind(13, p.tier).Bind(14, p.preset);
-    q.Bind(15, now);
+    q.Bind(15, now).Bind(16, p.prompt_schema).Bind(17, static_cast<int64_t>(p.seed));
     CAIRN_RETURN_IF_ERROR(q.Run());
     id = sqlite3_last_insert_rowid(db_);
     return Status::Ok();
@@ -280,7 +281,7 @@ Result<Asset> Vault::GetAsset(int64_t id) {
       Stmt q, Stmt::Prepare(db_,
                             "SELECT kind, mime, blob_hash, bytes, width, height, draft_id, "
                             "model_id, model_version, model_checksum, quantization, backend, tier, "
-                            "preset, created_at FROM assets WHERE id=?"));
+                            "preset, created_at, prompt_schema, seed FROM assets WHERE id=?"));
   q.Bind(1, id);
   Result<bool> row = q.Step();
   if (!row.ok()) return Explain(row.status());
@@ -294,8 +295,9 @@ Result<Asset> Vault::GetAsset(int64_t id) {
   a.content.width = static_cast<int>(q.Int(4));
   a.content.height = static_cast<int>(q.Int(5));
   if (!q.IsNull(6)) a.content.draft_id = q.Int(6);
-  a.content.provenance = {q.Text(7),  q.Text(8),  q.Text(9), q.Text(10),
-                          q.Text(11), q.Text(12), q.Text(13)};
+  a.content.provenance = {q.Text(7),  q.Text(8),  q.Text(9),  q.Text(10),
+                          q.Text(11), q.Text(12), q.Text(13), q.Text(15),
+                          static_cast<uint64_t>(q.Int(16))};
   a.created_at_ms = q.Int(14);
   return a;
 }

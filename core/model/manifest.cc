@@ -80,6 +80,18 @@ Result<const json*> Arr(const json& obj, const std::string& key, const std::stri
   return &*it;
 }
 
+Result<double> Num(const json& obj, const std::string& key, const std::string& where, double lo,
+                   double hi) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Bad(where + key, "is missing");
+  if (!it->is_number()) return Bad(where + key, "must be a number");
+  const double v = it->get<double>();
+  if (!(v >= lo && v <= hi)) {
+    return Bad(where + key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  }
+  return v;
+}
+
 Status OneOf(const std::string& value, std::initializer_list<const char*> allowed,
              const std::string& field) {
   for (const char* a : allowed) {
@@ -205,6 +217,27 @@ Result<Manifest> FromJson(const json& j) {
   } else if (m.task == "caption-lm") {
     return Bad("tokenizer", "is required for a caption-lm model");
   }
+
+  auto presets = j.find("presets");
+  if (presets != j.end()) {
+    if (!presets->is_object() || presets->size() > 8) {
+      return Bad("presets", "must be an object of at most 8 presets");
+    }
+    for (auto it = presets->begin(); it != presets->end(); ++it) {
+      CAIRN_RETURN_IF_ERROR(OneOf(it.key(), {"low", "preview", "final"}, "presets"));
+      const std::string w = "presets." + it.key() + ".";
+      if (!it->is_object()) return Bad("presets." + it.key(), "must be an object");
+      Preset p;
+      CAIRN_ASSIGN_OR_RETURN(p.temperature, Num(*it, "temperature", w, 0, 5));
+      CAIRN_ASSIGN_OR_RETURN(double top_k, Num(*it, "top_k", w, 0, 1000));
+      p.top_k = static_cast<int>(top_k);
+      CAIRN_ASSIGN_OR_RETURN(p.top_p, Num(*it, "top_p", w, 0.01, 1));
+      CAIRN_ASSIGN_OR_RETURN(p.repetition_penalty, Num(*it, "repetition_penalty", w, 1, 3));
+      CAIRN_ASSIGN_OR_RETURN(double max_new, Num(*it, "max_new_tokens", w, 1, 4096));
+      p.max_new_tokens = static_cast<int>(max_new);
+      m.presets[it.key()] = p;
+    }
+  }
   return m;
 }
 
@@ -229,6 +262,22 @@ const ModelFile* Manifest::FindFile(std::string_view name) const {
     if (f.name == name) return &f;
   }
   return nullptr;
+}
+
+Preset Manifest::PresetOrDefault(std::string_view name) const {
+  if (auto it = presets.find(std::string(name)); it != presets.end()) return it->second;
+  if (auto it = presets.find("preview"); it != presets.end()) return it->second;
+  Preset p;
+  if (name == "low") {
+    p.temperature = 0;
+    p.max_new_tokens = 96;
+  } else if (name == "final") {
+    p.temperature = 0.8f;
+    p.top_k = 50;
+    p.top_p = 0.95f;
+    p.max_new_tokens = 256;
+  }
+  return p;
 }
 
 const Variant* Manifest::FindVariant(std::string_view name) const {

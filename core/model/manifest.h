@@ -61,6 +61,15 @@ struct Variant {
   std::vector<TensorSpec> outputs;
 };
 
+// Recommended sampling for a quality preset ("low", "preview", "final").
+struct Preset {
+  float temperature = 0.7f;  // 0: greedy
+  int top_k = 40;            // 0: off
+  float top_p = 0.9f;        // 1: off
+  float repetition_penalty = 1.1f;
+  int max_new_tokens = 160;
+};
+
 struct Manifest {
   std::string id;
   std::string version;
@@ -71,10 +80,13 @@ struct Manifest {
   std::string tokenizer_file;  // empty if the task needs none
   std::string chat_format;     // "chatml" | "llama3" | "none"
   std::string description;
+  std::map<std::string, Preset> presets;  // by name; may be empty
   std::string signer;  // key id of the key that signed it (set by VerifyManifest)
 
   const ModelFile* FindFile(std::string_view name) const;
   const Variant* FindVariant(std::string_view name) const;
+  // The named preset, else the manifest's "preview", else built-in defaults for the name.
+  Preset PresetOrDefault(std::string_view name) const;
 };
 
 // Ed25519 public keys trusted to sign model packs, by key id (the first 8 bytes of the

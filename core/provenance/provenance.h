@@ -2,6 +2,7 @@
 #ifndef CAIRN_CORE_PROVENANCE_PROVENANCE_H_
 #define CAIRN_CORE_PROVENANCE_PROVENANCE_H_
 
+#include <cstdint>
 #include <string>
 
 namespace cairn {
@@ -14,6 +15,8 @@ struct Provenance {
   std::string backend;         // the backend that actually ran: "ort-native-cpu", "ort-web-wasm"...
   std::string tier;            // "device", "edge" or "cloud"
   std::string preset;          // "low", "preview" or "final"
+  std::string prompt_schema;   // the prompt format's version, e.g. "cairn.prompt/1"
+  uint64_t seed = 0;           // the sampling seed (greedy presets ignore it)
 
   friend bool operator==(const Provenance&, const Provenance&) = default;
 };

@@ -167,7 +167,7 @@ TEST_CASE("settings, assets with provenance, models and outbox jobs round-trip")
   a.width = 1080;
   a.height = 1350;
   a.provenance = {"cairn-caption-starter", "1.0.0", std::string(64, 'c'), "int8",
-                  "ort-web-wasm", "device", "preview"};
+                  "ort-web-wasm", "device", "preview", "cairn.prompt/1", 0xfedcba9876543210ull};
   int64_t asset = v->AddAsset(a).value();
   Asset got = v->GetAsset(asset).value();
   CHECK(got.content.provenance == a.provenance);

@@ -114,6 +114,16 @@ TEST_CASE("hostile manifests get an error naming the field, never a crash") {
       {"unknown task", [](json& m) { m["task"] = "mining"; }, "task"},
       {"lm without tokenizer", [](json& m) { m.erase("tokenizer"); }, "tokenizer"},
       {"bad id", [](json& m) { m["id"] = "a b"; }, "id"},
+      {"unknown preset", [](json& m) { m["presets"] = {{"turbo", json::object()}}; }, "presets"},
+      {"preset temperature not a number",
+       [](json& m) { m["presets"] = {{"low", {{"temperature", "hot"}}}}; },
+       "presets.low.temperature must be a number"},
+      {"preset top_p out of range",
+       [](json& m) {
+         m["presets"] = {{"final", {{"temperature", 0.8}, {"top_k", 5}, {"top_p", 7},
+                                    {"repetition_penalty", 1.1}, {"max_new_tokens", 20}}}};
+       },
+       "presets.final.top_p must be between"},
   };
   for (const Case& c : cases) {
     json m = GoodManifest();
@@ -133,6 +143,19 @@ TEST_CASE("hostile manifests get an error naming the field, never a crash") {
   CHECK(ParseManifest(std::string(2 << 20, ' ')).status().code() == StatusCode::kInvalidArgument);
   CHECK(ParseManifest("").status().code() == StatusCode::kInvalidArgument);
   CHECK(ParseManifest("[]").status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("presets come from the manifest, else sensible defaults by name") {
+  json m = GoodManifest();
+  m["presets"] = {{"preview", {{"temperature", 0.5}, {"top_k", 7}, {"top_p", 0.8},
+                               {"repetition_penalty", 1.2}, {"max_new_tokens", 99}}}};
+  Manifest parsed = ParseManifest(m.dump()).value();
+  CHECK(parsed.PresetOrDefault("preview").top_k == 7);
+  CHECK(parsed.PresetOrDefault("preview").max_new_tokens == 99);
+  CHECK(parsed.PresetOrDefault("final").top_k == 7);  // falls back to the pack's preview
+  Manifest bare = ParseManifest(GoodManifest().dump()).value();
+  CHECK(bare.PresetOrDefault("low").temperature == 0);  // greedy
+  CHECK(bare.PresetOrDefault("final").max_new_tokens == 256);
 }
 
 TEST_CASE("a non-commercial model is refused in a commercial workspace, with the reason") {

@@ -1,0 +1,118 @@
+// CaptionEngine: one request for captions, end to end, on any synchronous DecoderRuntime.
+//
+//   CAIRN_ASSIGN_OR_RETURN(CaptionModel model, CaptionModel::Create(pack_info, tokenizer_json,
+//                                                                   runtime.get()));
+//   CaptionRequest req;
+//   req.prompt = {"Write 3 Instagram captions", "beach at sunset; sea, sky", "warm, short", ""};
+//   req.constraints.count = 3;
+//   CAIRN_ASSIGN_OR_RETURN(CaptionResult r, GenerateCaptions(model, req, on_text));
+//   for (const auto& c : r.captions) show_as_text(c.text, c.problems);   // never as HTML
+//   store(r.provenance);
+//
+// The steps: the 4-part prompt is rendered in the model's chat format within its token budget
+// (prompt.h); the model answers under a JSON schema ({"captions": [count strings of at most
+// max_chars]}) so the output always parses (decoding/token_mask.h); the captions are parsed and
+// checked against the creator's constraints (caption/caption_check.h); the result carries its
+// provenance. Greedy presets ("low") are deterministic; sampled ones are for a seed.
+//
+// Threading: a CaptionModel is immutable after Create and may serve several threads at once if
+// its runtime can; GenerateCaptions keeps its state on the stack.
+#ifndef CAIRN_CORE_ENGINE_CAPTION_ENGINE_H_
+#define CAIRN_CORE_ENGINE_CAPTION_ENGINE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/base/status.h"
+#include "core/caption/caption_check.h"
+#include "core/decoding/token_mask.h"
+#include "core/generation/generation.h"
+#include "core/model/manifest.h"
+#include "core/prompt/prompt.h"
+#include "core/provenance/provenance.h"
+#include "core/runtime/decoder_runtime.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace cairn::engine {
+
+// What the host knows about the model it loaded, for provenance.
+struct ModelInfo {
+  model::Manifest manifest;
+  std::string variant;         // the variant that was loaded
+  std::string model_checksum;  // BLAKE2b-256 of that variant's file (from the verified manifest)
+  std::string tier = "device";
+};
+
+class CaptionModel {
+ public:
+  // Builds the tokenizer and the token masker (special tokens can never be sampled inside a
+  // caption). The runtime is not owned and must outlive the model.
+  static Result<CaptionModel> Create(ModelInfo info, std::string_view tokenizer_json,
+                                     runtime::DecoderRuntime* runtime);
+
+  const ModelInfo& info() const { return info_; }
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  prompt::ChatFormat chat_format() const { return chat_format_; }
+  const std::vector<int32_t>& eos_ids() const { return eos_ids_; }
+  runtime::DecoderRuntime* runtime() const { return runtime_; }
+  const std::vector<std::string>& token_bytes() const { return *token_bytes_; }
+  const decoding::TokenMasker& masker() const { return *masker_; }
+
+ private:
+  CaptionModel(ModelInfo info, Tokenizer tok) : info_(std::move(info)), tokenizer_(std::move(tok)) {}
+  ModelInfo info_;
+  Tokenizer tokenizer_;
+  prompt::ChatFormat chat_format_ = prompt::ChatFormat::kChatML;
+  std::vector<int32_t> eos_ids_;
+  std::shared_ptr<const std::vector<std::string>> token_bytes_;
+  std::shared_ptr<const decoding::TokenMasker> masker_;
+  runtime::DecoderRuntime* runtime_ = nullptr;
+};
+
+struct CaptionRequest {
+  prompt::CaptionPrompt prompt;  // an empty output_format gets the engine's JSON format line
+  caption::Constraints constraints;
+  std::string preset = "preview";  // "low" (greedy), "preview" or "final": the pack's sampling
+  uint64_t seed = 0;
+  int max_prompt_tokens = 384;
+  int max_new_tokens = 0;  // 0: the preset's
+};
+
+struct CaptionResult {
+  std::vector<caption::Caption> captions;
+  std::vector<std::string> problems;  // about the set
+  Provenance provenance;
+  std::string raw_output;  // the model's text, exactly (untrusted)
+  generation::FinishReason finish = generation::FinishReason::kNone;
+  int prompt_tokens = 0;
+  int generated_tokens = 0;
+  bool context_truncated = false;
+  double prefill_ms = 0;
+  double total_ms = 0;
+  double tokens_per_second = 0;  // generated tokens over decode time
+};
+
+// The JSON schema the answer is constrained to.
+std::string CaptionSchemaJson(const caption::Constraints& c);
+
+struct GenerateOptions {
+  std::function<void(std::string_view)> on_text;  // streamed output (complete UTF-8)
+  const std::atomic<bool>* cancel = nullptr;       // set from another thread to stop
+  const Clock* clock = nullptr;                    // default: SystemClock
+};
+
+// Errors: kInvalidArgument for a bad request (e.g. count out of 1..10), kCancelled, and the
+// runtime's errors. A finished generation whose captions fail constraints is not an error:
+// each caption says what is wrong with it.
+Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionRequest& request,
+                                       const GenerateOptions& options = {});
+
+}  // namespace cairn::engine
+
+#endif  // CAIRN_CORE_ENGINE_CAPTION_ENGINE_H_
