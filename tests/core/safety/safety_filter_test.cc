@@ -236,9 +236,10 @@ TEST_CASE("word lists come from the pinned npm packages with their licences") {
 
 // Not run by default: `core_safety_test "[.timing]"` in a release build prints the cost.
 TEST_CASE("timing of a 200-character caption", "[.timing]") {
-  const std::string caption =
+  const std::string caption =  // 199 characters, 202 bytes
       "Golden hour at the beach with the crew \xF0\x9F\x8C\x85 nothing beats salt air, warm sand "
-      "and a cold drink. Who is joining next weekend? #sunset #goldenhour #beachlife #weekend";
+      "and a cold drink. Who is joining next weekend? Bring snacks! #sunset #goldenhour "
+      "#beachlife #weekend #saltair #summer #tides";
   const int n = 20000;
   size_t findings = 0;
   const auto t0 = std::chrono::steady_clock::now();
