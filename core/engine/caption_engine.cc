@@ -71,6 +71,8 @@ Result<CaptionModel> CaptionModel::Create(ModelInfo info, std::string_view token
   bytes.resize(static_cast<size_t>(vocab));
   m.masker_ = std::make_shared<const decoding::TokenMasker>(decoding::TokenMasker::Build(bytes));
   m.token_bytes_ = std::make_shared<const std::vector<std::string>>(std::move(bytes));
+  CAIRN_ASSIGN_OR_RETURN(safety::TextSafetyFilter filter, safety::TextSafetyFilter::Create());
+  m.safety_ = std::make_shared<const safety::TextSafetyFilter>(std::move(filter));
   return m;
 }
 
@@ -173,7 +175,11 @@ Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionR
 
   Result<caption::ParsedCaptions> parsed = caption::ParseCaptions(result.raw_output, c);
   if (parsed.ok()) {
-    result.captions = std::move(parsed->captions);
+    for (caption::Caption& c : parsed->captions) {
+      CheckedCaption out{std::move(c.text), std::move(c.problems), {}};
+      CAIRN_ASSIGN_OR_RETURN(out.safety, model.safety_filter().Check(out.text));
+      result.captions.push_back(std::move(out));
+    }
     result.problems = std::move(parsed->problems);
   } else {
     // Constrained decoding makes this rare (e.g. max_new_tokens ran out mid-document); the

@@ -12,7 +12,8 @@
 // The steps: the 4-part prompt is rendered in the model's chat format within its token budget
 // (prompt.h); the model answers under a JSON schema ({"captions": [count strings of at most
 // max_chars]}) so the output always parses (decoding/token_mask.h); the captions are parsed and
-// checked against the creator's constraints (caption/caption_check.h); the result carries its
+// checked against the creator's constraints (caption/caption_check.h) and by the text-safety
+// filter (safety/text_safety_filter.h), which flags, never drops; the result carries its
 // provenance. Greedy presets ("low") are deterministic; sampled ones are for a seed.
 //
 // Threading: a CaptionModel is immutable after Create and may serve several threads at once if
@@ -37,6 +38,7 @@
 #include "core/prompt/prompt.h"
 #include "core/provenance/provenance.h"
 #include "core/runtime/decoder_runtime.h"
+#include "core/safety/text_safety_filter.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace cairn::engine {
@@ -63,6 +65,7 @@ class CaptionModel {
   runtime::DecoderRuntime* runtime() const { return runtime_; }
   const std::vector<std::string>& token_bytes() const { return *token_bytes_; }
   const decoding::TokenMasker& masker() const { return *masker_; }
+  const safety::TextSafetyFilter& safety_filter() const { return *safety_; }
 
  private:
   CaptionModel(ModelInfo info, Tokenizer tok) : info_(std::move(info)), tokenizer_(std::move(tok)) {}
@@ -72,6 +75,7 @@ class CaptionModel {
   std::vector<int32_t> eos_ids_;
   std::shared_ptr<const std::vector<std::string>> token_bytes_;
   std::shared_ptr<const decoding::TokenMasker> masker_;
+  std::shared_ptr<const safety::TextSafetyFilter> safety_;
   runtime::DecoderRuntime* runtime_ = nullptr;
 };
 
@@ -84,8 +88,15 @@ struct CaptionRequest {
   int max_new_tokens = 0;  // 0: the preset's
 };
 
+struct CheckedCaption {
+  std::string text;                   // plain text: render it as text, never as HTML
+  std::vector<std::string> problems;  // constraints it misses (empty: meets them all)
+  safety::Verdict safety;             // kNeedsReview / kBlocked come with reasons
+  bool ok() const { return problems.empty() && safety.clean(); }
+};
+
 struct CaptionResult {
-  std::vector<caption::Caption> captions;
+  std::vector<CheckedCaption> captions;
   std::vector<std::string> problems;  // about the set
   Provenance provenance;
   std::string raw_output;  // the model's text, exactly (untrusted)

@@ -1,9 +1,18 @@
 #include "core/runtime/ort_decoder.h"
 
+// ONNX Runtime is loaded at first use (see LoadOrt), so the C++ API is initialized by hand.
+#define ORT_API_MANUAL_INIT
 #include <onnxruntime_cxx_api.h>
+#undef ORT_API_MANUAL_INIT
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <set>
 
@@ -35,10 +44,75 @@ Status StatusFromOrtException(std::string_view what_was_done) {
 
 namespace {
 
-Ort::Env& Env() {
-  static Ort::Env* env = new Ort::Env(ORT_LOGGING_LEVEL_ERROR, "cairn");
-  return *env;
+// Debian's libonnxruntime links libonnx, and both register ONNX's operator schemas (when the
+// first model is loaded), so that prints hundreds of "Schema error: ... already registered"
+// lines on stderr (harmless: the second registration is ignored). So the library is opened with
+// dlopen at first use, and the Env and the first session are created with stderr pointed at
+// /dev/null: a tool's output stays clean, and a binary that never runs a model never loads
+// ONNX Runtime. Errors still become Status values with ONNX Runtime's message.
+class QuietStderr {
+ public:
+  QuietStderr() {
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved_ >= 0 && null_fd >= 0) ::dup2(null_fd, STDERR_FILENO);
+    if (null_fd >= 0) ::close(null_fd);
+  }
+  ~QuietStderr() {
+    std::fflush(stderr);
+    if (saved_ >= 0) {
+      ::dup2(saved_, STDERR_FILENO);
+      ::close(saved_);
+    }
+  }
+  QuietStderr(const QuietStderr&) = delete;
+  QuietStderr& operator=(const QuietStderr&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
+Ort::Env* g_env = nullptr;
+std::once_flag g_first_session;
+
+Status StartOrt() {
+  using GetApiBase = const OrtApiBase* (*)();
+  void* lib = ::dlopen(CAIRN_ONNXRUNTIME_PATH, RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) {
+    const char* error = ::dlerror();
+    return Status(StatusCode::kUnavailable, std::string("cannot load ONNX Runtime (") +
+                                                CAIRN_ONNXRUNTIME_PATH + "): " +
+                                                (error ? error : "unknown error"));
+  }
+  auto get = reinterpret_cast<GetApiBase>(::dlsym(lib, "OrtGetApiBase"));
+  const OrtApi* api = get ? get()->GetApi(ORT_API_VERSION) : nullptr;
+  if (api == nullptr) {
+    return Status(StatusCode::kUnsupported, std::string("ONNX Runtime at ") +
+                                                CAIRN_ONNXRUNTIME_PATH +
+                                                " does not offer API version " +
+                                                std::to_string(ORT_API_VERSION));
+  }
+  Ort::InitApi(api);
+  try {
+    g_env = new Ort::Env(ORT_LOGGING_LEVEL_ERROR, "cairn");  // process-wide, never destroyed
+  } catch (...) {
+    return StatusFromOrtException("starting ONNX Runtime");
+  }
+  return Status::Ok();
 }
+
+Status LoadOrt() {
+  static std::once_flag once;
+  static Status status;
+  std::call_once(once, [] {
+    QuietStderr quiet;
+    status = StartOrt();
+  });
+  return status;
+}
+
+Ort::Env& Env() { return *g_env; }
 
 double ElapsedMs(const Clock& clock, int64_t start_ns) {
   return static_cast<double>(clock.MonotonicNanos() - start_ns) / 1e6;
@@ -289,6 +363,7 @@ OrtDecoder::~OrtDecoder() = default;
 Result<std::unique_ptr<OrtDecoder>> OrtDecoder::Load(ByteView onnx_model,
                                                      const model::Variant& variant,
                                                      const OrtDecoderOptions& options) {
+  CAIRN_RETURN_IF_ERROR(LoadOrt());
   auto impl = std::make_unique<Impl>();
   impl->name = options.name;
   impl->clock = options.clock ? options.clock : &SystemClock::Default();
@@ -298,7 +373,13 @@ Result<std::unique_ptr<OrtDecoder>> OrtDecoder::Load(ByteView onnx_model,
     so.SetInterOpNumThreads(1);
     so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    impl->session = Ort::Session(Env(), onnx_model.data(), onnx_model.size(), so);
+    bool created = false;
+    std::call_once(g_first_session, [&] {
+      QuietStderr quiet;
+      impl->session = Ort::Session(Env(), onnx_model.data(), onnx_model.size(), so);
+      created = true;
+    });
+    if (!created) impl->session = Ort::Session(Env(), onnx_model.data(), onnx_model.size(), so);
   } catch (...) {
     return StatusFromOrtException("model " + options.name + " (" + variant.file + "): loading");
   }

@@ -133,6 +133,72 @@ TEST_CASE("running out of tokens mid-document is reported, not shown as captions
   CHECK_THAT(out.problems[0], Catch::Matchers::ContainsSubstring("not a complete caption list"));
 }
 
+// Test double, named as such: a runtime that "says" a scripted text by giving its next token a
+// high logit. A random-weight model cannot be made to write a slur; this provokes the path from
+// the model's output through parsing to the safety verdict. Everything else is real.
+class ScriptedDecoder final : public runtime::DecoderRuntime {
+ public:
+  ScriptedDecoder(std::vector<int32_t> script, int vocab) : script_(std::move(script)), vocab_(vocab) {}
+  Result<std::unique_ptr<runtime::DecoderSequence>> NewSequence() override {
+    return std::unique_ptr<runtime::DecoderSequence>(new Sequence(this));
+  }
+  int vocab_size() const override { return vocab_; }
+  std::string backend() const override { return "test-double-scripted"; }
+
+ private:
+  class Sequence final : public runtime::DecoderSequence {
+   public:
+    explicit Sequence(const ScriptedDecoder* d) : d_(d), logits_(static_cast<size_t>(d->vocab_)) {}
+    Result<std::span<float>> Run(const generation::Feeds& f) override {
+      past_ = f.past_length + static_cast<int64_t>(f.input_ids.size());
+      std::fill(logits_.begin(), logits_.end(), 0.0f);
+      const size_t next = step_++;
+      if (next < d_->script_.size()) logits_[static_cast<size_t>(d_->script_[next])] = 20.0f;
+      return std::span<float>(logits_);
+    }
+    Result<std::unique_ptr<runtime::DecoderSequence>> Fork() const override {
+      return Status(StatusCode::kUnsupported, "not needed");
+    }
+    int64_t past_length() const override { return past_; }
+
+   private:
+    const ScriptedDecoder* d_;
+    std::vector<float> logits_;
+    size_t step_ = 0;
+    int64_t past_ = 0;
+  };
+  std::vector<int32_t> script_;
+  int vocab_;
+};
+
+TEST_CASE("captions the safety filter flags keep their text and say why") {
+  TempDir dir;
+  auto e = Load(dir, "tiny-gpt2");
+  const std::string said =
+      R"({"captions":["what the fuck","sunset vibes","n1gg3r"]})";
+  std::vector<int32_t> script = e->model->tokenizer().Encode(said, false).value();
+  script.push_back(e->model->tokenizer().TokenToId("<|im_end|>").value());
+  ScriptedDecoder scripted(script, e->decoder->vocab_size());
+  ModelInfo info{e->pack.manifest, "native-fp32", "checksum", "device"};
+  CaptionModel m =
+      CaptionModel::Create(info, e->pack.Text("tokenizer.json"), &scripted).value();
+  CaptionRequest r = Request(3, "low", 0);
+  r.constraints.max_chars = 40;
+  CaptionResult out = GenerateCaptions(m, r).value();
+  REQUIRE(out.raw_output == said);
+  REQUIRE(out.captions.size() == 3);
+  CHECK(out.captions[0].text == "what the fuck");  // flagged, never dropped or rewritten
+  CHECK(out.captions[0].safety.level == safety::Level::kBlocked);
+  REQUIRE_FALSE(out.captions[0].safety.findings.empty());
+  CHECK_THAT(out.captions[0].safety.findings[0].reason,
+             Catch::Matchers::ContainsSubstring("fuck"));
+  CHECK_FALSE(out.captions[0].ok());
+  CHECK(out.captions[1].safety.clean());
+  CHECK(out.captions[1].ok());
+  CHECK(out.captions[2].safety.level != safety::Level::kClean);
+  CHECK(out.provenance.backend == "test-double-scripted");
+}
+
 TEST_CASE("bad requests are refused with the reason") {
   TempDir dir;
   auto e = Load(dir, "tiny-gpt2");

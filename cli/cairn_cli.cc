@@ -1,0 +1,333 @@
+// cairn-cli: Cairn's engine from the command line.
+//
+//   cairn-cli caption --model PACK --task TEXT --context TEXT --style TEXT [--n 3]
+//                     [--preset low|preview|final] [--seed N] [--max-chars N] [--emoji]
+//                     [--ban WORD]... [--variant native-fp32] [--threads N] [--commercial]
+//                     [--trust HEX]... [--trust-file PATH]
+//       Captions as JSON on stdout, each with its constraint problems and safety verdict, plus
+//       the provenance and timings. The pack is verified against the trusted keys first.
+//   cairn-cli pack keygen KEYFILE          a new Ed25519 signing key (file mode 0600)
+//   cairn-cli pack sign KEYFILE PACKDIR    sign PACKDIR/manifest.json -> manifest.sig
+//   cairn-cli pack verify PACKDIR --trust HEX|--trust-file PATH   verify every file
+//
+// Trusted keys: --trust (hex public key, repeatable), --trust-file (one hex key per line), or
+// $CAIRN_TRUSTED_KEYS (comma-separated). Exit status: 0 success, 1 failure (the message says
+// what and where), 2 bad usage.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/crypto/hash.h"
+#include "core/crypto/sign.h"
+#include "core/engine/caption_engine.h"
+#include "core/runtime/ort_decoder.h"
+#include "core/runtime/pack_dir.h"
+
+namespace cairn::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  cairn-cli caption --model PACK --task TEXT --context TEXT --style TEXT [--n 3]\n"
+    "                    [--preset low|preview|final] [--seed N] [--max-chars N] [--emoji]\n"
+    "                    [--ban WORD]... [--variant native-fp32] [--threads N] [--commercial]\n"
+    "                    [--trust HEX]... [--trust-file PATH]\n"
+    "  cairn-cli pack keygen KEYFILE\n"
+    "  cairn-cli pack sign KEYFILE PACKDIR\n"
+    "  cairn-cli pack verify PACKDIR [--variant NAME] [--trust HEX]... [--trust-file PATH]\n";
+
+struct UsageError {
+  std::string message;
+};
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr, "cairn-cli: %s\n%s", why.c_str(), kUsage);
+  return 2;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "cairn-cli: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+// Flags: "--name value", "--name=value", or boolean "--name"; the rest are positional.
+struct Args {
+  std::multimap<std::string, std::string> flags;
+  std::vector<std::string> positional;
+
+  bool Has(const std::string& f) const { return flags.count(f) > 0; }
+  std::string Get(const std::string& f, const std::string& fallback = "") const {
+    auto it = flags.find(f);
+    return it == flags.end() ? fallback : it->second;
+  }
+  std::vector<std::string> All(const std::string& f) const {
+    std::vector<std::string> out;
+    for (auto [it, end] = flags.equal_range(f); it != end; ++it) out.push_back(it->second);
+    return out;
+  }
+  int Int(const std::string& f, int fallback, int lo, int hi) const {
+    if (!Has(f)) return fallback;
+    const std::string v = Get(f);
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < lo || n > hi) {
+      throw UsageError{"--" + f + " must be a whole number from " + std::to_string(lo) + " to " +
+                       std::to_string(hi) + " (got '" + v + "')"};
+    }
+    return static_cast<int>(n);
+  }
+};
+
+Args Parse(int argc, char** argv, int first, const std::vector<std::string>& valued,
+           const std::vector<std::string>& booleans) {
+  Args a;
+  for (int i = first; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) != 0) {
+      a.positional.push_back(s);
+      continue;
+    }
+    std::string name = s.substr(2), value;
+    const size_t eq = name.find('=');
+    const bool inline_value = eq != std::string::npos;
+    if (inline_value) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (std::find(booleans.begin(), booleans.end(), name) != booleans.end()) {
+      if (inline_value) throw UsageError{"--" + name + " takes no value"};
+      a.flags.emplace(name, "");
+    } else if (std::find(valued.begin(), valued.end(), name) != valued.end()) {
+      if (!inline_value) {
+        if (i + 1 >= argc) throw UsageError{"--" + name + " needs a value"};
+        value = argv[++i];
+      }
+      a.flags.emplace(name, value);
+    } else {
+      throw UsageError{"unknown flag --" + name};
+    }
+  }
+  return a;
+}
+
+Result<model::TrustStore> Trust(const Args& a) {
+  model::TrustStore trust;
+  std::vector<std::string> keys = a.All("trust");
+  if (const char* env = std::getenv("CAIRN_TRUSTED_KEYS")) {
+    std::stringstream ss(env);
+    for (std::string k; std::getline(ss, k, ',');) {
+      if (!k.empty()) keys.push_back(k);
+    }
+  }
+  for (const std::string& path : a.All("trust-file")) {
+    std::ifstream in(path);
+    if (!in) return Status(StatusCode::kNotFound, "cannot read trust file " + path);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line[0] != '#') keys.push_back(line);
+    }
+  }
+  for (const std::string& k : keys) {
+    Status s = trust.AddHex(k);
+    if (!s.ok()) return s.WithContext("trusted key '" + k.substr(0, 16) + "…'");
+  }
+  if (trust.empty()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "no trusted signing keys: pass --trust HEX, --trust-file PATH or set "
+                  "$CAIRN_TRUSTED_KEYS; a model pack is never loaded unverified");
+  }
+  return trust;
+}
+
+json SafetyJson(const safety::Verdict& v) {
+  json findings = json::array();
+  for (const safety::Finding& f : v.findings) {
+    findings.push_back({{"term", f.term},
+                        {"category", safety::CategoryName(f.category)},
+                        {"level", safety::LevelName(f.level)},
+                        {"reason", f.reason},
+                        {"begin", f.begin},
+                        {"end", f.end}});
+  }
+  return {{"level", safety::LevelName(v.level)}, {"findings", findings}};
+}
+
+json ProvenanceJson(const Provenance& p) {
+  return {{"model_id", p.model_id},         {"model_version", p.model_version},
+          {"model_checksum", p.model_checksum}, {"quantization", p.quantization},
+          {"backend", p.backend},           {"tier", p.tier},
+          {"preset", p.preset},             {"prompt_schema", p.prompt_schema},
+          {"seed", p.seed}};
+}
+
+int Caption(const Args& a) {
+  for (const char* required : {"model", "task"}) {
+    if (!a.Has(required)) throw UsageError{std::string("caption needs --") + required};
+  }
+  if (!a.positional.empty()) throw UsageError{"unexpected argument '" + a.positional[0] + "'"};
+  engine::CaptionRequest req;
+  req.prompt = {a.Get("task"), a.Get("context"), a.Get("style"), ""};
+  req.constraints.count = a.Int("n", 3, 1, 10);
+  req.constraints.max_chars = a.Int("max-chars", 220, 1, 2200);
+  req.constraints.emoji_required = a.Has("emoji");
+  req.constraints.banned = a.All("ban");
+  req.preset = a.Get("preset", "preview");
+  if (req.preset != "low" && req.preset != "preview" && req.preset != "final") {
+    throw UsageError{"--preset must be low, preview or final (got '" + req.preset + "')"};
+  }
+  req.seed = static_cast<uint64_t>(a.Int("seed", 0, 0, 1 << 30));
+  req.max_new_tokens = a.Int("max-new-tokens", 0, 0, 4096);
+
+  auto trust = Trust(a);
+  if (!trust.ok()) return Fail(trust.status());
+  model::Workspace ws{a.Has("commercial")};
+  auto pack = runtime::LoadPackDir(a.Get("model"), *trust, ws, a.Get("variant", "native-fp32"));
+  if (!pack.ok()) return Fail(pack.status());
+  if (pack->manifest.task != "caption-lm") {
+    return Fail(Status(StatusCode::kInvalidArgument, "model " + pack->manifest.id + " is a " +
+                                                         pack->manifest.task +
+                                                         " model, not a caption-lm"));
+  }
+  runtime::OrtDecoderOptions opt;
+  opt.name = pack->manifest.id;
+  opt.intra_op_threads = a.Int("threads", 1, 0, 64);
+  auto decoder = runtime::OrtDecoder::Load(pack->File(pack->variant().file), pack->variant(), opt);
+  if (!decoder.ok()) return Fail(decoder.status());
+  engine::ModelInfo info{pack->manifest, pack->variant_name, pack->variant_file().blake2b,
+                         "device"};
+  auto model = engine::CaptionModel::Create(info, pack->Text(pack->manifest.tokenizer_file),
+                                            decoder->get());
+  if (!model.ok()) return Fail(model.status());
+  auto r = engine::GenerateCaptions(*model, req);
+  if (!r.ok()) return Fail(r.status());
+
+  json captions = json::array();
+  for (const engine::CheckedCaption& c : r->captions) {
+    captions.push_back({{"text", c.text},
+                        {"ok", c.ok()},
+                        {"problems", c.problems},
+                        {"safety", SafetyJson(c.safety)}});
+  }
+  json out = {{"captions", captions},
+              {"problems", r->problems},
+              {"provenance", ProvenanceJson(r->provenance)},
+              {"stats",
+               {{"finish", generation::FinishReasonName(r->finish)},
+                {"prompt_tokens", r->prompt_tokens},
+                {"generated_tokens", r->generated_tokens},
+                {"context_truncated", r->context_truncated},
+                {"warm_up_ms", (*decoder)->warm_up_ms()},
+                {"prefill_ms", r->prefill_ms},
+                {"total_ms", r->total_ms},
+                {"tokens_per_second", r->tokens_per_second}}}};
+  std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+Status WriteSecretFile(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "wx");  // never overwrite a key
+  if (f == nullptr) {
+    return Status(errno == EEXIST ? StatusCode::kAlreadyExists : StatusCode::kIoError,
+                  "cannot create " + path + ": " + std::strerror(errno));
+  }
+  ::fchmod(fileno(f), 0600);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  return std::fclose(f) == 0 && ok ? Status::Ok()
+                                   : Status(StatusCode::kIoError, "cannot write " + path);
+}
+
+int Pack(int argc, char** argv) {
+  if (argc < 3) throw UsageError{"pack needs keygen, sign or verify"};
+  const std::string verb = argv[2];
+  Args a = Parse(argc, argv, 3, {"trust", "trust-file", "variant"}, {});
+  if (verb == "keygen") {
+    if (a.positional.size() != 1) throw UsageError{"pack keygen KEYFILE"};
+    crypto::SigningKeyPair kp = crypto::GenerateSigningKeyPair();
+    const json key = {{"type", "ed25519"},
+                      {"public_key", ToHex(kp.public_key)},
+                      {"key_id", model::TrustStore::KeyId(kp.public_key)},
+                      {"secret_key", ToHex(kp.secret_key.view())}};
+    Status s = WriteSecretFile(a.positional[0], key.dump(2) + "\n");
+    if (!s.ok()) return Fail(s);
+    std::printf("%s\n", ToHex(kp.public_key).c_str());
+    return 0;
+  }
+  if (verb == "sign") {
+    if (a.positional.size() != 2) throw UsageError{"pack sign KEYFILE PACKDIR"};
+    auto key_text = runtime::ReadHostFile(a.positional[0], 4096);
+    if (!key_text.ok()) return Fail(key_text.status());
+    json key = json::parse(AsChars(*key_text), nullptr, false);
+    if (!key.is_object() || !key["secret_key"].is_string() || !key["public_key"].is_string()) {
+      return Fail(Status(StatusCode::kInvalidArgument,
+                         a.positional[0] + " is not a key file made by 'cairn-cli pack keygen'"));
+    }
+    auto secret = FromHex(key["secret_key"].get<std::string>());
+    auto pub = FromHex(key["public_key"].get<std::string>());
+    if (!secret.ok() || !pub.ok()) return Fail(Status(StatusCode::kInvalidArgument, "bad key file"));
+    const std::string dir = a.positional[1];
+    auto manifest = runtime::ReadHostFile(dir + "/manifest.json", model::kMaxManifestBytes);
+    if (!manifest.ok()) return Fail(manifest.status());
+    auto parsed = model::ParseManifest(AsChars(*manifest));
+    if (!parsed.ok()) return Fail(parsed.status().WithContext(dir + "/manifest.json"));
+    auto sig = crypto::Sign(*secret, *manifest);
+    if (!sig.ok()) return Fail(sig.status());
+    std::ofstream out(dir + "/manifest.sig", std::ios::trunc);
+    out << model::SignatureFileJson(model::TrustStore::KeyId(*pub), *sig);
+    if (!out.flush()) return Fail(Status(StatusCode::kIoError, "cannot write " + dir + "/manifest.sig"));
+    std::printf("signed %s %s with key %s\n", parsed->id.c_str(), parsed->version.c_str(),
+                model::TrustStore::KeyId(*pub).c_str());
+    return 0;
+  }
+  if (verb == "verify") {
+    if (a.positional.size() != 1) throw UsageError{"pack verify PACKDIR"};
+    auto trust = Trust(a);
+    if (!trust.ok()) return Fail(trust.status());
+    const std::string dir = a.positional[0];
+    auto first = runtime::LoadPackDir(dir, *trust, {}, a.Get("variant", "native-fp32"));
+    if (!first.ok()) return Fail(first.status());
+    std::printf("ok: %s %s (%s, %s), signed by %s, %zu files verified\n",
+                first->manifest.id.c_str(), first->manifest.version.c_str(),
+                first->manifest.task.c_str(), first->manifest.licence.spdx.c_str(),
+                first->manifest.signer.c_str(), first->files.size());
+    return 0;
+  }
+  throw UsageError{"unknown pack command '" + verb + "'"};
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) return Usage("no command");
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "caption") {
+      return Caption(Parse(argc, argv, 2,
+                           {"model", "task", "context", "style", "n", "preset", "seed",
+                            "max-chars", "ban", "variant", "threads", "trust", "trust-file",
+                            "max-new-tokens"},
+                           {"emoji", "commercial"}));
+    }
+    if (cmd == "pack") return Pack(argc, argv);
+    if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+    return Usage("unknown command '" + cmd + "'");
+  } catch (const UsageError& e) {
+    return Usage(e.message);
+  }
+}
+
+}  // namespace
+}  // namespace cairn::cli
+
+int main(int argc, char** argv) { return cairn::cli::Main(argc, argv); }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# cairn-cli end to end on the tiny test packs: keygen, sign, verify, caption (JSON with
+# provenance), bad flags, bad packs. usage: cairn_cli_test.sh PATH/TO/cairn-cli TEST_MODELS_DIR
+set -u
+bin=$1
+models=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fails=0
+passes=0
+expect() {  # expect WHAT WANT_STATUS GREP_PATTERN -- command...
+  local what=$1 want=$2 pattern=$3; shift 4
+  local out status
+  out=$("$@" 2>&1); status=$?
+  if [ "$status" != "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL: $what (status $status, want $want; pattern '$pattern')"; echo "$out" | head -20
+    fails=$((fails + 1))
+  else
+    passes=$((passes + 1))
+  fi
+}
+
+cp -r "$models/tiny-llama" "$dir/pack"
+expect "no arguments is a usage error" 2 "usage:" -- "$bin"
+expect "unknown command" 2 "unknown command 'frob'" -- "$bin" frob
+pub=$("$bin" pack keygen "$dir/key.json")
+expect "keygen prints a public key" 0 "^[0-9a-f]{64}$" -- echo "$pub"
+expect "key file is private" 0 "^600$" -- stat -c %a "$dir/key.json"
+expect "keygen never overwrites a key" 1 "already_exists" -- "$bin" pack keygen "$dir/key.json"
+expect "sign" 0 "signed cairn-test-tiny-llama 1.0.0 with key" -- \
+  "$bin" pack sign "$dir/key.json" "$dir/pack"
+expect "verify" 0 "ok: cairn-test-tiny-llama 1.0.0 \(caption-lm, CC0-1.0\)" -- \
+  "$bin" pack verify "$dir/pack" --trust "$pub"
+expect "verify without trusted keys" 1 "no trusted signing keys" -- "$bin" pack verify "$dir/pack"
+
+caption=("$bin" caption --model "$dir/pack" --trust "$pub" --task "Write 2 captions"
+         --context "beach at sunset; sea, sky" --style "warm" --n 2 --max-chars 30
+         --preset preview --seed 7 --max-new-tokens 300)
+"${caption[@]}" >"$dir/out.json" 2>"$dir/err.txt"
+expect "caption exits 0" 0 "" -- test -s "$dir/out.json"
+check_json() {
+  python3 - "$dir/out.json" "$pub" <<'PY'
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert len(out["captions"]) == 2, out
+for c in out["captions"]:
+    assert isinstance(c["text"], str) and len(c["text"]) <= 30, c
+    assert c["safety"]["level"] in ("clean", "needs_review", "blocked"), c
+p = out["provenance"]
+assert p["model_id"] == "cairn-test-tiny-llama" and p["model_version"] == "1.0.0", p
+assert len(p["model_checksum"]) == 64 and p["quantization"] == "fp32", p
+assert p["backend"] == "ort-native-cpu" and p["tier"] == "device", p
+assert p["preset"] == "preview" and p["seed"] == 7 and p["prompt_schema"] == "cairn.prompt/1", p
+assert out["stats"]["finish"] == "eos" and out["stats"]["tokens_per_second"] > 0, out["stats"]
+print("json ok")
+PY
+}
+expect "caption prints captions with provenance as JSON" 0 "json ok" -- check_json
+"${caption[@]}" >"$dir/again.json" 2>/dev/null
+expect "the same seed gives the same captions" 0 "" -- \
+  python3 -c "import json,sys; a,b=(json.load(open(f))['captions'] for f in sys.argv[1:]); assert a==b" \
+  "$dir/out.json" "$dir/again.json"
+
+expect "caption needs --model" 2 "caption needs --model" -- "$bin" caption --task x
+expect "unknown flag" 2 "unknown flag --colour" -- "$bin" caption --model "$dir/pack" --task x --colour red
+expect "bad count" 2 "--n must be a whole number from 1 to 10" -- \
+  "$bin" caption --model "$dir/pack" --task x --n 40
+expect "bad preset" 2 "--preset must be low, preview or final" -- \
+  "$bin" caption --model "$dir/pack" --task x --preset turbo
+expect "flag without value" 2 "--seed needs a value" -- "$bin" caption --model "$dir/pack" --task x --seed
+expect "missing pack" 1 "not_found: cannot open $dir/nope/manifest.json" -- \
+  "$bin" caption --model "$dir/nope" --task x --trust "$pub"
+expect "unknown signer" 1 "auth_failed" -- \
+  "$bin" caption --model "$dir/pack" --task x --trust "$(printf '%064d' 1 | tr 0 a)"
+expect "bad trusted key" 1 "trusted key" -- "$bin" caption --model "$dir/pack" --task x --trust zz
+
+cp -r "$dir/pack" "$dir/tampered"
+printf '\x01' | dd of="$dir/tampered/model.onnx" bs=1 seek=1000 conv=notrunc status=none
+expect "a tampered model is refused, naming the file" 1 "corruption: .*model.onnx" -- \
+  "$bin" caption --model "$dir/tampered" --task x --trust "$pub"
+cp -r "$dir/pack" "$dir/edited"
+sed -i 's/"version": "1.0.0"/"version": "1.0.1"/' "$dir/edited/manifest.json"
+expect "an edited manifest is refused" 1 "modified after signing" -- \
+  "$bin" pack verify "$dir/edited" --trust "$pub"
+
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]
