@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Runs Cairn's benchmarks and prints them side by side with their peers.
 
-usage: bench/run.py [crypto|vault|decoding|tokenizer|all]
+usage: bench/run.py [crypto|vault|decoding|tokenizer|generation|inference|all]
+
+inference = tokenizer + decoding + generation.
 
 Each benchmark binary prints JSON lines {"bench", "name", "unit", "value"}. This script runs the
 native build and the wasm build (under Node) of the same source, prints a table with the ratio
@@ -138,13 +140,43 @@ def bench_tokenizer():
     return table
 
 
+def bench_models():
+    models = os.path.join(ROOT, "build/native-release/bench-models")
+    rows = run_lines([os.path.join(ROOT, "build/native-release/bench/inference_bench")]
+                     + [os.path.join(models, n) for n in ("tiny-gpt2", "tiny-llama", "bench-llama")])
+    print("\ngeneration — greedy, 48-token prompt + 128 new tokens with the KV cache, native ONNX "
+          "Runtime 1.21 fp32, one thread; median of 11 rounds on one shared session")
+    print(f"{'model':<24} {'vocab':>6} {'bare tok/s':>11} {'engine tok/s':>13} "
+          f"{'overhead':>9} {'core share':>11} {'JSON tok/s':>11} {'p50 ms':>7} {'p95 ms':>7} "
+          f"{'same':>5}")
+    for r in rows:
+        print(f"{r['name']:<24} {r['vocab']:>6} {r['bare_tokens_per_s']:>11.0f} "
+              f"{r['engine_tokens_per_s']:>13.0f} {r['engine_overhead'] * 100:>8.1f}% "
+              f"{r['core_share'] * 100:>10.1f}% {r['engine_json_tokens_per_s']:>11.0f} "
+              f"{r['decode_p50_ms']:>7.2f} {r['decode_p95_ms']:>7.2f} "
+              f"{'yes' if r['same_tokens'] else 'NO':>5}")
+    print("(bare: a hand-written greedy loop on ONNX Runtime's C++ API; engine: OrtDecoder + the "
+          "generation step machine; overhead: median over rounds of engine time / bare time - 1 (goal <= 5%), noisy "
+          "on a shared machine; core share: time in the core's step machine / bare time; JSON: "
+          "the engine under the captions schema; p50/p95: the engine's per-token step latency; "
+          "same: both loops produced the same tokens)")
+    return rows
+
+
+def bench_inference():
+    """Issue 5's set: tokenizers vs the JS reference, mask time vs vocabulary, generation."""
+    return {"tokenizer": bench_tokenizer(), "decoding": bench_decoding(),
+            "generation": bench_models()}
+
+
 BENCHES = {"crypto": bench_crypto, "vault": bench_vault, "decoding": bench_decoding,
-           "tokenizer": bench_tokenizer}
+           "tokenizer": bench_tokenizer, "generation": bench_models,
+           "inference": bench_inference}
 
 
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
-    names = list(BENCHES) if which == "all" else [which]
+    names = [n for n in BENCHES if n != "inference"] if which == "all" else [which]
     for n in names:
         if n not in BENCHES:
             sys.exit(f"bench: unknown benchmark '{n}' (have: {', '.join(BENCHES)})")

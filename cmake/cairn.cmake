@@ -39,3 +39,6 @@ function(cairn_bench name)
     target_link_options(${name} PRIVATE -sENVIRONMENT=node -sNODERAWFS=1 -sEXIT_RUNTIME=1)
   endif()
 endfunction()
+
+# The model recipe's sources: model packs built from them are rebuilt when they change.
+file(GLOB CAIRN_RECIPE_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/models/recipe/*.py)

@@ -120,6 +120,8 @@ double ElapsedMs(const Clock& clock, int64_t start_ns) {
 
 }  // namespace
 
+Status InitOrtApi() { return LoadOrt(); }
+
 struct OrtDecoder::Impl {
   std::string name;
   const Clock* clock = nullptr;
@@ -417,6 +419,7 @@ Result<std::unique_ptr<DecoderSequence>> OrtDecoder::NewSequence() {
 
 int OrtDecoder::vocab_size() const { return impl_->vocab; }
 int OrtDecoder::layers() const { return impl_->layers; }
+OrtSession* OrtDecoder::ort_session() const { return static_cast<OrtSession*>(impl_->session); }
 bool OrtDecoder::has_position_ids() const { return impl_->position_ids; }
 double OrtDecoder::warm_up_ms() const { return impl_->warm_up_ms; }
 

@@ -31,6 +31,8 @@
 #include "core/runtime/decoder_runtime.h"
 #include "core/runtime/latency_stats.h"
 
+struct OrtSession;  // ONNX Runtime's C handle
+
 namespace cairn::runtime {
 
 struct OrtDecoderOptions {
@@ -63,12 +65,21 @@ class OrtDecoder final : public DecoderRuntime {
   // For sequences: record one run's latency.
   void Record(bool prefill, double ms);
 
+  // The ONNX Runtime session itself, for benchmarks that compare a bare loop on the same
+  // session (same weights in memory) with the engine. Owned by the decoder.
+  OrtSession* ort_session() const;
+
  private:
   explicit OrtDecoder(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   mutable std::mutex mu_;
   LatencyStats prefill_, decode_;
 };
+
+// Loads ONNX Runtime (once per process) and initializes its C++ API, for code that uses the API
+// directly, compiled with ORT_API_MANUAL_INIT (benchmarks' bare loops). OrtDecoder::Load does
+// this itself.
+Status InitOrtApi();
 
 // Converts the exception ONNX Runtime threw (inside a catch block) into a Status.
 Status StatusFromOrtException(std::string_view what_was_done);

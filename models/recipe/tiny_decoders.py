@@ -1,6 +1,6 @@
 """Builds the two tiny test model packs (random weights, a few hundred KB each).
 
-  python3 models/recipe/tiny_decoders.py OUT_DIR
+  python3 models/recipe/tiny_decoders.py OUT_DIR [PACK...]
 
 OUT_DIR/tiny-gpt2   GPT-2 style, ChatML chat format
 OUT_DIR/tiny-llama  Llama style (rotary positions, grouped-query attention), Llama 3 chat format
@@ -61,6 +61,18 @@ PACKS = {
         seed=2),
 }
 
+# Not built by default: a bigger Llama-style decoder for `./cairn bench inference`, with a
+# real-sized vocabulary (rows beyond the tokenizer's tokens are padding, as in many exports).
+BENCH_PACKS = {
+    "bench-llama": dict(
+        config=decoder.Config(style="llama", vocab_size=0, d_model=256, n_layer=4, n_head=8,
+                              n_kv_head=4, d_ff=768, max_positions=2048),
+        chat_format="llama3",
+        specials=["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
+                  "<|end_header_id|>", "<|eot_id|>"],
+        seed=3, model_vocab=32768),
+}
+
 VOCAB_SIZE = 384
 
 
@@ -103,7 +115,7 @@ def build(out_dir, name, spec):
     tok = bpe.tokenizer_json(vocab, merges, spec["specials"])
     bpe.write(os.path.join(d, "tokenizer.json"), tok)
     c = spec["config"]
-    c.vocab_size = len(tok["model"]["vocab"])
+    c.vocab_size = max(len(tok["model"]["vocab"]), spec.get("model_vocab", 0))
     torch.manual_seed(spec["seed"])
     model = decoder.Decoder(c)
     init_weights(model, spec["seed"])
@@ -132,11 +144,16 @@ def build(out_dir, name, spec):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: tiny_decoders.py OUT_DIR")
+    if len(sys.argv) < 2:
+        sys.exit("usage: tiny_decoders.py OUT_DIR [PACK...]  (default: the test packs; also: "
+                 + ", ".join(BENCH_PACKS) + ")")
     torch.set_num_threads(1)
-    for name, spec in PACKS.items():
-        build(sys.argv[1], name, spec)
+    known = {**PACKS, **BENCH_PACKS}
+    names = sys.argv[2:] or list(PACKS)
+    for name in names:
+        if name not in known:
+            sys.exit(f"tiny_decoders.py: unknown pack '{name}' (have: {', '.join(known)})")
+        build(sys.argv[1], name, known[name])
 
 
 if __name__ == "__main__":
