@@ -2,10 +2,15 @@
 //
 //   cairn-cli caption --model PACK --task TEXT --context TEXT --style TEXT [--n 3]
 //                     [--preset low|preview|final] [--seed N] [--max-chars N] [--emoji]
-//                     [--ban WORD]... [--variant native-fp32] [--threads N] [--commercial]
-//                     [--trust HEX]... [--trust-file PATH]
+//                     [--ban WORD]... [--max-hashtags N] [--variant native-fp32] [--threads N]
+//                     [--commercial] [--trust HEX]... [--trust-file PATH]
 //       Captions as JSON on stdout, each with its constraint problems and safety verdict, plus
 //       the provenance and timings. The pack is verified against the trusted keys first.
+//   cairn-cli prompt --task TEXT [--context …] [--style …] [--n 3] [--max-chars N] [--emoji]
+//                    [--max-hashtags N] [--ban WORD]... [--chat-format chatml|llama3|none]
+//       The exact prompt text the engine renders (what the caption model is trained on).
+//   cairn-cli eval --model PACK --prompts FILE [--preset low] [--limit N] [--show N] [--trust …]
+//       Caption quality metrics over a prompt set (tests/data/caption_eval_prompts.json).
 //   cairn-cli pack keygen KEYFILE          a new Ed25519 signing key (file mode 0600)
 //   cairn-cli pack sign KEYFILE PACKDIR    sign PACKDIR/manifest.json -> manifest.sig
 //   cairn-cli pack verify PACKDIR --trust HEX|--trust-file PATH   verify every file
@@ -22,6 +27,8 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -32,6 +39,7 @@
 #include "core/engine/caption_engine.h"
 #include "core/runtime/ort_decoder.h"
 #include "core/runtime/pack_dir.h"
+#include "cli/eval_captions.h"
 
 namespace cairn::cli {
 namespace {
@@ -44,6 +52,10 @@ constexpr char kUsage[] =
     "                    [--preset low|preview|final] [--seed N] [--max-chars N] [--emoji]\n"
     "                    [--ban WORD]... [--variant native-fp32] [--threads N] [--commercial]\n"
     "                    [--trust HEX]... [--trust-file PATH]\n"
+    "  cairn-cli prompt --task TEXT [--context TEXT] [--style TEXT] [--n 3] [--max-chars N]\n"
+    "                   [--emoji] [--max-hashtags N] [--ban WORD]... [--chat-format chatml]\n"
+    "  cairn-cli eval --model PACK --prompts FILE [--preset low] [--limit N] [--show N]\n"
+    "                 [--variant native-fp32] [--trust HEX]... [--trust-file PATH]\n"
     "  cairn-cli pack keygen KEYFILE\n"
     "  cairn-cli pack sign KEYFILE PACKDIR\n"
     "  cairn-cli pack verify PACKDIR [--variant NAME] [--trust HEX]... [--trust-file PATH]\n";
@@ -171,6 +183,72 @@ json ProvenanceJson(const Provenance& p) {
           {"seed", p.seed}};
 }
 
+// A caption-lm pack, verified and loaded on the native host.
+struct Loaded {
+  runtime::LoadedPack pack;
+  std::unique_ptr<runtime::OrtDecoder> decoder;
+  std::optional<engine::CaptionModel> model;
+};
+
+Status LoadCaptionModel(const Args& a, Loaded* out) {
+  CAIRN_ASSIGN_OR_RETURN(model::TrustStore trust, Trust(a));
+  model::Workspace ws{a.Has("commercial")};
+  CAIRN_ASSIGN_OR_RETURN(out->pack, runtime::LoadPackDir(a.Get("model"), trust, ws,
+                                                         a.Get("variant", "native-fp32")));
+  const runtime::LoadedPack& pack = out->pack;
+  if (pack.manifest.task != "caption-lm") {
+    return Status(StatusCode::kInvalidArgument, "model " + pack.manifest.id + " is a " +
+                                                    pack.manifest.task + " model, not a caption-lm");
+  }
+  runtime::OrtDecoderOptions opt;
+  opt.name = pack.manifest.id;
+  opt.intra_op_threads = a.Int("threads", 1, 0, 64);
+  CAIRN_ASSIGN_OR_RETURN(out->decoder,
+                         runtime::OrtDecoder::Load(pack.File(pack.variant().file), pack.variant(), opt));
+  engine::ModelInfo info{pack.manifest, pack.variant_name, pack.variant_file().blake2b, "device"};
+  CAIRN_ASSIGN_OR_RETURN(engine::CaptionModel m,
+                         engine::CaptionModel::Create(info, pack.Text(pack.manifest.tokenizer_file),
+                                                      out->decoder.get()));
+  out->model.emplace(std::move(m));
+  return Status::Ok();
+}
+
+int Eval(const Args& a) {
+  for (const char* required : {"model", "prompts"}) {
+    if (!a.Has(required)) throw UsageError{std::string("eval needs --") + required};
+  }
+  EvalOptions o;
+  o.prompts_file = a.Get("prompts");
+  o.preset = a.Get("preset", "low");
+  o.limit = a.Int("limit", 0, 0, 100000);
+  o.show = a.Int("show", 5, 0, 1000);
+  Loaded loaded;
+  Status s = LoadCaptionModel(a, &loaded);
+  if (!s.ok()) return Fail(s);
+  s = EvalCaptions(*loaded.model, o);
+  return s.ok() ? 0 : Fail(s);
+}
+
+// The rendered prompt the engine would give a model, for checking the training recipe.
+int Prompt(const Args& a) {
+  if (!a.Has("task")) throw UsageError{"prompt needs --task"};
+  caption::Constraints c;
+  c.count = a.Int("n", 3, 1, 10);
+  c.max_chars = a.Int("max-chars", 220, 1, 2200);
+  c.emoji_required = a.Has("emoji");
+  c.max_hashtags = a.Int("max-hashtags", 10, 0, 30);
+  c.banned = a.All("ban");
+  auto format = prompt::ParseChatFormat(a.Get("chat-format", "chatml"));
+  if (!format.ok()) throw UsageError{format.status().message()};
+  prompt::CaptionPrompt p{a.Get("task"), a.Get("context"), a.Get("style"),
+                          engine::CaptionOutputFormat(c)};
+  auto r = prompt::RenderCaptionPrompt(p, *format, 1 << 20,
+                                       [](std::string_view t) { return static_cast<int>(t.size()); });
+  if (!r.ok()) return Fail(r.status());
+  std::fwrite(r->text.data(), 1, r->text.size(), stdout);
+  return 0;
+}
+
 int Caption(const Args& a) {
   for (const char* required : {"model", "task"}) {
     if (!a.Has(required)) throw UsageError{std::string("caption needs --") + required};
@@ -182,6 +260,7 @@ int Caption(const Args& a) {
   req.constraints.max_chars = a.Int("max-chars", 220, 1, 2200);
   req.constraints.emoji_required = a.Has("emoji");
   req.constraints.banned = a.All("ban");
+  req.constraints.max_hashtags = a.Int("max-hashtags", 10, 0, 30);
   req.preset = a.Get("preset", "preview");
   if (req.preset != "low" && req.preset != "preview" && req.preset != "final") {
     throw UsageError{"--preset must be low, preview or final (got '" + req.preset + "')"};
@@ -189,26 +268,11 @@ int Caption(const Args& a) {
   req.seed = static_cast<uint64_t>(a.Int("seed", 0, 0, 1 << 30));
   req.max_new_tokens = a.Int("max-new-tokens", 0, 0, 4096);
 
-  auto trust = Trust(a);
-  if (!trust.ok()) return Fail(trust.status());
-  model::Workspace ws{a.Has("commercial")};
-  auto pack = runtime::LoadPackDir(a.Get("model"), *trust, ws, a.Get("variant", "native-fp32"));
-  if (!pack.ok()) return Fail(pack.status());
-  if (pack->manifest.task != "caption-lm") {
-    return Fail(Status(StatusCode::kInvalidArgument, "model " + pack->manifest.id + " is a " +
-                                                         pack->manifest.task +
-                                                         " model, not a caption-lm"));
-  }
-  runtime::OrtDecoderOptions opt;
-  opt.name = pack->manifest.id;
-  opt.intra_op_threads = a.Int("threads", 1, 0, 64);
-  auto decoder = runtime::OrtDecoder::Load(pack->File(pack->variant().file), pack->variant(), opt);
-  if (!decoder.ok()) return Fail(decoder.status());
-  engine::ModelInfo info{pack->manifest, pack->variant_name, pack->variant_file().blake2b,
-                         "device"};
-  auto model = engine::CaptionModel::Create(info, pack->Text(pack->manifest.tokenizer_file),
-                                            decoder->get());
-  if (!model.ok()) return Fail(model.status());
+  Loaded loaded;
+  Status s = LoadCaptionModel(a, &loaded);
+  if (!s.ok()) return Fail(s);
+  engine::CaptionModel* model = &*loaded.model;
+  runtime::OrtDecoder* decoder_ptr = loaded.decoder.get();
   auto r = engine::GenerateCaptions(*model, req);
   if (!r.ok()) return Fail(r.status());
 
@@ -227,7 +291,7 @@ int Caption(const Args& a) {
                 {"prompt_tokens", r->prompt_tokens},
                 {"generated_tokens", r->generated_tokens},
                 {"context_truncated", r->context_truncated},
-                {"warm_up_ms", (*decoder)->warm_up_ms()},
+                {"warm_up_ms", decoder_ptr->warm_up_ms()},
                 {"prefill_ms", r->prefill_ms},
                 {"total_ms", r->total_ms},
                 {"tokens_per_second", r->tokens_per_second}}}};
@@ -313,8 +377,20 @@ int Main(int argc, char** argv) {
       return Caption(Parse(argc, argv, 2,
                            {"model", "task", "context", "style", "n", "preset", "seed",
                             "max-chars", "ban", "variant", "threads", "trust", "trust-file",
-                            "max-new-tokens"},
+                            "max-new-tokens", "max-hashtags"},
                            {"emoji", "commercial"}));
+    }
+    if (cmd == "prompt") {
+      return Prompt(Parse(argc, argv, 2,
+                          {"task", "context", "style", "n", "max-chars", "max-hashtags", "ban",
+                           "chat-format"},
+                          {"emoji"}));
+    }
+    if (cmd == "eval") {
+      return Eval(Parse(argc, argv, 2,
+                        {"model", "prompts", "preset", "limit", "show", "variant", "threads",
+                         "trust", "trust-file"},
+                        {"commercial"}));
     }
     if (cmd == "pack") return Pack(argc, argv);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {

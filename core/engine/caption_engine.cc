@@ -83,9 +83,7 @@ std::string CaptionSchemaJson(const caption::Constraints& c) {
          R"(}}},"required":["captions"]})";
 }
 
-namespace {
-
-std::string OutputFormatLine(const caption::Constraints& c) {
+std::string CaptionOutputFormat(const caption::Constraints& c) {
   std::string s = "JSON {\"captions\": [" + std::to_string(c.count) + " strings]}; each at most " +
                   std::to_string(c.max_chars) + " characters";
   if (c.emoji_required) s += ", with an emoji";
@@ -96,6 +94,8 @@ std::string OutputFormatLine(const caption::Constraints& c) {
   }
   return s;
 }
+
+namespace {
 
 double Ms(const Clock& clock, int64_t since_ns) {
   return static_cast<double>(clock.MonotonicNanos() - since_ns) / 1e6;
@@ -121,7 +121,7 @@ Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionR
   const Tokenizer& tok = model.tokenizer();
 
   prompt::CaptionPrompt p = request.prompt;
-  if (p.output_format.empty()) p.output_format = OutputFormatLine(c);
+  if (p.output_format.empty()) p.output_format = CaptionOutputFormat(c);
   auto count_tokens = [&tok](std::string_view text) {
     Result<std::vector<int32_t>> ids = tok.Encode(text, false);
     return ids.ok() ? static_cast<int>(ids->size()) : static_cast<int>(text.size());
@@ -139,7 +139,12 @@ Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionR
   config.sampling.top_p = preset.top_p;
   config.sampling.repetition_penalty = preset.repetition_penalty;
   config.sampling.seed = request.seed;
-  config.max_new_tokens = request.max_new_tokens > 0 ? request.max_new_tokens : preset.max_new_tokens;
+  // Enough tokens for the whole document the schema allows (at worst one character a token),
+  // so a preset's budget never cuts a valid answer short; EOS ends it as soon as it is complete.
+  const int needed = 16 + c.count * (c.max_chars + 8);
+  config.max_new_tokens = request.max_new_tokens > 0
+                              ? request.max_new_tokens
+                              : std::min(std::max(preset.max_new_tokens, needed), 2048);
   config.eos_ids = model.eos_ids();
 
   CaptionResult result;

@@ -85,7 +85,7 @@ struct CaptionRequest {
   std::string preset = "preview";  // "low" (greedy), "preview" or "final": the pack's sampling
   uint64_t seed = 0;
   int max_prompt_tokens = 384;
-  int max_new_tokens = 0;  // 0: the preset's
+  int max_new_tokens = 0;  // 0: the preset's, raised to what count x max_chars can need
 };
 
 struct CheckedCaption {
@@ -111,6 +111,9 @@ struct CaptionResult {
 
 // The JSON schema the answer is constrained to.
 std::string CaptionSchemaJson(const caption::Constraints& c);
+// The prompt's OutputFormat line for these constraints (the model is trained on exactly this:
+// models/recipe/caption_corpus.py output_format must stay in step).
+std::string CaptionOutputFormat(const caption::Constraints& c);
 
 struct GenerateOptions {
   std::function<void(std::string_view)> on_text;  // streamed output (complete UTF-8)

@@ -125,6 +125,19 @@ class Decoder(nn.Module):
         if c.style == "llama":
             inv = 1.0 / (c.rope_theta ** (torch.arange(0, c.head_dim, 2).float() / c.head_dim))
             self.register_buffer("inv_freq", inv, persistent=False)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """GPT-2's initialization: N(0, 0.02), residual projections scaled by depth."""
+        for name, p in self.named_parameters():
+            if p.dim() < 2:
+                if name.endswith("bias"):
+                    nn.init.zeros_(p)
+                continue
+            std = 0.02
+            if name.endswith("attn.o.weight") or name.endswith("down.weight"):
+                std = 0.02 / math.sqrt(2 * self.c.n_layer)
+            nn.init.normal_(p, 0.0, std)
 
     def forward(self, input_ids, attention_mask, position_ids, *past):
         """past: key0, value0, key1, value1, ...; returns (logits, key0, value0, ...)."""

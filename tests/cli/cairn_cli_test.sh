@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # cairn-cli end to end on the tiny test packs: keygen, sign, verify, caption (JSON with
-# provenance), bad flags, bad packs. usage: cairn_cli_test.sh PATH/TO/cairn-cli TEST_MODELS_DIR
+# provenance), eval, the prompt the engine renders vs the training recipe's, bad flags, bad
+# packs. usage: cairn_cli_test.sh PATH/TO/cairn-cli TEST_MODELS_DIR SOURCE_DIR
 set -u
 bin=$1
 models=$2
+src=$3
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fails=0
@@ -82,6 +84,36 @@ cp -r "$dir/pack" "$dir/edited"
 sed -i 's/"version": "1.0.0"/"version": "1.0.1"/' "$dir/edited/manifest.json"
 expect "an edited manifest is refused" 1 "modified after signing" -- \
   "$bin" pack verify "$dir/edited" --trust "$pub"
+
+# The caption model is trained on the recipe's rendering of prompts; it must be the engine's.
+prompt_matches_recipe() {
+  python3 - "$bin" "$src" <<'PY'
+import json, subprocess, sys
+bin, src = sys.argv[1], sys.argv[2]
+sys.path.insert(0, src + "/models/recipe")
+import caption_corpus
+prompts = json.load(open(src + "/tests/data/caption_eval_prompts.json"))["prompts"]
+for p in prompts[:25]:
+    args = [bin, "prompt", "--task", p["task"], "--context", p["context"], "--style", p["style"],
+            "--n", str(p["count"]), "--max-chars", str(p["max_chars"]),
+            "--max-hashtags", str(p["max_hashtags"])]
+    if p["emoji"]:
+        args.append("--emoji")
+    for b in p["banned"]:
+        args += ["--ban", b]
+    engine = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    recipe = caption_corpus.render_prompt({"task": p["task"], "context": p["context"],
+        "style": p["style"], "constraints": {"count": p["count"], "max_chars": p["max_chars"],
+        "emoji": p["emoji"], "max_hashtags": p["max_hashtags"], "banned": p["banned"]}})
+    assert engine == recipe, f"engine:\n{engine!r}\nrecipe:\n{recipe!r}"
+print("prompts match")
+PY
+}
+expect "the engine renders prompts exactly as the training recipe does" 0 "prompts match" -- \
+  prompt_matches_recipe
+expect "eval prints caption metrics" 0 '"json_valid_pct":100.0.*"prompts":3' -- \
+  "$bin" eval --model "$dir/pack" --trust "$pub" --prompts "$src/tests/data/caption_eval_prompts.json" \
+  --limit 3 --show 0
 
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
