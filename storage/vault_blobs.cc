@@ -1,5 +1,9 @@
 // The vault's blob store. File format: storage/FORMAT.md, "Blob files".
+#include <array>
+#include <atomic>
 #include <cstring>
+#include <functional>
+#include <thread>
 
 #include "core/crypto/hash.h"
 #include "core/crypto/random.h"
@@ -108,33 +112,30 @@ uint64_t ChunkPlainBytes(const OpenBlob& b, uint64_t index) {
   return index + 1 == b.chunks ? b.size - index * kBlobChunkBytes : kBlobChunkBytes;
 }
 
-// Reads chunks first .. first+count-1 with one read and decrypts them into `out`, which must be
-// exactly their plaintext size. `sealed` is scratch space for the ciphertext.
-Status ReadChunksInto(OpenBlob& b, ByteView key, uint64_t first, uint64_t count,
-                      MutableByteView out, Bytes* sealed, const std::string& path) {
-  sealed->resize(out.size() + count * kChunkOverhead);
+// Reads the ciphertext of chunks first .. first+count-1 (whose plaintext is `plain` bytes) with
+// one read into *sealed.
+Status ReadSealed(OpenBlob& b, uint64_t first, uint64_t count, size_t plain, Bytes* sealed,
+                  const std::string& path) {
+  sealed->resize(plain + count * kChunkOverhead);
   CAIRN_ASSIGN_OR_RETURN(size_t n, b.file.Read(kHeaderBytes + static_cast<int64_t>(first) * kStride,
                                                *sealed));
   if (n != sealed->size()) {
     return Corruption(path + ": chunk " + std::to_string(first + n / kStride) + " is short");
   }
-  ByteView in(*sealed);
-  for (uint64_t index = first; index < first + count; ++index) {
-    const size_t plain = ChunkPlainBytes(b, index);
-    const bool last = index + 1 == b.chunks;
-    ByteView chunk = in.first(plain + kChunkOverhead);
-    in = in.subspan(chunk.size());
-    MutableByteView dest = out.first(plain);
-    out = out.subspan(plain);
-    CAIRN_ASSIGN_OR_RETURN(auto reader, crypto::SecretStreamReader::Create(
-                                            key, chunk.first(crypto::kStreamHeaderBytes)));
-    Status s = reader.Pull(chunk.subspan(crypto::kStreamHeaderBytes),
-                           ChunkAd(b.header, index, last), dest);
-    if (s.ok()) s = reader.Finish();
-    if (!s.ok()) {
-      return Corruption(path + ": chunk " + std::to_string(index) +
-                        " failed authentication (the blob was modified or damaged)");
-    }
+  return Status::Ok();
+}
+
+// Authenticates and decrypts chunk `index` (its ciphertext `sealed`) into `out`.
+Status OpenChunk(const OpenBlob& b, ByteView key, uint64_t index, ByteView sealed,
+                 MutableByteView out, const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(auto reader, crypto::SecretStreamReader::Create(
+                                          key, sealed.first(crypto::kStreamHeaderBytes)));
+  Status s = reader.Pull(sealed.subspan(crypto::kStreamHeaderBytes),
+                         ChunkAd(b.header, index, index + 1 == b.chunks), out);
+  if (s.ok()) s = reader.Finish();
+  if (!s.ok()) {
+    return Corruption(path + ": chunk " + std::to_string(index) +
+                      " failed authentication (the blob was modified or damaged)");
   }
   return Status::Ok();
 }
@@ -144,22 +145,66 @@ size_t PlainBytes(const OpenBlob& b, uint64_t first, uint64_t count) {
   return static_cast<size_t>((count - 1) * kBlobChunkBytes + ChunkPlainBytes(b, first + count - 1));
 }
 
-// Hashes `data` after everything hashed before it: on the pipeline when there is enough to be
-// worth the handoff to another thread, else here.
-void HashInOrder(Pipeline& pipeline, crypto::Blake2b& hash, ByteView data) {
-  if (data.size() < kPipelineMinBytes) {
-    pipeline.Wait();
-    hash.Update(data);
-    return;
+// Reads chunks first .. first+count-1 and decrypts them into `out` (their plaintext size), on
+// this thread.
+Status OpenChunks(OpenBlob& b, ByteView key, uint64_t first, uint64_t count, MutableByteView out,
+                  Bytes* sealed, const std::string& path) {
+  CAIRN_RETURN_IF_ERROR(ReadSealed(b, first, count, out.size(), sealed, path));
+  for (uint64_t i = 0; i < count; ++i) {
+    const size_t plain = ChunkPlainBytes(b, first + i);
+    CAIRN_RETURN_IF_ERROR(OpenChunk(b, key, first + i,
+                                    ByteView(*sealed).subspan(i * kStride, plain + kChunkOverhead),
+                                    out.subspan(i * kBlobChunkBytes, plain), path));
   }
-  pipeline.Run([&hash, data] { hash.Update(data); });
+  return Status::Ok();
 }
+
+// One batch of chunks to seal or open, shared by the caller's thread and the pipeline's: each
+// claims chunks by index until none is left, so the work splits itself between them whatever
+// their relative speed. Reset() only while no other thread is in Help() (after Pipeline::Wait).
+class ChunkBatch {
+ public:
+  using Work = std::function<Status(size_t index)>;
+
+  void Reset(size_t count, Work work) {
+    work_ = std::move(work);
+    count_ = count;
+    next_.store(0, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+  }
+
+  // Claims and runs chunks until none is left. From either thread.
+  void Help() {
+    for (size_t i; (i = next_.fetch_add(1, std::memory_order_relaxed)) < count_;) {
+      status_[i] = work_(i);
+      done_.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  // Returns once every chunk has run, on whichever thread; the first failure by index. The
+  // other thread is then at most one chunk from the end, so waiting is short.
+  Status Wait() {
+    while (done_.load(std::memory_order_acquire) < count_) std::this_thread::yield();
+    for (size_t i = 0; i < count_; ++i) {
+      if (!status_[i].ok()) return status_[i];
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Work work_;
+  size_t count_ = 0;
+  std::atomic<size_t> next_{0};
+  std::atomic<size_t> done_{0};
+  std::array<Status, kBatchChunks> status_;
+};
 
 }  // namespace
 
 // Writes one blob file: batches of chunks as data arrives, the header and a sync at Finish().
 // Knows nothing of the database. Holds at most two batches of plaintext (2 MiB) and one of
-// ciphertext. Not movable: the pipeline's stage refers to its members.
+// ciphertext. Not movable: the pipeline's stage refers to its members. All I/O is on the
+// caller's thread.
 class BlobFileWriter {
  public:
   BlobFileWriter(VfsFile file, ByteView key)
@@ -194,33 +239,49 @@ class BlobFileWriter {
   uint64_t size() const { return size_; }
 
  private:
-  // Encrypts the staged plaintext into chunks and writes them with one call, while the
-  // pipeline hashes the same plaintext. `last`: the batch ends the blob (it may be short, or
-  // empty for an empty blob, which still has one chunk).
+  // Encrypts the staged plaintext into chunks and writes them with one call. Natively the
+  // pipeline's thread helps encrypt, then hashes the batch while this thread writes it and
+  // stages the next. `last`: the batch ends the blob (it may be short, or empty for an empty
+  // blob, which still has one chunk).
   Status WriteBatch(bool last) {
-    // Run() first waits for the previous batch's hash, so hashing_ is free once it returns.
-    HashInOrder(pipeline_, hash_, staged_);
+    pipeline_.Wait();  // the previous batch is hashed (hashing_ is free) and batch_ is idle
     const ByteView plain(staged_);
-    const uint64_t count = std::max<uint64_t>(1, (plain.size() + kBlobChunkBytes - 1) / kBlobChunkBytes);
+    const uint64_t count =
+        std::max<uint64_t>(1, (plain.size() + kBlobChunkBytes - 1) / kBlobChunkBytes);
     sealed_.resize(plain.size() + count * kChunkOverhead);
-    MutableByteView out(sealed_);
-    for (uint64_t i = 0; i < count; ++i) {
-      const ByteView chunk = plain.subspan(i * kBlobChunkBytes).first(
-          std::min<size_t>(kBlobChunkBytes, plain.size() - i * kBlobChunkBytes));
-      const bool last_chunk = last && i + 1 == count;
-      Bytes stream_header;
-      CAIRN_ASSIGN_OR_RETURN(auto w, crypto::SecretStreamWriter::Create(key_.view(), &stream_header));
-      std::memcpy(out.data(), stream_header.data(), crypto::kStreamHeaderBytes);
-      MutableByteView body = out.subspan(crypto::kStreamHeaderBytes, chunk.size() + crypto::kStreamChunkOverhead);
-      CAIRN_RETURN_IF_ERROR(w.Push(chunk, ChunkAd(header_, chunks_ + i, last_chunk), true, body));
-      out = out.subspan(crypto::kStreamHeaderBytes + body.size());
+    const uint64_t base = chunks_;
+    batch_.Reset(count, [this, plain, base, count, last](size_t i) {
+      return SealChunk(plain, base, i, last && i + 1 == count);
+    });
+    const bool overlap = plain.size() >= kPipelineMinBytes;
+    if (overlap) {
+      pipeline_.Run([this, plain] {
+        batch_.Help();
+        hash_.Update(plain);
+      });
     }
+    batch_.Help();
+    CAIRN_RETURN_IF_ERROR(batch_.Wait());
+    if (!overlap) hash_.Update(plain);
     CAIRN_RETURN_IF_ERROR(
         file_.Write(kHeaderBytes + static_cast<int64_t>(chunks_) * kStride, sealed_));
     chunks_ += count;
-    std::swap(staged_, hashing_);  // the pipeline may still be reading the batch: keep it aside
+    std::swap(staged_, hashing_);  // the pipeline may still be hashing the batch: keep it aside
     staged_.clear();
     return Status::Ok();
+  }
+
+  // Encrypts chunk i of the staged batch (the blob's chunk base + i) into its place in sealed_.
+  // Runs on either thread: it reads only the key, the header and its own part of the buffers.
+  Status SealChunk(ByteView plain, uint64_t base, size_t i, bool last_chunk) {
+    const ByteView chunk = plain.subspan(i * kBlobChunkBytes)
+                               .first(std::min<size_t>(kBlobChunkBytes, plain.size() - i * kBlobChunkBytes));
+    MutableByteView out = MutableByteView(sealed_).subspan(i * kStride, chunk.size() + kChunkOverhead);
+    Bytes stream_header;
+    CAIRN_ASSIGN_OR_RETURN(auto w, crypto::SecretStreamWriter::Create(key_.view(), &stream_header));
+    std::memcpy(out.data(), stream_header.data(), crypto::kStreamHeaderBytes);
+    return w.Push(chunk, ChunkAd(header_, base + i, last_chunk), true,
+                  out.subspan(crypto::kStreamHeaderBytes));
   }
 
   VfsFile file_;
@@ -232,7 +293,8 @@ class BlobFileWriter {
   uint64_t chunks_ = 0;
   uint64_t size_ = 0;
   crypto::Blake2b hash_ = crypto::Blake2b::Create(32).value();
-  Pipeline pipeline_;  // last: destroyed first, so a running stage finishes before the buffers go
+  ChunkBatch batch_;
+  Pipeline pipeline_;  // last: destroyed first, so a running stage finishes before the rest
 };
 
 struct BlobWriter::State {
@@ -368,8 +430,7 @@ Result<Bytes> Vault::ReadBlobRange(std::string_view hash, int64_t offset, int64_
     const uint64_t last = static_cast<uint64_t>(end - 1) / kBlobChunkBytes;
     const uint64_t count = std::min(kBatchChunks, last - first + 1);
     plain.resize(PlainBytes(b, first, count));
-    CAIRN_RETURN_IF_ERROR(
-        ReadChunksInto(b, blob_key_.view(), first, count, plain, &sealed, path));
+    CAIRN_RETURN_IF_ERROR(OpenChunks(b, blob_key_.view(), first, count, plain, &sealed, path));
     const int64_t batch_start = static_cast<int64_t>(first * kBlobChunkBytes);
     const int64_t from = pos - batch_start;
     const int64_t to = std::min<int64_t>(static_cast<int64_t>(plain.size()), end - batch_start);
@@ -383,17 +444,38 @@ Result<Bytes> Vault::ReadBlob(std::string_view hash) {
   CAIRN_ASSIGN_OR_RETURN(BlobInfo info, FindBlob(hash));
   const std::string path = dir_ + "/" + info.file;
   CAIRN_ASSIGN_OR_RETURN(OpenBlob b, OpenBlobFile(host_, path));
-  Bytes out(b.size);
+  Bytes out;
+  // Grown a batch at a time within this capacity (never moving, so the pipeline's view of the
+  // previous batch stays valid): the memory is first touched by the batch that fills it.
+  out.reserve(b.size);
   Bytes sealed;
   CAIRN_ASSIGN_OR_RETURN(crypto::Blake2b h, crypto::Blake2b::Create(32));
-  Pipeline pipeline;  // after `out` and `h`: destroyed first, so a running hash finishes first
-  // Batch k is hashed on the pipeline while this thread reads and decrypts batch k+1.
+  ChunkBatch batch;
+  Pipeline pipeline;  // last: destroyed first, so a running stage finishes before the rest
+  // Natively, for each batch the pipeline's thread helps decrypt it, then hashes it while this
+  // thread reads the next.
   for (uint64_t first = 0; first < b.chunks; first += kBatchChunks) {
     const uint64_t count = std::min(kBatchChunks, b.chunks - first);
-    MutableByteView dest =
-        MutableByteView(out).subspan(first * kBlobChunkBytes, PlainBytes(b, first, count));
-    CAIRN_RETURN_IF_ERROR(ReadChunksInto(b, blob_key_.view(), first, count, dest, &sealed, path));
-    HashInOrder(pipeline, h, dest);
+    const size_t at = out.size();
+    out.resize(at + PlainBytes(b, first, count));
+    const MutableByteView dest = MutableByteView(out).subspan(at);
+    CAIRN_RETURN_IF_ERROR(ReadSealed(b, first, count, dest.size(), &sealed, path));
+    pipeline.Wait();  // the previous batch is hashed, and `batch` is idle
+    batch.Reset(count, [&b, &sealed, &path, key = blob_key_.view(), first, dest](size_t i) {
+      const size_t plain = ChunkPlainBytes(b, first + i);
+      return OpenChunk(b, key, first + i, ByteView(sealed).subspan(i * kStride, plain + kChunkOverhead),
+                       dest.subspan(i * kBlobChunkBytes, plain), path);
+    });
+    const bool overlap = dest.size() >= kPipelineMinBytes;
+    if (overlap) {
+      pipeline.Run([&batch, &h, dest] {
+        batch.Help();
+        if (batch.Wait().ok()) h.Update(dest);  // a failure is reported by this thread's Wait
+      });
+    }
+    batch.Help();
+    CAIRN_RETURN_IF_ERROR(batch.Wait());
+    if (!overlap) h.Update(dest);
   }
   pipeline.Wait();
   CAIRN_ASSIGN_OR_RETURN(Bytes digest, h.Final());
@@ -484,7 +566,7 @@ Status Vault::ReencryptBlobs(ByteView new_blob_key,
       const uint64_t count = std::min(kBatchChunks, in.chunks - first);
       plain.resize(PlainBytes(in, first, count));
       CAIRN_RETURN_IF_ERROR(
-          ReadChunksInto(in, blob_key_.view(), first, count, plain, &sealed, old_path));
+          OpenChunks(in, blob_key_.view(), first, count, plain, &sealed, old_path));
       CAIRN_RETURN_IF_ERROR(out.Append(plain));
     }
     CAIRN_ASSIGN_OR_RETURN(std::string hash, out.Finish());
