@@ -24,8 +24,8 @@ constexpr int64_t kChunkOverhead =
 constexpr int64_t kStride = static_cast<int64_t>(kBlobChunkBytes) + kChunkOverhead;
 // The part of the header every chunk's associated data covers (magic .. file nonce).
 constexpr size_t kBoundHeaderBytes = 8 + 4 + 4 + 16;
-// Chunks are read and written in batches of 16 (1 MiB of plaintext): one system call per batch,
-// and the unit that the pipeline hashes while this thread encrypts or decrypts the next one.
+// Chunks are read and written in batches of 16 (1 MiB of plaintext): one VfsFile call per batch,
+// and the unit that both threads share (ChunkBatch) and that the pipeline's thread then hashes.
 constexpr uint64_t kBatchChunks = 16;
 constexpr size_t kBatchBytes = kBatchChunks * kBlobChunkBytes;
 // Below this, handing the hash to the pipeline's thread costs more than it saves.
