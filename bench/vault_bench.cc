@@ -17,6 +17,11 @@ std::string TempDir() {
   return mkdtemp(t.data());
 }
 
+[[noreturn]] void Fail(const char* what, const Status& s) {
+  std::fprintf(stderr, "vault bench: %s: %s\n", what, s.ToString().c_str());
+  std::exit(1);
+}
+
 void BlobThroughput(const std::string& dir) {
   storage::VaultOptions o;
   o.kdf = crypto::Argon2idParams{1, 64 * 1024};
@@ -26,29 +31,33 @@ void BlobThroughput(const std::string& dir) {
   double t0 = Seconds();
   storage::BlobWriter w = v->NewBlob().value();
   for (size_t done = 0; done < kTotal; done += chunk.size()) {
-    if (!w.Append(chunk).ok()) std::exit(1);
+    if (Status s = w.Append(chunk); !s.ok()) Fail("blob append", s);
   }
-  std::string hash = w.Commit().value();
+  cairn::Result<std::string> hash = w.Commit();
+  if (!hash.ok()) Fail("blob commit", hash.status());
   const double write_s = Seconds() - t0;
   t0 = Seconds();
-  Bytes back = v->ReadBlob(hash).value();
+  cairn::Result<Bytes> back = v->ReadBlob(*hash);
   const double read_s = Seconds() - t0;
-  if (back.size() != kTotal) std::exit(1);
+  if (!back.ok()) Fail("blob read", back.status());
+  if (back->size() != kTotal) Fail("blob read", Internal("wrong size"));
   std::printf("{\"bench\":\"vault\",\"variant\":\"cairn\",\"name\":\"blob_write_128MiB_synced\","
               "\"unit\":\"MB/s\",\"value\":%.1f}\n", kTotal / write_s / 1e6);
   std::printf("{\"bench\":\"vault\",\"variant\":\"cairn\",\"name\":\"blob_read_128MiB_verified\","
               "\"unit\":\"MB/s\",\"value\":%.1f}\n", kTotal / read_s / 1e6);
 }
 
-int Main() {
+// `vault_bench blobs` runs only the blob phase (for profiling it, and repeating it cheaply).
+int Main(int argc, char** argv) {
+  const bool blobs_only = argc > 1 && std::string(argv[1]) == "blobs";
   const std::string dir = TempDir();
-  {
+  if (!blobs_only) {
     sqlite3* db = nullptr;
     Check(db, sqlite3_open((dir + "/plain.db").c_str(), &db), "open plain");
     RunWorkload(db, "sqlite");
     sqlite3_close(db);
   }
-  {
+  if (!blobs_only) {
     auto vfs = storage::CipherVfs::Register(sqlite3_vfs_find(nullptr),
                                             crypto::RandomSecret(32).view(),
                                             crypto::RandomBytes(16)).value();
@@ -70,4 +79,4 @@ int Main() {
 }  // namespace
 }  // namespace cairn::bench
 
-int main() { return cairn::bench::Main(); }
+int main(int argc, char** argv) { return cairn::bench::Main(argc, argv); }

@@ -143,9 +143,11 @@ struct OutboxJob {
 
 class Vault;
 
-// Streams a new blob into the vault: Append() encrypts chunk by chunk as data arrives, never
-// holding more than one chunk; Commit() syncs the file and records it, returning its content
-// address (BLAKE2b-256 hex of the plaintext). Destroyed without Commit(), it removes the file.
+// Streams a new blob into the vault: Append() encrypts as data arrives, in batches of 16 chunks
+// (1 MiB), never holding more than two batches of plaintext; Commit() syncs the file and records
+// it, returning its content address (BLAKE2b-256 hex of the plaintext). Destroyed without
+// Commit(), it removes the file. Natively the hash of one batch runs on a helper thread while the
+// caller's thread encrypts and writes (storage/pipeline.h); all I/O stays on the caller's thread.
 class BlobWriter {
  public:
   BlobWriter(BlobWriter&&) noexcept;
@@ -230,7 +232,8 @@ class Vault {
   Result<std::string> PutBlob(ByteView data);
   Result<BlobInfo> StatBlob(std::string_view hash);
   Result<std::vector<BlobInfo>> ListBlobs();
-  // Verifies every chunk and the content hash.
+  // Verifies every chunk and the content hash (natively hashing on a helper thread while this
+  // one reads and decrypts).
   Result<Bytes> ReadBlob(std::string_view hash);
   // Decrypts only the chunks the range touches; each is authenticated.
   Result<Bytes> ReadBlobRange(std::string_view hash, int64_t offset, int64_t length);

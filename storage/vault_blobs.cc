@@ -1,9 +1,14 @@
 // The vault's blob store. File format: storage/FORMAT.md, "Blob files".
+#include <array>
+#include <atomic>
 #include <cstring>
+#include <functional>
+#include <thread>
 
 #include "core/crypto/hash.h"
 #include "core/crypto/random.h"
 #include "core/crypto/secret_stream.h"
+#include "storage/pipeline.h"
 #include "storage/sqlite_util.h"
 #include "storage/vault.h"
 #include "storage/vfs_file.h"
@@ -19,6 +24,12 @@ constexpr int64_t kChunkOverhead =
 constexpr int64_t kStride = static_cast<int64_t>(kBlobChunkBytes) + kChunkOverhead;
 // The part of the header every chunk's associated data covers (magic .. file nonce).
 constexpr size_t kBoundHeaderBytes = 8 + 4 + 4 + 16;
+// Chunks are read and written in batches of 16 (1 MiB of plaintext): one VfsFile call per batch,
+// and the unit that both threads share (ChunkBatch) and that the pipeline's thread then hashes.
+constexpr uint64_t kBatchChunks = 16;
+constexpr size_t kBatchBytes = kBatchChunks * kBlobChunkBytes;
+// Below this, handing the hash to the pipeline's thread costs more than it saves.
+constexpr size_t kPipelineMinBytes = 256 * 1024;
 
 void PutLe(uint8_t* p, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
@@ -97,18 +108,30 @@ Result<OpenBlob> OpenBlobFile(sqlite3_vfs* vfs, const std::string& path) {
   return b;
 }
 
-// Reads and decrypts chunk `index` into `out`, which must be the chunk's plaintext size.
-Status ReadChunkInto(OpenBlob& b, ByteView key, uint64_t index, MutableByteView out,
-                     Bytes* scratch, const std::string& path) {
-  const bool last = index + 1 == b.chunks;
-  scratch->resize(out.size() + kChunkOverhead);
-  CAIRN_ASSIGN_OR_RETURN(size_t n, b.file.Read(kHeaderBytes + static_cast<int64_t>(index) * kStride,
-                                               *scratch));
-  if (n != scratch->size()) return Corruption(path + ": chunk " + std::to_string(index) + " is short");
-  ByteView all(*scratch);
+uint64_t ChunkPlainBytes(const OpenBlob& b, uint64_t index) {
+  return index + 1 == b.chunks ? b.size - index * kBlobChunkBytes : kBlobChunkBytes;
+}
+
+// Reads the ciphertext of chunks first .. first+count-1 (whose plaintext is `plain` bytes) with
+// one read into *sealed.
+Status ReadSealed(OpenBlob& b, uint64_t first, uint64_t count, size_t plain, Bytes* sealed,
+                  const std::string& path) {
+  sealed->resize(plain + count * kChunkOverhead);
+  CAIRN_ASSIGN_OR_RETURN(size_t n, b.file.Read(kHeaderBytes + static_cast<int64_t>(first) * kStride,
+                                               *sealed));
+  if (n != sealed->size()) {
+    return Corruption(path + ": chunk " + std::to_string(first + n / kStride) + " is short");
+  }
+  return Status::Ok();
+}
+
+// Authenticates and decrypts chunk `index` (its ciphertext `sealed`) into `out`.
+Status OpenChunk(const OpenBlob& b, ByteView key, uint64_t index, ByteView sealed,
+                 MutableByteView out, const std::string& path) {
   CAIRN_ASSIGN_OR_RETURN(auto reader, crypto::SecretStreamReader::Create(
-                                          key, all.first(crypto::kStreamHeaderBytes)));
-  Status s = reader.Pull(all.subspan(crypto::kStreamHeaderBytes), ChunkAd(b.header, index, last), out);
+                                          key, sealed.first(crypto::kStreamHeaderBytes)));
+  Status s = reader.Pull(sealed.subspan(crypto::kStreamHeaderBytes),
+                         ChunkAd(b.header, index, index + 1 == b.chunks), out);
   if (s.ok()) s = reader.Finish();
   if (!s.ok()) {
     return Corruption(path + ": chunk " + std::to_string(index) +
@@ -117,46 +140,98 @@ Status ReadChunkInto(OpenBlob& b, ByteView key, uint64_t index, MutableByteView 
   return Status::Ok();
 }
 
-uint64_t ChunkPlainBytes(const OpenBlob& b, uint64_t index) {
-  return index + 1 == b.chunks ? b.size - index * kBlobChunkBytes : kBlobChunkBytes;
+// The plaintext bytes of chunks first .. first+count-1.
+size_t PlainBytes(const OpenBlob& b, uint64_t first, uint64_t count) {
+  return static_cast<size_t>((count - 1) * kBlobChunkBytes + ChunkPlainBytes(b, first + count - 1));
 }
 
-// Reads and decrypts chunk `index` into `out` (resized to the chunk's plaintext size).
-Status ReadChunk(OpenBlob& b, ByteView key, uint64_t index, Bytes* out, const std::string& path) {
-  out->resize(ChunkPlainBytes(b, index));
-  Bytes scratch;
-  return ReadChunkInto(b, key, index, MutableByteView(*out), &scratch, path);
+// Reads chunks first .. first+count-1 and decrypts them into `out` (their plaintext size), on
+// this thread.
+Status OpenChunks(OpenBlob& b, ByteView key, uint64_t first, uint64_t count, MutableByteView out,
+                  Bytes* sealed, const std::string& path) {
+  CAIRN_RETURN_IF_ERROR(ReadSealed(b, first, count, out.size(), sealed, path));
+  for (uint64_t i = 0; i < count; ++i) {
+    const size_t plain = ChunkPlainBytes(b, first + i);
+    CAIRN_RETURN_IF_ERROR(OpenChunk(b, key, first + i,
+                                    ByteView(*sealed).subspan(i * kStride, plain + kChunkOverhead),
+                                    out.subspan(i * kBlobChunkBytes, plain), path));
+  }
+  return Status::Ok();
 }
+
+// One batch of chunks to seal or open, shared by the caller's thread and the pipeline's: each
+// claims chunks by index until none is left, so the work splits itself between them whatever
+// their relative speed. Reset() only while no other thread is in Help() (after Pipeline::Wait).
+class ChunkBatch {
+ public:
+  using Work = std::function<Status(size_t index)>;
+
+  void Reset(size_t count, Work work) {
+    work_ = std::move(work);
+    count_ = count;
+    next_.store(0, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+  }
+
+  // Claims and runs chunks until none is left. From either thread.
+  void Help() {
+    for (size_t i; (i = next_.fetch_add(1, std::memory_order_relaxed)) < count_;) {
+      status_[i] = work_(i);
+      done_.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  // Returns once every chunk has run, on whichever thread; the first failure by index. The
+  // other thread is then at most one chunk from the end, so waiting is short.
+  Status Wait() {
+    while (done_.load(std::memory_order_acquire) < count_) std::this_thread::yield();
+    for (size_t i = 0; i < count_; ++i) {
+      if (!status_[i].ok()) return status_[i];
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Work work_;
+  size_t count_ = 0;
+  std::atomic<size_t> next_{0};
+  std::atomic<size_t> done_{0};
+  std::array<Status, kBatchChunks> status_;
+};
 
 }  // namespace
 
-// Writes one blob file: chunks as data arrives, the header and a sync at Finish(). Knows
-// nothing of the database.
+// Writes one blob file: batches of chunks as data arrives, the header and a sync at Finish().
+// Knows nothing of the database. Holds at most two batches of plaintext (2 MiB) and one of
+// ciphertext. Not movable: the pipeline's stage refers to its members. All I/O is on the
+// caller's thread.
 class BlobFileWriter {
  public:
   BlobFileWriter(VfsFile file, ByteView key)
       : file_(std::move(file)), key_(SecretBytes::CopyOf(key)),
         header_(BlobHeader(crypto::RandomBytes(16), 0, 0)) {}
+  BlobFileWriter(const BlobFileWriter&) = delete;
+  BlobFileWriter& operator=(const BlobFileWriter&) = delete;
 
   Status Append(ByteView data) {
-    hash_.Update(data);
     size_ += data.size();
     while (!data.empty()) {
-      // A full pending chunk is written only once more data shows it is not the last.
-      if (pending_.size() == kBlobChunkBytes) CAIRN_RETURN_IF_ERROR(WriteChunk(false));
-      const size_t take = std::min(data.size(), kBlobChunkBytes - pending_.size());
-      pending_.insert(pending_.end(), data.begin(), data.begin() + take);
+      // A full batch is written only once more data shows that its last chunk is not the last.
+      if (staged_.size() == kBatchBytes) CAIRN_RETURN_IF_ERROR(WriteBatch(false));
+      const size_t take = std::min(data.size(), kBatchBytes - staged_.size());
+      staged_.insert(staged_.end(), data.begin(), data.begin() + take);
       data = data.subspan(take);
     }
     return Status::Ok();
   }
 
-  // Writes the last chunk and the header and syncs; returns the content hash (hex).
+  // Writes the last batch and the header and syncs; returns the content hash (hex).
   Result<std::string> Finish() {
-    CAIRN_RETURN_IF_ERROR(WriteChunk(true));
+    CAIRN_RETURN_IF_ERROR(WriteBatch(true));
     Bytes header = BlobHeader(ByteView(header_).subspan(16, 16), size_, chunks_);
     CAIRN_RETURN_IF_ERROR(file_.Write(0, header));
     CAIRN_RETURN_IF_ERROR(file_.Sync());  // durable before any record says so
+    pipeline_.Wait();
     CAIRN_ASSIGN_OR_RETURN(Bytes digest, hash_.Final());
     return ToHex(digest);
   }
@@ -164,24 +239,62 @@ class BlobFileWriter {
   uint64_t size() const { return size_; }
 
  private:
-  Status WriteChunk(bool last) {
+  // Encrypts the staged plaintext into chunks and writes them with one call. Natively the
+  // pipeline's thread helps encrypt, then hashes the batch while this thread writes it and
+  // stages the next. `last`: the batch ends the blob (it may be short, or empty for an empty
+  // blob, which still has one chunk).
+  Status WriteBatch(bool last) {
+    pipeline_.Wait();  // the previous batch is hashed (hashing_ is free) and batch_ is idle
+    const ByteView plain(staged_);
+    const uint64_t count =
+        std::max<uint64_t>(1, (plain.size() + kBlobChunkBytes - 1) / kBlobChunkBytes);
+    sealed_.resize(plain.size() + count * kChunkOverhead);
+    const uint64_t base = chunks_;
+    batch_.Reset(count, [this, plain, base, count, last](size_t i) {
+      return SealChunk(plain, base, i, last && i + 1 == count);
+    });
+    const bool overlap = plain.size() >= kPipelineMinBytes;
+    if (overlap) {
+      pipeline_.Run([this, plain] {
+        batch_.Help();
+        hash_.Update(plain);
+      });
+    }
+    batch_.Help();
+    CAIRN_RETURN_IF_ERROR(batch_.Wait());
+    if (!overlap) hash_.Update(plain);
+    CAIRN_RETURN_IF_ERROR(
+        file_.Write(kHeaderBytes + static_cast<int64_t>(chunks_) * kStride, sealed_));
+    chunks_ += count;
+    std::swap(staged_, hashing_);  // the pipeline may still be hashing the batch: keep it aside
+    staged_.clear();
+    return Status::Ok();
+  }
+
+  // Encrypts chunk i of the staged batch (the blob's chunk base + i) into its place in sealed_.
+  // Runs on either thread: it reads only the key, the header and its own part of the buffers.
+  Status SealChunk(ByteView plain, uint64_t base, size_t i, bool last_chunk) {
+    const ByteView chunk = plain.subspan(i * kBlobChunkBytes)
+                               .first(std::min<size_t>(kBlobChunkBytes, plain.size() - i * kBlobChunkBytes));
+    MutableByteView out = MutableByteView(sealed_).subspan(i * kStride, chunk.size() + kChunkOverhead);
     Bytes stream_header;
     CAIRN_ASSIGN_OR_RETURN(auto w, crypto::SecretStreamWriter::Create(key_.view(), &stream_header));
-    Bytes out = stream_header;
-    CAIRN_RETURN_IF_ERROR(w.Push(pending_, ChunkAd(header_, chunks_, last), true, &out));
-    CAIRN_RETURN_IF_ERROR(file_.Write(kHeaderBytes + static_cast<int64_t>(chunks_) * kStride, out));
-    ++chunks_;
-    pending_.clear();
-    return Status::Ok();
+    std::memcpy(out.data(), stream_header.data(), crypto::kStreamHeaderBytes);
+    return w.Push(chunk, ChunkAd(header_, base + i, last_chunk), true,
+                  out.subspan(crypto::kStreamHeaderBytes));
   }
 
   VfsFile file_;
   SecretBytes key_;
   Bytes header_;   // the bound part is fixed at creation; sizes are filled in at Finish()
-  Bytes pending_;  // plaintext not yet written: at most one chunk
+  Bytes staged_;   // plaintext not yet written: at most one batch
+  Bytes hashing_;  // the previous batch, which the pipeline may still be hashing
+  Bytes sealed_;   // one batch of ciphertext
   uint64_t chunks_ = 0;
   uint64_t size_ = 0;
   crypto::Blake2b hash_ = crypto::Blake2b::Create(32).value();
+  ChunkBatch batch_;
+  Pipeline pipeline_;  // last: destroyed first, so a running stage finishes before the rest
 };
 
 struct BlobWriter::State {
@@ -310,16 +423,19 @@ Result<Bytes> Vault::ReadBlobRange(std::string_view hash, int64_t offset, int64_
   }
   Bytes out;
   out.reserve(static_cast<size_t>(length));
-  Bytes chunk;
+  Bytes plain, sealed;
   const int64_t end = offset + length;
   for (int64_t pos = offset; pos < end;) {
-    const uint64_t index = static_cast<uint64_t>(pos) / kBlobChunkBytes;
-    CAIRN_RETURN_IF_ERROR(ReadChunk(b, blob_key_.view(), index, &chunk, path));
-    const int64_t chunk_start = static_cast<int64_t>(index * kBlobChunkBytes);
-    const int64_t from = pos - chunk_start;
-    const int64_t to = std::min<int64_t>(static_cast<int64_t>(chunk.size()), end - chunk_start);
-    out.insert(out.end(), chunk.begin() + from, chunk.begin() + to);
-    pos = chunk_start + to;
+    const uint64_t first = static_cast<uint64_t>(pos) / kBlobChunkBytes;
+    const uint64_t last = static_cast<uint64_t>(end - 1) / kBlobChunkBytes;
+    const uint64_t count = std::min(kBatchChunks, last - first + 1);
+    plain.resize(PlainBytes(b, first, count));
+    CAIRN_RETURN_IF_ERROR(OpenChunks(b, blob_key_.view(), first, count, plain, &sealed, path));
+    const int64_t batch_start = static_cast<int64_t>(first * kBlobChunkBytes);
+    const int64_t from = pos - batch_start;
+    const int64_t to = std::min<int64_t>(static_cast<int64_t>(plain.size()), end - batch_start);
+    out.insert(out.end(), plain.begin() + from, plain.begin() + to);
+    pos = batch_start + to;
   }
   return out;
 }
@@ -328,15 +444,40 @@ Result<Bytes> Vault::ReadBlob(std::string_view hash) {
   CAIRN_ASSIGN_OR_RETURN(BlobInfo info, FindBlob(hash));
   const std::string path = dir_ + "/" + info.file;
   CAIRN_ASSIGN_OR_RETURN(OpenBlob b, OpenBlobFile(host_, path));
-  Bytes out(b.size);
-  Bytes scratch;
+  Bytes out;
+  // Grown a batch at a time within this capacity (never moving, so the pipeline's view of the
+  // previous batch stays valid): the memory is first touched by the batch that fills it.
+  out.reserve(b.size);
+  Bytes sealed;
   CAIRN_ASSIGN_OR_RETURN(crypto::Blake2b h, crypto::Blake2b::Create(32));
-  for (uint64_t i = 0; i < b.chunks; ++i) {
-    MutableByteView dest =
-        MutableByteView(out).subspan(i * kBlobChunkBytes, ChunkPlainBytes(b, i));
-    CAIRN_RETURN_IF_ERROR(ReadChunkInto(b, blob_key_.view(), i, dest, &scratch, path));
-    h.Update(dest);
+  ChunkBatch batch;
+  Pipeline pipeline;  // last: destroyed first, so a running stage finishes before the rest
+  // Natively, for each batch the pipeline's thread helps decrypt it, then hashes it while this
+  // thread reads the next.
+  for (uint64_t first = 0; first < b.chunks; first += kBatchChunks) {
+    const uint64_t count = std::min(kBatchChunks, b.chunks - first);
+    const size_t at = out.size();
+    out.resize(at + PlainBytes(b, first, count));
+    const MutableByteView dest = MutableByteView(out).subspan(at);
+    CAIRN_RETURN_IF_ERROR(ReadSealed(b, first, count, dest.size(), &sealed, path));
+    pipeline.Wait();  // the previous batch is hashed, and `batch` is idle
+    batch.Reset(count, [&b, &sealed, &path, key = blob_key_.view(), first, dest](size_t i) {
+      const size_t plain = ChunkPlainBytes(b, first + i);
+      return OpenChunk(b, key, first + i, ByteView(sealed).subspan(i * kStride, plain + kChunkOverhead),
+                       dest.subspan(i * kBlobChunkBytes, plain), path);
+    });
+    const bool overlap = dest.size() >= kPipelineMinBytes;
+    if (overlap) {
+      pipeline.Run([&batch, &h, dest] {
+        batch.Help();
+        if (batch.Wait().ok()) h.Update(dest);  // a failure is reported by this thread's Wait
+      });
+    }
+    batch.Help();
+    CAIRN_RETURN_IF_ERROR(batch.Wait());
+    if (!overlap) h.Update(dest);
   }
+  pipeline.Wait();
   CAIRN_ASSIGN_OR_RETURN(Bytes digest, h.Final());
   if (ToHex(digest) != info.hash) {
     return Corruption(path + ": content does not match its address " + info.hash);
@@ -420,10 +561,13 @@ Status Vault::ReencryptBlobs(ByteView new_blob_key,
     CAIRN_ASSIGN_OR_RETURN(VfsFile out_file,
                            VfsFile::Open(host_, dir_ + "/" + new_name, VfsFile::Mode::kCreate));
     BlobFileWriter out(std::move(out_file), new_blob_key);
-    Bytes chunk;
-    for (uint64_t i = 0; i < in.chunks; ++i) {
-      CAIRN_RETURN_IF_ERROR(ReadChunk(in, blob_key_.view(), i, &chunk, old_path));
-      CAIRN_RETURN_IF_ERROR(out.Append(chunk));
+    Bytes plain, sealed;
+    for (uint64_t first = 0; first < in.chunks; first += kBatchChunks) {
+      const uint64_t count = std::min(kBatchChunks, in.chunks - first);
+      plain.resize(PlainBytes(in, first, count));
+      CAIRN_RETURN_IF_ERROR(
+          OpenChunks(in, blob_key_.view(), first, count, plain, &sealed, old_path));
+      CAIRN_RETURN_IF_ERROR(out.Append(plain));
     }
     CAIRN_ASSIGN_OR_RETURN(std::string hash, out.Finish());
     if (hash != b.hash) return Corruption(old_path + ": content does not match its address " + b.hash);

@@ -1,5 +1,6 @@
 #include "storage/vfs_file.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -49,14 +50,25 @@ Result<size_t> VfsFile::Read(int64_t offset, MutableByteView out) {
   CAIRN_ASSIGN_OR_RETURN(int64_t size, Size());
   if (offset >= size) return size_t{0};
   const size_t n = static_cast<size_t>(std::min<int64_t>(size - offset, out.size()));
-  int rc = file_->pMethods->xRead(file_.get(), out.data(), static_cast<int>(n), offset);
-  if (rc != SQLITE_OK) return Error("read", rc);
+  for (size_t done = 0; done < n;) {
+    const size_t piece = std::min(n - done, kMaxIoBytes);
+    int rc = file_->pMethods->xRead(file_.get(), out.data() + done, static_cast<int>(piece),
+                                    offset + static_cast<int64_t>(done));
+    if (rc != SQLITE_OK) return Error("read", rc);
+    done += piece;
+  }
   return n;
 }
 
 Status VfsFile::Write(int64_t offset, ByteView data) {
-  int rc = file_->pMethods->xWrite(file_.get(), data.data(), static_cast<int>(data.size()), offset);
-  return rc == SQLITE_OK ? Status::Ok() : Error("write", rc);
+  for (size_t done = 0; done < data.size();) {
+    const size_t piece = std::min(data.size() - done, kMaxIoBytes);
+    int rc = file_->pMethods->xWrite(file_.get(), data.data() + done, static_cast<int>(piece),
+                                     offset + static_cast<int64_t>(done));
+    if (rc != SQLITE_OK) return Error("write", rc);
+    done += piece;
+  }
+  return Status::Ok();
 }
 
 Status VfsFile::Sync() {

@@ -24,6 +24,11 @@ class VfsFile {
   VfsFile& operator=(VfsFile&&) noexcept;
   ~VfsFile();
 
+  // Reads and writes of any size are passed to the VFS in pieces of at most kMaxIoBytes: the
+  // most SQLite itself ever asks of a VFS (its largest page), and all some VFSs handle (the
+  // POSIX one masks a larger write's length to 17 bits).
+  static constexpr size_t kMaxIoBytes = 64 * 1024;
+
   // Reads up to out.size() bytes at `offset`; returns how many were there (short at the end).
   Result<size_t> Read(int64_t offset, MutableByteView out);
   Status Write(int64_t offset, ByteView data);
