@@ -8,19 +8,7 @@ models=$2
 src=$3
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-fails=0
-passes=0
-expect() {  # expect WHAT WANT_STATUS GREP_PATTERN -- command...
-  local what=$1 want=$2 pattern=$3; shift 4
-  local out status
-  out=$("$@" 2>&1); status=$?
-  if [ "$status" != "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL: $what (status $status, want $want; pattern '$pattern')"; echo "$out" | head -20
-    fails=$((fails + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../support/expect.sh"
 
 cp -r "$models/tiny-llama" "$dir/pack"
 expect "no arguments is a usage error" 2 "usage:" -- "$bin"
@@ -115,5 +103,4 @@ expect "eval prints caption metrics" 0 '"json_valid_pct":100.0.*"prompts":3' -- 
   "$bin" eval --model "$dir/pack" --trust "$pub" --prompts "$src/tests/data/caption_eval_prompts.json" \
   --limit 3 --show 0
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+expect_summary

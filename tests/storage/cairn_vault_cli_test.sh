@@ -6,19 +6,7 @@ bin=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 export CAIRN_TEST_FAST_KDF=1
-fails=0
-passes=0
-expect() {  # expect WHAT WANT_STATUS GREP_PATTERN -- command...
-  local what=$1 want=$2 pattern=$3; shift 4
-  local out status
-  out=$("$@" 2>&1); status=$?
-  if [ "$status" != "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL: $what (status $status, want $want; pattern '$pattern')"; echo "$out" | head -20
-    fails=$((fails + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../support/expect.sh"
 
 expect "no arguments is a usage error" 2 "usage:" -- "$bin"
 expect "unknown command" 2 "unknown command 'frob'" -- env CAIRN_PASSPHRASE=x "$bin" frob "$dir"
@@ -43,5 +31,4 @@ expect "check names the damaged page" 1 "page 2: authentication failed" -- \
   env CAIRN_PASSPHRASE=swordfish "$bin" check "$dir"
 expect "missing vault" 1 "not_found: no vault in" -- env CAIRN_PASSPHRASE=x "$bin" unlock "$dir/nope"
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+expect_summary
