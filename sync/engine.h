@@ -21,6 +21,8 @@
 //   - Every Send gets exactly one Response or NetworkError back, or none at all (a lost
 //     request is timed out by the engine after request_timeout_ms). Replies to request ids this
 //     engine does not know, or that it timed out, are ignored.
+//   - A WakeAt replaces the host's timer; output without one means no Tick is needed until
+//     the next event.
 //   - `now` is the host's wall clock in unix milliseconds; it may repeat, never goes backwards
 //     in practice, and a jump is harmless (timers just fire early or late).
 //
