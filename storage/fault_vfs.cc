@@ -237,6 +237,11 @@ std::vector<std::string> FaultVfs::Files() const {
   return out;
 }
 
+void FaultVfs::CopyFilesFrom(const FaultVfs& other) {
+  std::scoped_lock lock(mu_);
+  files_ = other.files_;
+}
+
 Bytes* FaultVfs::MutableFile(const std::string& path) {
   auto it = files_.find(path);
   return it == files_.end() ? nullptr : &it->second.current;

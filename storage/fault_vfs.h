@@ -45,6 +45,9 @@ class FaultVfs {
   std::vector<std::string> Files() const;
   // The current bytes of a file (nullptr if none): tests scan and corrupt them.
   Bytes* MutableFile(const std::string& path);
+  // Replaces this disk's files with copies of `other`'s (current and durable bytes): a test
+  // builds a database once and starts many runs from it. No file may be open on this disk.
+  void CopyFilesFrom(const FaultVfs& other);
 
   struct File {
     Bytes current;

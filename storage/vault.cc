@@ -128,6 +128,11 @@ CREATE TABLE model_files (
 ALTER TABLE assets ADD COLUMN prompt_schema TEXT NOT NULL DEFAULT '';
 ALTER TABLE assets ADD COLUMN seed INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 6: what the sync engine keeps per job: a durable cancel intent and the fetched result.
+    R"sql(
+ALTER TABLE outbox_jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox_jobs ADD COLUMN result TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == kVaultSchemaVersion);
 

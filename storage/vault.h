@@ -49,7 +49,7 @@ namespace cairn::storage {
 
 class CipherVfs;
 
-inline constexpr int kVaultSchemaVersion = 5;
+inline constexpr int kVaultSchemaVersion = 6;
 inline constexpr size_t kBlobChunkBytes = 64 * 1024;
 
 struct VaultOptions {
@@ -137,6 +137,8 @@ struct OutboxJob {
   int64_t next_attempt_at_ms = 0;
   std::string last_error;
   std::string server_job_id;
+  bool cancel_requested = false;  // the user asked to cancel; kept until the server confirms
+  std::string result_json;        // the server's result, once fetched (state done)
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
 };
@@ -224,6 +226,13 @@ class Vault {
                                std::string_view payload_json);
   Result<OutboxJob> GetJob(int64_t id);
   Result<std::vector<OutboxJob>> ListJobs();
+  // Jobs not yet done, failed or cancelled, oldest first: what a sync engine resumes at start.
+  Result<std::vector<OutboxJob>> ListUnfinishedJobs();
+  // Writes a job's sync fields (state, attempts, next_attempt_at_ms, last_error, server_job_id,
+  // cancel_requested, result_json) in one transaction; the rest of `job` is ignored. A job in a
+  // terminal state keeps it: changing it is kFailedPrecondition (rewriting the same terminal
+  // state is allowed, so a replayed write is harmless). kNotFound if there is no such job.
+  Status UpdateJob(const OutboxJob& job);
 
   // The blob store (storage/FORMAT.md): large files encrypted in 64 KiB chunks, addressed by
   // content hash, readable by byte range. A blob is kept while an asset or model file refers to
@@ -260,6 +269,7 @@ class Vault {
   Status ReencryptBlobs(ByteView new_blob_key,
                        std::vector<std::pair<std::string, std::string>>* moved);
   Result<int> RemoveBlobFiles(const std::string& where_sql);
+  Result<std::vector<OutboxJob>> ListJobsWhere(const char* where_sql);
   Status Migrate(int target);
   Status InTransaction(const std::function<Status()>& body);
   // Adds the cipher VFS's page-level detail to a storage error.

@@ -86,7 +86,16 @@ std::string FtsQuery(std::string_view text) {
 
 constexpr char kJobColumns[] =
     "id, idempotency_key, kind, preset, payload, state, attempts, next_attempt_at, last_error, "
-    "server_job_id, created_at, updated_at";
+    "server_job_id, created_at, updated_at, cancel_requested, result";
+
+bool IsJobState(const std::string& s) {
+  return s == "queued" || s == "sending" || s == "accepted" || s == "running" || s == "done" ||
+         s == "failed" || s == "cancelled";
+}
+
+bool IsTerminalJobState(const std::string& s) {
+  return s == "done" || s == "failed" || s == "cancelled";
+}
 
 OutboxJob ReadJob(const Stmt& q) {
   OutboxJob j;
@@ -102,6 +111,8 @@ OutboxJob ReadJob(const Stmt& q) {
   j.server_job_id = q.Text(9);
   j.created_at_ms = q.Int(10);
   j.updated_at_ms = q.Int(11);
+  j.cancel_requested = q.Int(12) != 0;
+  j.result_json = q.Text(13);
   return j;
 }
 
@@ -366,10 +377,44 @@ Result<OutboxJob> Vault::GetJob(int64_t id) {
   return ReadJob(q);
 }
 
-Result<std::vector<OutboxJob>> Vault::ListJobs() {
+Result<std::vector<OutboxJob>> Vault::ListJobs() { return ListJobsWhere(""); }
+
+Result<std::vector<OutboxJob>> Vault::ListUnfinishedJobs() {
+  return ListJobsWhere(" WHERE state NOT IN ('done', 'failed', 'cancelled')");
+}
+
+Status Vault::UpdateJob(const OutboxJob& job) {
+  if (!IsJobState(job.state)) {
+    return InvalidArgument("job " + std::to_string(job.id) + ": unknown state '" + job.state + "'");
+  }
+  const int64_t now = NowMs();
+  return InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Stmt cur, Stmt::Prepare(db_, "SELECT state FROM outbox_jobs WHERE id=?"));
+    cur.Bind(1, job.id);
+    CAIRN_ASSIGN_OR_RETURN(bool found, cur.Step());
+    if (!found) return NotFound("no job with id " + std::to_string(job.id));
+    const std::string state = cur.Text(0);
+    if (IsTerminalJobState(state) && state != job.state) {
+      return FailedPrecondition("job " + std::to_string(job.id) + " is already " + state +
+                                "; it cannot become " + job.state);
+    }
+    CAIRN_ASSIGN_OR_RETURN(
+        Stmt q, Stmt::Prepare(db_,
+                              "UPDATE outbox_jobs SET state=?1, attempts=?2, next_attempt_at=?3, "
+                              "last_error=?4, server_job_id=?5, cancel_requested=?6, result=?7, "
+                              "updated_at=?8 WHERE id=?9"));
+    q.Bind(1, job.state).Bind(2, job.attempts).Bind(3, job.next_attempt_at_ms);
+    q.Bind(4, job.last_error).Bind(5, job.server_job_id);
+    q.Bind(6, int64_t{job.cancel_requested ? 1 : 0}).Bind(7, job.result_json);
+    q.Bind(8, now).Bind(9, job.id);
+    return q.Run();
+  });
+}
+
+Result<std::vector<OutboxJob>> Vault::ListJobsWhere(const char* where_sql) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q,
-      Stmt::Prepare(db_, std::string("SELECT ") + kJobColumns + " FROM outbox_jobs ORDER BY id"));
+      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kJobColumns + " FROM outbox_jobs" +
+                                     where_sql + " ORDER BY id"));
   std::vector<OutboxJob> out;
   while (true) {
     Result<bool> row = q.Step();

@@ -191,6 +191,50 @@ TEST_CASE("settings, assets with provenance, models and outbox jobs round-trip")
   CHECK(v->EnqueueJob("print", "final", "{}").status().code() == StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("the outbox's sync fields are updated in one write; a terminal state stays") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  OutboxJob a = v->EnqueueJob("caption-hq", "final", "{}").value();
+  OutboxJob b = v->EnqueueJob("image-export", "preview", "{}").value();
+  a.state = "accepted";
+  a.attempts = 2;
+  a.next_attempt_at_ms = 12345;
+  a.server_job_id = "srv-1";
+  a.cancel_requested = true;
+  a.last_error = "503 busy";
+  REQUIRE(v->UpdateJob(a).ok());
+  OutboxJob got = v->GetJob(a.id).value();
+  CHECK(got.state == "accepted");
+  CHECK(got.attempts == 2);
+  CHECK(got.next_attempt_at_ms == 12345);
+  CHECK(got.server_job_id == "srv-1");
+  CHECK(got.cancel_requested);
+  CHECK(got.last_error == "503 busy");
+  CHECK(got.idempotency_key == a.idempotency_key);
+
+  b.state = "done";
+  b.result_json = R"({"captions":["x"]})";
+  REQUIRE(v->UpdateJob(b).ok());
+  CHECK(v->GetJob(b.id).value().result_json == R"({"captions":["x"]})");
+  REQUIRE(v->UpdateJob(b).ok());  // a replayed write of the same terminal state is harmless
+  b.state = "failed";
+  Status s = v->UpdateJob(b);
+  CHECK(s.code() == StatusCode::kFailedPrecondition);
+  CHECK(s.message() == "job " + std::to_string(b.id) + " is already done; it cannot become failed");
+  CHECK(v->GetJob(b.id).value().state == "done");
+
+  std::vector<OutboxJob> open = v->ListUnfinishedJobs().value();
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].id == a.id);
+
+  a.state = "exploded";
+  CHECK(v->UpdateJob(a).code() == StatusCode::kInvalidArgument);
+  OutboxJob ghost;
+  ghost.id = 999;
+  ghost.state = "queued";
+  CHECK(v->UpdateJob(ghost).code() == StatusCode::kNotFound);
+}
+
 TEST_CASE("migrations bring every older schema to the current one, keeping data") {
   for (int from = 1; from < kVaultSchemaVersion; ++from) {
     DYNAMIC_SECTION("from schema version " << from) {

@@ -1,0 +1,38 @@
+// ApiRouter: protocol v1 (sync/PROTOCOL.md) over a JobService, as a function from a request to a
+// response. No sockets: cairn-server's HTTP layer authenticates the device, hands the request
+// here and writes the response back; the simulation calls it directly.
+//
+//   ApiRouter router(service);
+//   HttpResponse r = router.Handle("device-a", HttpRequest{"POST", "/v1/jobs",
+//                                  {{"Content-Type", "application/json"}}, body}, now_ms);
+//   // r.status 201 (created) or 200 (a repeat), body {"v":1,"job":{...}}
+//   // a bad body: 400 {"error":{"code":"unknown_field","message":"'colour' is not a field ..."}}
+//
+// Every error is a JSON body with a stable code; nothing is stored for a refused request.
+// Threading: as the JobService it wraps.
+#ifndef CAIRN_SYNC_API_ROUTER_H_
+#define CAIRN_SYNC_API_ROUTER_H_
+
+#include <string_view>
+
+#include "sync/http_message.h"
+#include "sync/job_service.h"
+
+namespace cairn::sync {
+
+class ApiRouter {
+ public:
+  explicit ApiRouter(JobService& service) : service_(service) {}
+  HttpResponse Handle(std::string_view device_id, const HttpRequest& request, int64_t now_ms);
+
+ private:
+  JobService& service_;
+};
+
+// A JSON response with `status` and `body` (Content-Type and Cache-Control set).
+HttpResponse JsonResponse(int status, std::string body);
+HttpResponse ErrorResponse(const ApiError& error);
+
+}  // namespace cairn::sync
+
+#endif  // CAIRN_SYNC_API_ROUTER_H_

@@ -1,0 +1,192 @@
+// SyncEngine: the device side of the HQ job queue, as a sans-I/O state machine. The host feeds
+// it events and carries out the instructions it returns, in order; the engine itself never
+// touches the network, the disk or a clock, so the same code runs in the PWA's worker, natively,
+// and in the seeded simulation (tests/sync/sync_simulation_test.cc).
+//
+//   SyncEngine engine(EngineOptions{.seed = 7});
+//   auto out = engine.Handle(now, AppStart{vault_outbox.Unfinished(), /*online=*/true});
+//   for (const Instruction& i : *out) {
+//     if (auto* s = std::get_if<Store>(&i)) outbox.Apply(*s);         // commit before going on
+//     else if (auto* s = std::get_if<Send>(&i)) http.Send(s->request_id, s->request);
+//     else if (auto* w = std::get_if<WakeAt>(&i)) timer.At(w->at_ms);  // then Handle(Tick{})
+//     else if (auto* n = std::get_if<Notify>(&i)) ui.Show(n->message);
+//   }
+//   // later: engine.Handle(now, Response{id, http_response}) or NetworkError{id, "offline"}
+//
+// Contract with the host:
+//   - Instructions are carried out in order, each Store committed before the next instruction
+//     (durable before acknowledged: a Send always follows the Store that records it). If the
+//     host dies part-way, it re-creates the engine from the outbox with AppStart; the engine
+//     then resends whatever may have been lost (every request is idempotent).
+//   - Every Send gets exactly one Response or NetworkError back, or none at all (a lost
+//     request is timed out by the engine after request_timeout_ms). Replies to request ids this
+//     engine does not know, or that it timed out, are ignored.
+//   - A WakeAt replaces the host's timer; output without one means no Tick is needed until
+//     the next event.
+//   - `now` is the host's wall clock in unix milliseconds; it may repeat, never goes backwards
+//     in practice, and a jump is harmless (timers just fire early or late).
+//
+// Policy: network errors, timeouts, 5xx, 408 and 429 retry with full-jitter backoff (429 and
+// 503 honour Retry-After); any other 4xx fails the job with the server's reason for the user.
+// The device mirrors the server's state from the changes feed, never moving a job backwards; a
+// job becomes done only once its result has been fetched and stored. Cancelling a job that was
+// never sent is immediate; otherwise the intent is stored and a DELETE sent once the server's
+// id is known. Threading: one thread at a time.
+#ifndef CAIRN_SYNC_ENGINE_H_
+#define CAIRN_SYNC_ENGINE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/base/status.h"
+#include "sync/backoff.h"
+#include "sync/http_message.h"
+#include "sync/job.h"
+#include "sync/protocol.h"
+
+namespace cairn::sync {
+
+// A job as the outbox holds it (storage-neutral; sync/vault_outbox.h maps it to the Vault).
+struct OutboxRecord {
+  int64_t id = 0;  // the outbox's row id
+  std::string idempotency_key;
+  JobKind kind = JobKind::kCaptionHq;
+  Preset preset = Preset::kFinal;
+  std::string payload_json;
+  JobState state = JobState::kQueued;
+  int64_t attempts = 0;  // submissions sent (a job with 0 was never sent)
+  int64_t next_attempt_at_ms = 0;
+  std::string last_error;
+  std::string server_job_id;
+  bool cancel_requested = false;
+  std::string result_json;  // set when done
+  friend bool operator==(const OutboxRecord&, const OutboxRecord&) = default;
+};
+
+// Events.
+struct AppStart {
+  std::vector<OutboxRecord> jobs;  // the outbox's unfinished jobs
+  bool online = true;
+};
+struct Online {};
+struct Offline {};
+struct Tick {};
+struct Response {
+  uint64_t request_id = 0;
+  HttpResponse response;
+};
+struct NetworkError {
+  uint64_t request_id = 0;
+  std::string reason;
+};
+struct JobCreated {
+  OutboxRecord job;  // already committed to the outbox, state queued
+};
+struct CancelRequested {
+  int64_t job_id = 0;
+};
+using Event =
+    std::variant<AppStart, Online, Offline, Tick, Response, NetworkError, JobCreated, CancelRequested>;
+
+// Instructions.
+struct Send {
+  uint64_t request_id = 0;
+  HttpRequest request;
+};
+struct Store {
+  OutboxRecord job;  // the whole record, to write over the outbox row
+};
+struct WakeAt {
+  int64_t at_ms = 0;  // deliver Tick at or after this time (replaces any earlier WakeAt)
+};
+enum class NoticeKind { kDone, kFailed, kCancelled, kCancelRefused };
+struct Notify {
+  int64_t job_id = 0;
+  NoticeKind kind = NoticeKind::kDone;
+  std::string message;  // for the user
+};
+using Instruction = std::variant<Send, Store, WakeAt, Notify>;
+
+struct EngineOptions {
+  uint64_t seed = 1;  // the jitter RNG's seed
+  BackoffPolicy backoff;
+  int64_t request_timeout_ms = 30'000;
+  int64_t poll_interval_ms = 5'000;  // changes feed while jobs are on the server
+};
+
+struct EngineCounters {
+  int64_t sends = 0, retries = 0, timeouts = 0, ignored_replies = 0, bad_responses = 0;
+};
+
+class SyncEngine {
+ public:
+  explicit SyncEngine(EngineOptions options);
+
+  // Errors only for a host's misuse (AppStart twice, an unknown job id, a job created twice);
+  // network and server trouble are handled inside and never surface here.
+  Result<std::vector<Instruction>> Handle(int64_t now_ms, const Event& event);
+
+  // The engine's view of a job (for tests and the UI); nullptr if unknown or finished.
+  const OutboxRecord* Find(int64_t job_id) const;
+  const EngineCounters& counters() const { return counters_; }
+
+ private:
+  enum class Op { kSubmit, kFeed, kResult, kCancel };
+  struct JobEntry {
+    OutboxRecord rec;
+    std::optional<JobState> server_state;  // last reported by the server (not durable)
+    uint64_t in_flight = 0;                // request id, 0 if none
+    int64_t failures = 0;                  // consecutive failures of result/cancel requests
+  };
+  struct Pending {
+    Op op;
+    int64_t job_id;  // 0 for the feed
+    int64_t deadline_ms;
+  };
+  class Out;
+
+  void OnReply(int64_t now, uint64_t request_id, const HttpResponse* response,
+               const std::string& error, Out& out);
+  void OnSubmitReply(int64_t now, JobEntry& job, const HttpResponse* r, const std::string& error,
+                     Out& out);
+  void OnFeedReply(int64_t now, const HttpResponse* r, const std::string& error, Out& out);
+  void OnResultReply(int64_t now, JobEntry& job, const HttpResponse* r, const std::string& error,
+                     Out& out);
+  void OnCancelReply(int64_t now, JobEntry& job, const HttpResponse* r, const std::string& error,
+                     Out& out);
+  void Cancel(JobEntry& job, Out& out);
+  // Applies a server's view of the job (ignoring stale ones).
+  void ApplyView(int64_t now, JobEntry& job, const JobView& view, Out& out);
+  void Finish(JobEntry& job, JobState terminal, Out& out, std::string message);
+  // Moves the record to `to` through legal transitions only.
+  void Advance(OutboxRecord& rec, JobState to);
+  // Retry delay for a failed request: Retry-After if the server gave one, else backoff.
+  int64_t RetryDelay(int64_t now, const HttpResponse* r, int64_t failures);
+  void Pump(int64_t now, Out& out);
+  uint64_t StartRequest(int64_t now, Op op, int64_t job_id, HttpRequest request, Out& out);
+  bool FeedNeeded() const;
+
+  EngineOptions options_;
+  Rng rng_;
+  bool started_ = false;
+  bool online_ = false;
+  std::map<int64_t, JobEntry> jobs_;  // unfinished jobs by outbox id
+  std::map<uint64_t, Pending> pending_;
+  uint64_t next_request_id_ = 1;
+  int64_t feed_since_ = 0;
+  int64_t feed_next_at_ = 0;
+  int64_t feed_failures_ = 0;
+  uint64_t feed_in_flight_ = 0;
+  EngineCounters counters_;
+};
+
+// Whether a reply means "try again later" (network, timeout, 5xx, 408, 429).
+bool IsRetryable(const HttpResponse* response);
+
+}  // namespace cairn::sync
+
+#endif  // CAIRN_SYNC_ENGINE_H_

@@ -1,0 +1,71 @@
+// JobStore: where cairn-server keeps jobs. One interface, so the rules (sync/job_service.h) are
+// written once over every store: SQLite here (sync/sqlite_job_store.h), PostgreSQL later.
+//
+// The interface is deliberately small and rule-free: insert-if-absent by (device, key), reads,
+// and one compare-and-swap on the job's change sequence. Every rule (who may read a job, which
+// transition is legal, who holds a lease) lives in JobService, on top of these atomic steps.
+//
+// Contract for implementations:
+//   - Every write gives the job a new `seq`, greater than every seq before it (the changes
+//     feed's cursor), and is durable once it returns OK.
+//   - InsertOrGet and CompareAndSwap are atomic with respect to each other, also across
+//     processes sharing the store.
+//   - Errors are kUnavailable (busy, retry) or kIoError/kCorruption; never a partial write.
+#ifndef CAIRN_SYNC_JOB_STORE_H_
+#define CAIRN_SYNC_JOB_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+#include "sync/job.h"
+
+namespace cairn::sync {
+
+struct StoredJob {
+  std::string id;
+  std::string device_id;
+  std::string idempotency_key;
+  JobKind kind = JobKind::kCaptionHq;
+  Preset preset = Preset::kFinal;
+  std::string payload_json;
+  JobState state = JobState::kAccepted;  // accepted | running | done | failed | cancelled
+  int64_t seq = 0;                       // the change sequence; also the CAS version
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  int64_t attempts = 0;  // claims by workers so far; the current lease's fencing token
+  std::string worker_id;
+  int64_t lease_expires_at_ms = 0;
+  std::string error_code;
+  std::string error_message;
+  std::string result_json;
+  friend bool operator==(const StoredJob&, const StoredJob&) = default;
+};
+
+struct InsertOutcome {
+  StoredJob job;         // the stored job: the new one, or the one already there
+  bool inserted = false;
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+  // Inserts `job` (its seq is assigned) unless the device already has a job with its key.
+  virtual Result<InsertOutcome> InsertOrGet(const StoredJob& job) = 0;
+  virtual Result<std::optional<StoredJob>> Get(std::string_view id) = 0;
+  // The device's jobs with seq > since, by seq, at most `limit`.
+  virtual Result<std::vector<StoredJob>> ChangesSince(std::string_view device_id, int64_t since,
+                                                      int limit) = 0;
+  // Jobs a worker may claim at `now_ms`: accepted, or running with an expired lease; by seq.
+  virtual Result<std::vector<StoredJob>> Claimable(int64_t now_ms, int limit) = 0;
+  // Writes every field of `job` if the stored seq still equals job.seq; returns the job as
+  // written (with its new seq), or nullopt if it changed meanwhile (the caller re-reads).
+  virtual Result<std::optional<StoredJob>> CompareAndSwap(const StoredJob& job) = 0;
+};
+
+}  // namespace cairn::sync
+
+#endif  // CAIRN_SYNC_JOB_STORE_H_

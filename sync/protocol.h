@@ -1,0 +1,124 @@
+// The wire protocol between devices and cairn-server, version 1 (sync/PROTOCOL.md is the
+// reference): the message types, their JSON, and the stable error codes.
+//
+//   JobSubmission s{"4f1c...", JobKind::kCaptionHq, Preset::kFinal, R"({"task":"..."})"};
+//   HttpRequest req = MakeSubmitRequest(s).value();    // POST /v1/jobs
+//   ...
+//   Result<JobSubmission> back = ParseJobSubmission(req.body);
+//   // unknown field: kInvalidArgument, "unknown_field: 'colour' is not a field of a job ..."
+//   ApiError e = ApiErrorFromStatus(back.status());    // {400, "unknown_field", "'colour' ..."}
+//
+// Strictness: what the server parses (requests) is strict: unknown fields, missing fields, wrong
+// types, bad values, oversize bodies, nesting deeper than kMaxJsonDepth and any other version
+// are refused, each with its own code. What the device parses (responses) is strict about the
+// fields it needs but ignores fields it does not know, so a v1 server may add fields without
+// breaking older apps. A parse error's Status message is "<code>: <detail>", where <code> is one
+// of the wire codes below; ApiErrorFromStatus turns any Status into the error a server sends.
+#ifndef CAIRN_SYNC_PROTOCOL_H_
+#define CAIRN_SYNC_PROTOCOL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+#include "sync/http_message.h"
+#include "sync/job.h"
+
+namespace cairn::sync {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
+inline constexpr size_t kMaxPayloadBytes = 32 * 1024;
+inline constexpr size_t kMaxResultBytes = 1024 * 1024;
+inline constexpr int kMaxJsonDepth = 32;
+inline constexpr size_t kMinKeyChars = 16, kMaxKeyChars = 64;
+inline constexpr int kDefaultPageSize = 100, kMaxPageSize = 500;
+
+// Stable wire error codes (PROTOCOL.md lists their HTTP statuses). Never rename one.
+namespace wire {
+inline constexpr char kBadJson[] = "bad_json";
+inline constexpr char kUnknownField[] = "unknown_field";
+inline constexpr char kMissingField[] = "missing_field";
+inline constexpr char kWrongType[] = "wrong_type";
+inline constexpr char kBadValue[] = "bad_value";
+inline constexpr char kTooLarge[] = "too_large";
+inline constexpr char kUnsupportedVersion[] = "unsupported_version";
+inline constexpr char kUnsupportedMediaType[] = "unsupported_media_type";
+inline constexpr char kNotFound[] = "not_found";
+inline constexpr char kMethodNotAllowed[] = "method_not_allowed";
+inline constexpr char kKeyReused[] = "key_reused";
+inline constexpr char kNotReady[] = "not_ready";
+inline constexpr char kRateLimited[] = "rate_limited";
+inline constexpr char kUnavailable[] = "unavailable";
+inline constexpr char kInternal[] = "internal";
+}  // namespace wire
+
+struct ApiError {
+  int http_status = 500;
+  std::string code;  // a wire code
+  std::string message;
+};
+
+// A Status carrying wire code `code` (a wire:: constant) in its message.
+Status WireStatus(const char* code, std::string detail);
+// The error a server sends for `status`: its wire code if it has one, else one mapped from its
+// StatusCode (kNotFound -> 404 not_found, kResourceExhausted -> 429, kUnavailable -> 503, ...).
+ApiError ApiErrorFromStatus(const Status& status);
+
+struct JobSubmission {
+  std::string idempotency_key;  // 16..64 of [A-Za-z0-9_-], made by the device at creation
+  JobKind kind = JobKind::kCaptionHq;
+  Preset preset = Preset::kFinal;
+  std::string payload_json;  // a JSON object, at most kMaxPayloadBytes
+};
+
+struct JobView {
+  std::string id;  // the server's id
+  std::string idempotency_key;
+  JobKind kind = JobKind::kCaptionHq;
+  Preset preset = Preset::kFinal;
+  JobState state = JobState::kAccepted;  // accepted | running | done | failed | cancelled
+  int64_t seq = 0;                       // the change sequence: the feed's cursor
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  std::string error_code;  // set when failed: why, for the user
+  std::string error_message;
+};
+
+struct ChangesPage {
+  std::vector<JobView> jobs;  // ordered by seq
+  int64_t next_since = 0;     // pass as `since` for the next page
+  bool more = false;          // another page is ready now
+};
+
+struct JobResult {
+  std::string id;
+  std::string result_json;  // a JSON object made by the render worker
+};
+
+// Requests (the device builds them; the server parses the bodies strictly).
+Result<HttpRequest> MakeSubmitRequest(const JobSubmission& s);
+HttpRequest MakeGetJobRequest(std::string_view id);
+HttpRequest MakeChangesRequest(int64_t since, int limit = kDefaultPageSize);
+HttpRequest MakeResultRequest(std::string_view id);
+HttpRequest MakeCancelRequest(std::string_view id);
+Result<JobSubmission> ParseJobSubmission(std::string_view body);
+Status CheckIdempotencyKey(std::string_view key);
+
+// Response bodies (the server writes them; the device parses them).
+std::string SerializeJob(const JobView& job);  // {"v":1,"job":{...}}
+Result<JobView> ParseJob(std::string_view body);
+std::string SerializeChanges(const ChangesPage& page);
+Result<ChangesPage> ParseChanges(std::string_view body);
+Result<std::string> SerializeResult(const JobResult& result);
+Result<JobResult> ParseResult(std::string_view body);
+std::string SerializeError(const ApiError& error);  // {"error":{"code":..,"message":..}}
+// The error in a non-2xx response. A body that is not Cairn's error JSON (a proxy's page) gives
+// code "http_<status>" and a message naming the status, never a parse failure.
+ApiError ParseError(const HttpResponse& response);
+
+}  // namespace cairn::sync
+
+#endif  // CAIRN_SYNC_PROTOCOL_H_

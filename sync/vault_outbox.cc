@@ -1,0 +1,92 @@
+#include "sync/vault_outbox.h"
+
+namespace cairn::sync {
+
+Result<OutboxRecord> RecordFromOutboxJob(const storage::OutboxJob& job) {
+  OutboxRecord r;
+  auto kind = ParseJobKind(job.kind);
+  auto preset = ParsePreset(job.preset);
+  auto state = ParseJobState(job.state);
+  if (!kind || !preset || !state) {
+    return Corruption("outbox job " + std::to_string(job.id) + " has kind '" + job.kind +
+                      "', preset '" + job.preset + "', state '" + job.state +
+                      "': one is unknown to this build");
+  }
+  r.id = job.id;
+  r.idempotency_key = job.idempotency_key;
+  r.kind = *kind;
+  r.preset = *preset;
+  r.payload_json = job.payload_json;
+  r.state = *state;
+  r.attempts = job.attempts;
+  r.next_attempt_at_ms = job.next_attempt_at_ms;
+  r.last_error = job.last_error;
+  r.server_job_id = job.server_job_id;
+  r.cancel_requested = job.cancel_requested;
+  r.result_json = job.result_json;
+  return r;
+}
+
+storage::OutboxJob OutboxJobFromRecord(const OutboxRecord& r) {
+  storage::OutboxJob j;
+  j.id = r.id;
+  j.idempotency_key = r.idempotency_key;
+  j.kind = JobKindName(r.kind);
+  j.preset = PresetName(r.preset);
+  j.payload_json = r.payload_json;
+  j.state = JobStateName(r.state);
+  j.attempts = r.attempts;
+  j.next_attempt_at_ms = r.next_attempt_at_ms;
+  j.last_error = r.last_error;
+  j.server_job_id = r.server_job_id;
+  j.cancel_requested = r.cancel_requested;
+  j.result_json = r.result_json;
+  return j;
+}
+
+Result<OutboxRecord> VaultOutbox::Create(JobKind kind, Preset preset,
+                                         std::string_view payload_json) {
+  CAIRN_ASSIGN_OR_RETURN(storage::OutboxJob job,
+                         vault_.EnqueueJob(JobKindName(kind), PresetName(preset), payload_json));
+  return RecordFromOutboxJob(job);
+}
+
+Result<OutboxRecord> VaultOutbox::Get(int64_t id) {
+  CAIRN_ASSIGN_OR_RETURN(storage::OutboxJob job, vault_.GetJob(id));
+  return RecordFromOutboxJob(job);
+}
+
+namespace {
+
+Result<std::vector<OutboxRecord>> Convert(Result<std::vector<storage::OutboxJob>> jobs) {
+  if (!jobs.ok()) return jobs.status();
+  std::vector<OutboxRecord> out;
+  for (const storage::OutboxJob& j : *jobs) {
+    CAIRN_ASSIGN_OR_RETURN(OutboxRecord r, RecordFromOutboxJob(j));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<OutboxRecord>> VaultOutbox::All() { return Convert(vault_.ListJobs()); }
+
+Result<std::vector<OutboxRecord>> VaultOutbox::Unfinished() {
+  return Convert(vault_.ListUnfinishedJobs());
+}
+
+Status VaultOutbox::Apply(const Store& store) {
+  CAIRN_ASSIGN_OR_RETURN(OutboxRecord current, Get(store.job.id));
+  if (current.idempotency_key != store.job.idempotency_key) {
+    return FailedPrecondition("outbox job " + std::to_string(store.job.id) +
+                              ": the update carries another job's idempotency key");
+  }
+  if (!IsReachable(current.state, store.job.state)) {
+    return FailedPrecondition("outbox job " + std::to_string(store.job.id) + ": " +
+                              CheckTransition(current.state, store.job.state).message());
+  }
+  return vault_.UpdateJob(OutboxJobFromRecord(store.job));
+}
+
+}  // namespace cairn::sync

@@ -1,0 +1,49 @@
+// VaultOutbox: the host adapter between the sync engine and the Vault's outbox table. It turns
+// the engine's Store instructions into committed vault writes, so a job's sync state is as
+// durable as the vault (SQLite, synchronous=FULL, encrypted pages).
+//
+//   VaultOutbox outbox(*vault);
+//   OutboxRecord job = outbox.Create(JobKind::kImageExport, Preset::kFinal, payload).value();
+//   auto out = engine.Handle(now, JobCreated{job});       // the job is durable before this
+//   ...
+//   for (auto& i : *out) if (auto* s = std::get_if<Store>(&i)) CAIRN_RETURN_IF_ERROR(outbox.Apply(*s));
+//   // after a crash: engine.Handle(now, AppStart{outbox.Unfinished().value(), online});
+//
+// Apply refuses a write the state machine does not allow from the stored state (a terminal
+// job changing, a job moving backwards): kFailedPrecondition, nothing written. Rewriting the
+// same state is allowed, so replaying a Store after a crash is harmless.
+// Threading: as the Vault (one thread at a time).
+#ifndef CAIRN_SYNC_VAULT_OUTBOX_H_
+#define CAIRN_SYNC_VAULT_OUTBOX_H_
+
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+#include "storage/vault.h"
+#include "sync/engine.h"
+
+namespace cairn::sync {
+
+class VaultOutbox {
+ public:
+  explicit VaultOutbox(storage::Vault& vault) : vault_(vault) {}
+
+  // Commits a new queued job with a fresh idempotency key.
+  Result<OutboxRecord> Create(JobKind kind, Preset preset, std::string_view payload_json);
+  Result<OutboxRecord> Get(int64_t id);
+  Result<std::vector<OutboxRecord>> All();
+  Result<std::vector<OutboxRecord>> Unfinished();
+  Status Apply(const Store& store);
+
+ private:
+  storage::Vault& vault_;
+};
+
+// Conversions; kCorruption for a stored kind, preset or state this build does not know.
+Result<OutboxRecord> RecordFromOutboxJob(const storage::OutboxJob& job);
+storage::OutboxJob OutboxJobFromRecord(const OutboxRecord& rec);
+
+}  // namespace cairn::sync
+
+#endif  // CAIRN_SYNC_VAULT_OUTBOX_H_

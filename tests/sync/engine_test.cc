@@ -1,0 +1,269 @@
+#include "sync/engine.h"
+
+#include <catch_amalgamated.hpp>
+
+namespace cairn::sync {
+namespace {
+
+const std::string kServerId = "0123456789abcdef0123456789abcdef";
+
+OutboxRecord NewJob(int64_t id) {
+  OutboxRecord r;
+  r.id = id;
+  r.idempotency_key = "key-" + std::to_string(id) + "-0123456789abcdef";
+  r.kind = JobKind::kImageExport;
+  r.preset = Preset::kFinal;
+  r.payload_json = R"({"w":1080})";
+  return r;
+}
+
+template <typename T>
+std::vector<T> All(const std::vector<Instruction>& out) {
+  std::vector<T> v;
+  for (const Instruction& i : out) {
+    if (auto* x = std::get_if<T>(&i)) v.push_back(*x);
+  }
+  return v;
+}
+
+template <typename T>
+T One(const std::vector<Instruction>& out) {
+  std::vector<T> v = All<T>(out);
+  REQUIRE(v.size() == 1);
+  return v[0];
+}
+
+JobView View(const OutboxRecord& r, JobState state, int64_t seq = 1) {
+  JobView v;
+  v.id = kServerId;
+  v.idempotency_key = r.idempotency_key;
+  v.kind = r.kind;
+  v.preset = r.preset;
+  v.state = state;
+  v.seq = seq;
+  return v;
+}
+
+HttpResponse Ok(std::string body, int status = 200) { return {status, {}, std::move(body)}; }
+
+EngineOptions Seeded(uint64_t seed) {
+  EngineOptions o;
+  o.seed = seed;
+  return o;
+}
+
+struct Harness {
+  SyncEngine engine{Seeded(9)};
+  int64_t now = 1'000'000;
+  std::vector<Instruction> Do(const Event& e) { return engine.Handle(now, e).value(); }
+};
+
+TEST_CASE("a job goes queued -> sending -> accepted -> done, its result fetched and stored") {
+  Harness h;
+  h.Do(AppStart{{}, true});
+  OutboxRecord job = NewJob(1);
+  auto out = h.Do(JobCreated{job});
+  // Durable before sent: the Store of the attempt comes before the Send.
+  REQUIRE(out.size() >= 2);
+  Store st = std::get<Store>(out[0]);
+  CHECK(st.job.state == JobState::kSending);
+  CHECK(st.job.attempts == 1);
+  Send post = std::get<Send>(out[1]);
+  CHECK(post.request.method == "POST");
+  CHECK(post.request.body.find(job.idempotency_key) != std::string::npos);
+
+  out = h.Do(Response{post.request_id, Ok(SerializeJob(View(job, JobState::kAccepted)), 201)});
+  CHECK(One<Store>(out).job.state == JobState::kAccepted);
+  CHECK(One<Store>(out).job.server_job_id == kServerId);
+  Send feed = One<Send>(out);
+  CHECK(feed.request.target == "/v1/jobs?since=0&limit=100");
+
+  ChangesPage page{{View(job, JobState::kDone, 3)}, 3, false};
+  out = h.Do(Response{feed.request_id, Ok(SerializeChanges(page))});
+  CHECK(One<Store>(out).job.state == JobState::kRunning);  // done only once the result is in
+  Send get = One<Send>(out);
+  CHECK(get.request.target == "/v1/jobs/" + kServerId + "/result");
+
+  out = h.Do(Response{get.request_id, Ok(SerializeResult({kServerId, R"({"url":"x"})"}).value())});
+  Store done = One<Store>(out);
+  CHECK(done.job.state == JobState::kDone);
+  CHECK(done.job.result_json == R"({"url":"x"})");
+  Notify n = One<Notify>(out);
+  CHECK(n.kind == NoticeKind::kDone);
+  CHECK(n.message == "Your HQ export is ready");
+  CHECK(All<Send>(out).empty());
+  CHECK(h.engine.Find(1) == nullptr);
+}
+
+TEST_CASE("5xx and network errors back off with full jitter; the attempt count grows") {
+  Harness h;
+  h.Do(AppStart{{}, true});
+  auto out = h.Do(JobCreated{NewJob(1)});
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    Send post = One<Send>(out);
+    out = attempt % 2 ? h.Do(Response{post.request_id, Ok("oops", 500)})
+                      : h.Do(NetworkError{post.request_id, "connection reset"});
+    Store st = One<Store>(out);
+    CHECK(st.job.state == JobState::kQueued);
+    CHECK(st.job.attempts == attempt);
+    const int64_t delay = st.job.next_attempt_at_ms - h.now;
+    CHECK(delay >= 0);
+    CHECK(delay <= EngineOptions{}.backoff.CeilingMs(attempt));
+    CHECK(One<WakeAt>(out).at_ms <= st.job.next_attempt_at_ms);
+    CHECK(All<Send>(out).empty() == (delay > 0));
+    h.now = st.job.next_attempt_at_ms;
+    if (delay > 0) out = h.Do(Tick{});
+  }
+  CHECK(h.engine.counters().retries == 4);
+}
+
+TEST_CASE("429 and 503 honour Retry-After exactly") {
+  for (int status : {429, 503}) {
+    Harness h;
+    h.Do(AppStart{{}, true});
+    Send post = One<Send>(h.Do(JobCreated{NewJob(1)}));
+    auto out = h.Do(Response{post.request_id, {status, {{"retry-after", "42"}}, ""}});
+    CHECK(One<Store>(out).job.next_attempt_at_ms == h.now + 42'000);
+    CHECK(One<WakeAt>(out).at_ms == h.now + 42'000);
+    h.now += 41'999;
+    CHECK(All<Send>(h.Do(Tick{})).empty());
+    h.now += 1;
+    CHECK(One<Send>(h.Do(Tick{})).request.method == "POST");
+  }
+}
+
+TEST_CASE("another 4xx fails the job with the server's reason for the user") {
+  Harness h;
+  h.Do(AppStart{{}, true});
+  Send post = One<Send>(h.Do(JobCreated{NewJob(1)}));
+  ApiError e{400, "too_large", "'payload' is 40000 bytes; the limit is 32768"};
+  auto out = h.Do(Response{post.request_id, Ok(SerializeError(e), 413)});
+  Store st = One<Store>(out);
+  CHECK(st.job.state == JobState::kFailed);
+  CHECK(st.job.last_error == "too_large: 'payload' is 40000 bytes; the limit is 32768");
+  Notify n = One<Notify>(out);
+  CHECK(n.kind == NoticeKind::kFailed);
+  CHECK(n.message == "The server refused this HQ export: 'payload' is 40000 bytes; the limit is 32768");
+  CHECK(All<Send>(out).empty());
+}
+
+TEST_CASE("a lost request times out and is retried; its late reply is ignored") {
+  Harness h;
+  h.Do(AppStart{{}, true});
+  Send post = One<Send>(h.Do(JobCreated{NewJob(1)}));
+  h.now += EngineOptions{}.request_timeout_ms;
+  auto out = h.Do(Tick{});
+  CHECK(h.engine.counters().timeouts == 1);
+  CHECK(One<Store>(out).job.state == JobState::kQueued);
+  out = h.Do(Response{post.request_id, Ok(SerializeJob(View(NewJob(1), JobState::kAccepted)))});
+  CHECK(out.size() <= 1);  // at most a WakeAt
+  CHECK(h.engine.counters().ignored_replies == 1);
+}
+
+TEST_CASE("offline holds requests; online sends at once, ahead of the backoff") {
+  Harness h;
+  h.Do(AppStart{{}, false});
+  auto out = h.Do(JobCreated{NewJob(1)});
+  CHECK(All<Send>(out).empty());
+  CHECK(All<WakeAt>(out).empty());
+  out = h.Do(Online{});
+  Send post = One<Send>(out);
+  out = h.Do(NetworkError{post.request_id, "offline"});
+  CHECK(All<Send>(out).empty());
+  h.Do(Offline{});
+  h.now += 1;
+  CHECK(One<Send>(h.Do(Online{})).request.method == "POST");
+}
+
+TEST_CASE("cancelling a job never sent is immediate and sends nothing") {
+  Harness h;
+  h.Do(AppStart{{}, false});
+  h.Do(JobCreated{NewJob(1)});
+  auto out = h.Do(CancelRequested{1});
+  CHECK(One<Store>(out).job.state == JobState::kCancelled);
+  CHECK(One<Notify>(out).kind == NoticeKind::kCancelled);
+  CHECK(All<Send>(h.Do(Online{})).empty());
+}
+
+TEST_CASE("cancelling a sent job stores the intent, learns the id, then sends DELETE") {
+  Harness h;
+  h.Do(AppStart{{}, true});
+  OutboxRecord job = NewJob(1);
+  Send post = One<Send>(h.Do(JobCreated{job}));
+  auto out = h.Do(CancelRequested{1});
+  CHECK(One<Store>(out).job.cancel_requested);
+  CHECK(All<Send>(out).empty());  // the POST is still out
+  out = h.Do(Response{post.request_id, Ok(SerializeJob(View(job, JobState::kAccepted)), 201)});
+  Send del;
+  for (const Send& s : All<Send>(out)) {
+    if (s.request.method == "DELETE") del = s;
+  }
+  REQUIRE(del.request.method == "DELETE");
+  CHECK(del.request.target == "/v1/jobs/" + kServerId);
+  out = h.Do(Response{del.request_id, Ok(SerializeJob(View(job, JobState::kCancelled, 5)))});
+  CHECK(One<Store>(out).job.state == JobState::kCancelled);
+  CHECK(One<Notify>(out).kind == NoticeKind::kCancelled);
+}
+
+TEST_CASE("a cancel that arrives after the job finished keeps the result") {
+  Harness h;
+  OutboxRecord job = NewJob(1);
+  job.state = JobState::kRunning;
+  job.attempts = 1;
+  job.server_job_id = kServerId;
+  job.cancel_requested = true;
+  auto out = h.Do(AppStart{{job}, true});
+  Send del = All<Send>(out).at(0);
+  REQUIRE(del.request.method == "DELETE");
+  out = h.Do(Response{del.request_id, Ok(SerializeJob(View(job, JobState::kDone, 9)))});
+  CHECK(One<Notify>(out).kind == NoticeKind::kCancelRefused);
+  CHECK_FALSE(All<Store>(out).at(0).job.cancel_requested);
+  Send get = One<Send>(out);
+  CHECK(get.request.target == "/v1/jobs/" + kServerId + "/result");
+}
+
+TEST_CASE("after a restart a job caught in sending is resent with the same key") {
+  Harness h;
+  OutboxRecord job = NewJob(7);
+  job.state = JobState::kSending;
+  job.attempts = 1;
+  auto out = h.Do(AppStart{{job}, true});
+  Store st = std::get<Store>(out.at(0));
+  CHECK(st.job.attempts == 2);
+  Send post = std::get<Send>(out.at(1));
+  CHECK(post.request.body.find(job.idempotency_key) != std::string::npos);
+}
+
+TEST_CASE("a stale view never moves a job backwards; a bad body is retried") {
+  Harness h;
+  OutboxRecord job = NewJob(1);
+  job.state = JobState::kRunning;
+  job.attempts = 1;
+  job.server_job_id = kServerId;
+  auto out = h.Do(AppStart{{job}, true});
+  Send feed = One<Send>(out);
+  ChangesPage page{{View(job, JobState::kAccepted, 2)}, 2, false};
+  out = h.Do(Response{feed.request_id, Ok(SerializeChanges(page))});
+  CHECK(All<Store>(out).empty());
+  CHECK(h.engine.Find(1)->state == JobState::kRunning);
+  h.now += EngineOptions{}.poll_interval_ms;
+  feed = One<Send>(h.Do(Tick{}));
+  CHECK(feed.request.target == "/v1/jobs?since=2&limit=100");
+  out = h.Do(Response{feed.request_id, Ok(R"({"v":1,"jobs":"nope"})")});
+  CHECK(h.engine.counters().bad_responses == 1);
+  CHECK(All<Send>(out).empty());
+}
+
+TEST_CASE("the host's misuse is an error, not a silent no-op") {
+  Harness h;
+  CHECK(h.engine.Handle(0, Tick{}).status().code() == StatusCode::kFailedPrecondition);
+  h.Do(AppStart{{}, true});
+  h.Do(JobCreated{NewJob(1)});
+  CHECK(h.engine.Handle(0, JobCreated{NewJob(1)}).status().code() == StatusCode::kAlreadyExists);
+  OutboxRecord sent = NewJob(2);
+  sent.attempts = 3;
+  CHECK(h.engine.Handle(0, JobCreated{sent}).status().code() == StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cairn::sync

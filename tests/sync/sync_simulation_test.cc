@@ -1,0 +1,552 @@
+// The seeded simulation: the real client engine, with its real (encrypted SQLite) outbox, against
+// the real server logic (ApiRouter -> JobService -> SqliteJobStore), in one process, over a
+// simulated network and clock. Everything that can go wrong does, chosen by the seed: requests
+// and responses dropped, duplicated, delayed (so reordered), 500 after the server acted, 503 and
+// 429 with Retry-After before it did, the device going offline, the server restarting (its
+// disk losing everything unsynced), the client killed at an instruction point (its disk losing
+// everything unsynced, the engine re-created from the outbox), render workers dying mid-job or
+// stalling past their lease, jobs the server refuses (4xx) or whose render fails, and the
+// creator cancelling. Then the chaos stops and the system must settle, with:
+//   - every job in exactly one terminal state, the same on the device and on the server, and
+//     each stored state sequence a legal path of the state machine;
+//   - no job done twice in effect (at most one accepted completion per job);
+//   - no job lost (every job the creator made is accounted for, done jobs carry their result).
+// A failing seed prints itself; rerun with that seed to replay it exactly.
+#include <catch_amalgamated.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <queue>
+#include <set>
+
+#include "storage/fault_vfs.h"
+#include "sync/api_router.h"
+#include "sync/sqlite_job_store.h"
+#include "sync/vault_outbox.h"
+
+namespace cairn::sync {
+namespace {
+
+constexpr char kDevice[] = "device-1";
+constexpr int64_t kStart = 1'700'000'000'000;
+constexpr int64_t kChaosMs = 120'000;
+constexpr int64_t kGiveUpMs = 3'600'000;
+constexpr int64_t kLeaseMs = 3'000;
+
+struct Counts {
+  int64_t seeds = 0, jobs = 0, done = 0, failed = 0, cancelled = 0, refused_4xx = 0;
+  int64_t sends = 0, drops = 0, duplicates = 0, server_errors = 0, throttled = 0;
+  int64_t server_restarts = 0, client_kills = 0, worker_deaths = 0, stale_completions = 0;
+  int64_t cancels = 0, offline_spells = 0, retries = 0, timeouts = 0;
+};
+
+struct Faults {
+  double drop = 0.08, duplicate = 0.08, err500_after = 0.04, err503 = 0.04, err429 = 0.04;
+  double kill_per_instruction = 0.02, restart_per_request = 0.01, offline_per_second = 0.01;
+  double worker_dies = 0.15, worker_stalls = 0.1, bad_job = 0.08, render_fails = 0.08;
+  double cancel = 0.15;
+  int64_t kill_at_instruction = -1;  // >= 0: kill exactly once, at this instruction (1-based)
+};
+
+struct Message {
+  int64_t at;
+  int64_t order;
+  bool to_server;
+  int64_t epoch;  // the client incarnation that sent it (replies to a dead one are lost)
+  uint64_t request_id;
+  HttpRequest request;
+  std::optional<HttpResponse> response;  // to the client: nullopt is a network error
+  bool operator>(const Message& o) const { return at != o.at ? at > o.at : order > o.order; }
+};
+
+struct Worker {
+  std::string id;
+  std::optional<Lease> lease;
+  int64_t next_at = 0;
+  bool dies = false;
+  bool idle = false;
+};
+
+struct UserJob {
+  int64_t local_id = 0;
+  std::string key;
+  bool bad = false;          // the server must refuse it (payload over the limit)
+  bool render_fails = false;  // the worker reports a failure
+  std::vector<JobState> stored;  // every state the outbox was given, in order
+  int terminal_notices = 0;
+};
+
+class Simulation {
+ public:
+  Simulation(uint64_t seed, Faults faults, Counts& counts)
+      : seed_(seed), rng_(seed), f_(faults), c_(counts) {}
+
+  void Run(int job_count) {
+    client_disk_ = storage::FaultVfs::Register().value();
+    server_disk_ = storage::FaultVfs::Register().value();
+    client_disk_->CopyFilesFrom(TemplateDisk());  // an empty vault, made once per process
+    OpenServer();
+    StartClient();
+    for (int i = 0; i < 2; ++i) workers_.push_back({"w" + std::to_string(i), {}, kStart, false, false});
+    for (int i = 0; i < job_count; ++i) actions_.emplace(kStart + rng_.Uniform(kChaosMs / 2), i);
+
+    while (true) {
+      const bool calm = now_ >= kStart + kChaosMs;
+      if (calm && !calmed_) Calm();
+      if (calmed_ && actions_.empty() && Settled()) break;
+      if (now_ > kStart + kGiveUpMs) FAIL("seed " << seed_ << ": no settlement after an hour");
+      Step();
+    }
+    Check();
+  }
+
+ private:
+  static ByteView DeviceKey() {
+    static const Bytes key(32, 0x42);
+    return key;
+  }
+
+  static storage::FaultVfs& TemplateDisk() {
+    static storage::FaultVfs* disk = [] {
+      storage::FaultVfs* d = storage::FaultVfs::Register().value().release();
+      storage::VaultOptions vo;
+      vo.host_vfs = d->vfs();
+      vo.exclusive = true;
+      REQUIRE(storage::Vault::CreateWithDeviceKey("/client", DeviceKey(), vo).ok());
+      return d;
+    }();
+    return *disk;
+  }
+
+  bool Chaos() const { return !calmed_; }
+
+  // --- the client host -------------------------------------------------------------------
+
+  void StartClient() {
+    storage::VaultOptions vo;
+    vo.host_vfs = client_disk_->vfs();
+    vo.exclusive = true;
+    vault_ = storage::Vault::OpenWithDeviceKey("/client", DeviceKey(), vo).value();
+    outbox_ = std::make_unique<VaultOutbox>(*vault_);
+    EngineOptions eo;
+    eo.seed = seed_ * 1000 + epoch_;
+    eo.backoff = {500, 20'000};
+    eo.request_timeout_ms = 10'000;
+    eo.poll_interval_ms = 1'000;
+    engine_ = std::make_unique<SyncEngine>(eo);
+    Feed(AppStart{outbox_->Unfinished().value(), online_});
+  }
+
+  void KillClient() {
+    ++c_.client_kills;
+    Absorb(engine_->counters());
+    engine_.reset();
+    outbox_.reset();
+    vault_.reset();
+    client_disk_->Crash();  // what was not synced is gone, as after power loss
+    ++epoch_;
+    wake_at_.reset();
+    StartClient();
+  }
+
+  void Absorb(const EngineCounters& e) {
+    c_.retries += e.retries;
+    c_.timeouts += e.timeouts;
+  }
+
+  // Hands an event to the engine and carries out its instructions, maybe dying part-way.
+  void Feed(const Event& event) {
+    Result<std::vector<Instruction>> out = engine_->Handle(now_, event);
+    REQUIRE(out.ok());
+    wake_at_.reset();
+    for (const Instruction& ins : *out) {
+      ++instructions_;
+      const bool kill = f_.kill_at_instruction >= 0
+                            ? instructions_ == f_.kill_at_instruction
+                            : Chaos() && rng_.Chance(f_.kill_per_instruction);
+      if (kill) {
+        KillClient();
+        return;
+      }
+      if (const auto* s = std::get_if<Store>(&ins)) {
+        Status st = outbox_->Apply(*s);
+        INFO("seed " << seed_ << ": " << st.ToString());
+        REQUIRE(st.ok());
+        UserJob& j = jobs_by_id_.at(s->job.id);
+        j.stored.push_back(s->job.state);
+      } else if (const auto* s = std::get_if<Send>(&ins)) {
+        ++c_.sends;
+        ToServer(s->request_id, s->request);
+      } else if (const auto* w = std::get_if<WakeAt>(&ins)) {
+        wake_at_ = w->at_ms;
+      } else if (const auto* n = std::get_if<Notify>(&ins)) {
+        if (n->kind != NoticeKind::kCancelRefused) ++jobs_by_id_.at(n->job_id).terminal_notices;
+      }
+    }
+  }
+
+  void CreateJob(int n) {
+    const bool bad = rng_.Chance(f_.bad_job);
+    std::string payload = R"({"n":)" + std::to_string(n);
+    if (bad) payload += R"(,"pad":")" + std::string(kMaxPayloadBytes + 10, 'x') + "\"";
+    payload += "}";
+    const JobKind kind = rng_.Chance(0.5) ? JobKind::kCaptionHq : JobKind::kImageExport;
+    OutboxRecord rec = outbox_->Create(kind, Preset::kFinal, payload).value();
+    UserJob j;
+    j.local_id = rec.id;
+    j.key = rec.idempotency_key;
+    j.bad = bad;
+    j.render_fails = rng_.Chance(f_.render_fails);
+    j.stored.push_back(JobState::kQueued);
+    jobs_by_id_[rec.id] = j;
+    keys_[rec.idempotency_key] = rec.id;
+    ++c_.jobs;
+    // Killed between the commit and telling the engine: AppStart finds it in the outbox.
+    if (Chaos() && rng_.Chance(f_.kill_per_instruction)) {
+      KillClient();
+    } else {
+      Feed(JobCreated{rec});
+    }
+    if (rng_.Chance(f_.cancel)) actions_.emplace(now_ + rng_.Uniform(6'000), -rec.id);
+  }
+
+  // --- the network -----------------------------------------------------------------------
+
+  int64_t Delay() { return 5 + rng_.Uniform(rng_.Chance(0.1) ? 8'000 : 400); }
+
+  void ToServer(uint64_t rid, const HttpRequest& req) {
+    if (Chaos() && rng_.Chance(f_.drop)) {
+      ++c_.drops;
+      return;
+    }
+    const int copies = Chaos() && rng_.Chance(f_.duplicate) ? 2 : 1;
+    if (copies == 2) ++c_.duplicates;
+    for (int i = 0; i < copies; ++i) {
+      net_.push({now_ + Delay(), order_++, true, epoch_, rid, req, std::nullopt});
+    }
+  }
+
+  void ToClient(const Message& m, std::optional<HttpResponse> response) {
+    if (Chaos() && rng_.Chance(f_.drop)) {
+      ++c_.drops;
+      // Sometimes the host notices (connection reset), sometimes the engine must time out.
+      if (rng_.Chance(0.5)) return;
+      response.reset();
+    }
+    net_.push({now_ + Delay(), order_++, false, m.epoch, m.request_id, {}, std::move(response)});
+  }
+
+  void Deliver(const Message& m) {
+    if (!m.to_server) {
+      if (m.epoch != epoch_) return;  // that process is dead; its sockets with it
+      if (m.response) Feed(Response{m.request_id, *m.response});
+      else Feed(NetworkError{m.request_id, "connection reset"});
+      return;
+    }
+    if (Chaos() && rng_.Chance(f_.restart_per_request)) RestartServer();
+    if (Chaos() && rng_.Chance(f_.err503)) {
+      ++c_.server_errors;
+      HttpResponse r = ErrorResponse({503, wire::kUnavailable, "busy"});
+      if (rng_.Chance(0.5)) r.headers.emplace_back("Retry-After", std::to_string(1 + rng_.Uniform(3)));
+      ToClient(m, r);
+      return;
+    }
+    if (Chaos() && rng_.Chance(f_.err429)) {
+      ++c_.throttled;
+      HttpResponse r = ErrorResponse({429, wire::kRateLimited, "slow down"});
+      r.headers.emplace_back("Retry-After", std::to_string(1 + rng_.Uniform(5)));
+      ToClient(m, r);
+      return;
+    }
+    HttpResponse r = router_->Handle(kDevice, m.request, now_);
+    if (r.status >= 400 && r.status < 500) ++c_.refused_4xx;
+    if (r.status == 201) {
+      for (Worker& w : workers_) {
+        if (w.idle) w.next_at = std::min(w.next_at, now_ + 1 + rng_.Uniform(50));
+      }
+    }
+    if (Chaos() && rng_.Chance(f_.err500_after)) {  // it acted, then the reply broke
+      ++c_.server_errors;
+      r = ErrorResponse({500, wire::kInternal, "internal error"});
+    }
+    ToClient(m, std::move(r));
+  }
+
+  // --- the server ------------------------------------------------------------------------
+
+  void OpenServer() {
+    store_ = SqliteJobStore::Open({"/server/jobs.db", server_disk_->name(), true}).value();
+    ServiceOptions so;
+    so.lease_ms = kLeaseMs;
+    so.max_attempts = 6;
+    service_ = std::make_unique<JobService>(*store_, so);
+    router_ = std::make_unique<ApiRouter>(*service_);
+  }
+
+  void RestartServer() {
+    ++c_.server_restarts;
+    router_.reset();
+    service_.reset();
+    store_.reset();
+    server_disk_->Crash();
+    OpenServer();
+  }
+
+  void RunWorker(Worker& w) {
+    if (!w.lease) {
+      Result<std::optional<Lease>> l = service_->Claim(w.id, now_);
+      REQUIRE(l.ok());
+      if (!l->has_value()) {
+        // Idle: sleep until a submission wakes it (as LISTEN/NOTIFY or a condition variable
+        // would), polling now and then for leases that expired.
+        w.idle = true;
+        w.next_at = now_ + 3000 + rng_.Uniform(2000);
+        return;
+      }
+      w.idle = false;
+      w.lease = **l;
+      w.dies = Chaos() && rng_.Chance(f_.worker_dies);
+      const bool stalls = Chaos() && rng_.Chance(f_.worker_stalls);
+      w.next_at = now_ + (stalls ? kLeaseMs + rng_.Uniform(3000) : 100 + rng_.Uniform(1500));
+      return;
+    }
+    if (w.dies) {  // it never reports; its lease expires and another worker takes the job
+      ++c_.worker_deaths;
+      w = Worker{w.id + "'", {}, now_ + rng_.Uniform(2000), false, false};
+      return;
+    }
+    const Lease lease = *w.lease;
+    w.lease.reset();
+    w.next_at = now_;
+    const bool fails = lease.payload_json.find(R"("n":)") != std::string::npos &&
+                       FailsRender(lease.job_id);
+    Status s = fails ? service_->Fail(lease, "render_failed", "the image could not be rendered", now_)
+                     : service_->Complete(lease, R"({"job":")" + lease.job_id + "\"}", now_);
+    if (s.ok()) {
+      ++effects_[lease.job_id];
+    } else {
+      INFO("seed " << seed_ << ": " << s.ToString());
+      REQUIRE(s.code() == StatusCode::kFailedPrecondition);  // a stale lease, refused
+      ++c_.stale_completions;
+    }
+  }
+
+  bool FailsRender(const std::string& server_id) {
+    std::optional<StoredJob> j = store_->Get(server_id).value();
+    auto it = keys_.find(j->idempotency_key);
+    return it != keys_.end() && jobs_by_id_.at(it->second).render_fails;
+  }
+
+  // --- time ------------------------------------------------------------------------------
+
+  void Step() {
+    int64_t next = kStart + kGiveUpMs + 1;
+    if (!net_.empty()) next = std::min(next, net_.top().at);
+    if (wake_at_) next = std::min(next, *wake_at_);
+    for (const Worker& w : workers_) next = std::min(next, w.next_at);
+    if (!actions_.empty()) next = std::min(next, actions_.top().first);
+    if (offline_until_) next = std::min(next, *offline_until_);
+    if (!calmed_) next = std::min(next, kStart + kChaosMs);
+    // Offline spells start on whole seconds of simulated time.
+    next = std::min(next, (now_ / 1000 + 1) * 1000);
+    now_ = std::max(now_, next);
+
+    while (!net_.empty() && net_.top().at <= now_) {
+      Message m = net_.top();
+      net_.pop();
+      Deliver(m);
+    }
+    if (offline_until_ && *offline_until_ <= now_) {
+      offline_until_.reset();
+      online_ = true;
+      Feed(Online{});
+    }
+    if (Chaos() && online_ && now_ % 1000 == 0 && rng_.Chance(f_.offline_per_second)) {
+      ++c_.offline_spells;
+      online_ = false;
+      offline_until_ = now_ + 1000 + rng_.Uniform(20'000);
+      Feed(Offline{});
+    }
+    while (!actions_.empty() && actions_.top().first <= now_) {
+      const int64_t what = actions_.top().second;
+      actions_.pop();
+      if (what >= 0) {
+        CreateJob(static_cast<int>(what));
+      } else {
+        ++c_.cancels;
+        Feed(CancelRequested{-what});
+      }
+    }
+    if (wake_at_ && *wake_at_ <= now_) Feed(Tick{});
+    for (Worker& w : workers_) {
+      if (w.next_at <= now_) RunWorker(w);
+    }
+  }
+
+  void Calm() {
+    calmed_ = true;
+    offline_until_.reset();
+    if (!online_) {
+      online_ = true;
+      Feed(Online{});
+    }
+  }
+
+  bool Settled() {
+    for (const auto& [id, j] : jobs_by_id_) {
+      if (!IsTerminal(outbox_->Get(id).value().state)) return false;
+    }
+    return true;
+  }
+
+  void Check() {
+    Absorb(engine_->counters());
+    std::map<std::string, StoredJob> server;
+    for (const StoredJob& s : store_->ChangesSince(kDevice, 0, 100'000).value()) {
+      server[s.idempotency_key] = s;
+      INFO("seed " << seed_ << " server job " << s.id);
+      CHECK(keys_.count(s.idempotency_key) == 1);  // nothing on the server the device didn't make
+      CHECK(IsTerminal(s.state));
+    }
+    CHECK(vault_->ListJobs().value().size() == jobs_by_id_.size());  // none lost
+    for (const auto& [id, j] : jobs_by_id_) {
+      OutboxRecord rec = outbox_->Get(id).value();
+      INFO("seed " << seed_ << " job " << id << " (" << JobStateName(rec.state)
+                   << ", last error: " << rec.last_error << ")");
+      REQUIRE(IsTerminal(rec.state));
+      for (size_t i = 1; i < j.stored.size(); ++i) CHECK(IsReachable(j.stored[i - 1], j.stored[i]));
+      CHECK(j.terminal_notices <= 1);
+      auto s = server.find(j.key);
+      switch (rec.state) {
+        case JobState::kDone:
+          ++c_.done;
+          REQUIRE(s != server.end());
+          CHECK(s->second.state == JobState::kDone);
+          CHECK(rec.result_json == s->second.result_json);
+          CHECK(effects_[s->second.id] == 1);
+          break;
+        case JobState::kFailed:
+          ++c_.failed;
+          if (j.bad) {
+            CHECK(s == server.end());
+            CHECK(rec.last_error.rfind("too_large: ", 0) == 0);
+          } else {
+            REQUIRE(s != server.end());
+            CHECK(s->second.state == JobState::kFailed);
+            CHECK(effects_[s->second.id] <= 1);
+          }
+          break;
+        case JobState::kCancelled:
+          ++c_.cancelled;
+          if (s != server.end()) CHECK(s->second.state == JobState::kCancelled);
+          else CHECK(rec.attempts == 0);  // cancelled on the device alone: never sent
+          break;
+        default: break;
+      }
+      if (s != server.end() && rec.state != JobState::kDone) CHECK(effects_[s->second.id] <= 1);
+    }
+    for (const auto& [job, n] : effects_) CHECK(n <= 1);  // never twice in effect
+  }
+
+  uint64_t seed_;
+  Rng rng_;
+  Faults f_;
+  Counts& c_;
+  int64_t now_ = kStart;
+  int64_t order_ = 0;
+  int64_t epoch_ = 0;
+  int64_t instructions_ = 0;
+  bool online_ = true;
+  bool calmed_ = false;
+  std::optional<int64_t> offline_until_;
+  std::optional<int64_t> wake_at_;
+  std::unique_ptr<storage::FaultVfs> client_disk_, server_disk_;
+  std::unique_ptr<storage::Vault> vault_;
+  std::unique_ptr<VaultOutbox> outbox_;
+  std::unique_ptr<SyncEngine> engine_;
+  std::unique_ptr<SqliteJobStore> store_;
+  std::unique_ptr<JobService> service_;
+  std::unique_ptr<ApiRouter> router_;
+  std::vector<Worker> workers_;
+  std::priority_queue<Message, std::vector<Message>, std::greater<>> net_;
+  // (time, n >= 0: create job n; -id: cancel job id)
+  std::priority_queue<std::pair<int64_t, int64_t>, std::vector<std::pair<int64_t, int64_t>>,
+                      std::greater<>>
+      actions_;
+  std::map<int64_t, UserJob> jobs_by_id_;
+  std::map<std::string, int64_t> keys_;
+  std::map<std::string, int> effects_;  // accepted completions or failures per server job
+};
+
+void Print(const char* title, const Counts& c) {
+  std::printf(
+      "%s: %lld seeds, %lld jobs -> %lld done, %lld failed, %lld cancelled (%lld cancel "
+      "requests); %lld requests sent, %lld dropped, %lld duplicated, %lld 5xx, %lld 429, %lld "
+      "4xx answers, %lld retries, %lld timeouts; %lld server restarts, %lld client kills, %lld "
+      "offline spells, %lld worker deaths, %lld stale completions refused\n",
+      title, (long long)c.seeds, (long long)c.jobs, (long long)c.done, (long long)c.failed,
+      (long long)c.cancelled, (long long)c.cancels, (long long)c.sends, (long long)c.drops,
+      (long long)c.duplicates, (long long)c.server_errors, (long long)c.throttled,
+      (long long)c.refused_4xx, (long long)c.retries, (long long)c.timeouts,
+      (long long)c.server_restarts, (long long)c.client_kills, (long long)c.offline_spells,
+      (long long)c.worker_deaths, (long long)c.stale_completions);
+  std::fflush(stdout);
+}
+
+void RunSeeds(const char* title, uint64_t first, uint64_t count) {
+  Counts counts;
+  for (uint64_t seed = first; seed < first + count; ++seed) {
+    Rng pick(seed ^ 0xC0FFEE);
+    Simulation sim(seed, Faults{}, counts);
+    sim.Run(1 + static_cast<int>(pick.Uniform(5)));
+    ++counts.seeds;
+  }
+  Print(title, counts);
+  CHECK(counts.done > 0);
+  CHECK(counts.failed > 0);
+  CHECK(counts.cancelled > 0);
+}
+
+// CAIRN_SIM_SEEDS / CAIRN_SIM_FIRST_SEED override the run (e.g. to replay one failing seed).
+uint64_t EnvOr(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != 0 ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+// Both sides run real SQLite: an unoptimized ASan build (native-asan is -O0) manages about 10
+// seeds a second, an optimized one (wasm-release under Node, native-release) many more.
+#ifdef __OPTIMIZE__
+constexpr uint64_t kDefaultSeeds = 2000;
+#else
+constexpr uint64_t kDefaultSeeds = 300;
+#endif
+
+TEST_CASE("simulation: every job settles exactly once over many seeded runs of chaos") {
+  RunSeeds("simulation", EnvOr("CAIRN_SIM_FIRST_SEED", 1), EnvOr("CAIRN_SIM_SEEDS", kDefaultSeeds));
+}
+
+TEST_CASE("simulation, long: many more seeds", "[.slow]") { RunSeeds("simulation (long)", 1, 20000); }
+
+TEST_CASE("simulation: the client killed at every instruction point of a job's life") {
+  Faults calm;
+  calm.drop = calm.duplicate = calm.err500_after = calm.err503 = calm.err429 = 0;
+  calm.kill_per_instruction = calm.restart_per_request = calm.offline_per_second = 0;
+  calm.worker_dies = calm.worker_stalls = calm.bad_job = calm.render_fails = calm.cancel = 0;
+  Counts counts;
+  // Instruction points of a two-job run; kill at each one in turn (and beyond, once no kill).
+  for (int64_t k = 1; k <= 60; ++k) {
+    Faults f = calm;
+    f.kill_at_instruction = k;
+    Simulation sim(7, f, counts);
+    sim.Run(2);
+    ++counts.seeds;
+  }
+  Print("kill points", counts);
+  CHECK(counts.client_kills >= 10);
+  CHECK(counts.done == 2 * counts.seeds);
+}
+
+}  // namespace
+}  // namespace cairn::sync
