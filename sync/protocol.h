@@ -46,6 +46,7 @@ inline constexpr char kBadValue[] = "bad_value";
 inline constexpr char kTooLarge[] = "too_large";
 inline constexpr char kUnsupportedVersion[] = "unsupported_version";
 inline constexpr char kUnsupportedMediaType[] = "unsupported_media_type";
+inline constexpr char kUnauthenticated[] = "unauthenticated";  // 401, from cairn-server's HTTP layer
 inline constexpr char kNotFound[] = "not_found";
 inline constexpr char kMethodNotAllowed[] = "method_not_allowed";
 inline constexpr char kKeyReused[] = "key_reused";

@@ -1,0 +1,237 @@
+#include "server/http_server.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <utility>
+
+#include "core/base/bytes.h"
+#include "core/base/clock.h"
+#include "core/crypto/random.h"
+#include "sync/api_router.h"
+#include "sync/job_service.h"
+#include "sync/protocol.h"
+#include "sync/sqlite_job_store.h"
+
+namespace cairn::server {
+namespace {
+
+constexpr size_t kIdKeyBytes = 32;
+
+// The job-id key: made once per data directory, so ids stay the same across restarts.
+Result<Bytes> LoadOrCreateIdKey(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    const std::string hex = ToHex(crypto::RandomBytes(kIdKeyBytes));
+    const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
+                    ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) return IoError("cannot write the id key " + path + ": " + std::strerror(errno));
+  } else if (errno != EEXIST) {
+    return IoError("cannot create the id key " + path + ": " + std::strerror(errno));
+  }
+  fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot read the id key " + path + ": " + std::strerror(errno));
+  char buf[2 * kIdKeyBytes + 1];
+  const ssize_t n = ::read(fd, buf, sizeof(buf));
+  ::close(fd);
+  if (n != static_cast<ssize_t>(2 * kIdKeyBytes)) {
+    return Corruption("the id key " + path + " is not " + std::to_string(2 * kIdKeyBytes) +
+                      " hex digits; restore it from a backup (job ids depend on it)");
+  }
+  return FromHex(std::string_view(buf, static_cast<size_t>(n)));
+}
+
+sync::HttpResponse Unauthenticated(std::string message) {
+  return sync::ErrorResponse({401, sync::wire::kUnauthenticated, std::move(message)});
+}
+
+void Write(const sync::HttpResponse& from, httplib::Response& to) {
+  to.status = from.status;
+  std::string content_type = "application/json";
+  for (const auto& [name, value] : from.headers) {
+    if (name == "Content-Type") {
+      content_type = value;
+    } else {
+      to.set_header(name, value);
+    }
+  }
+  to.set_content(from.body, content_type);
+}
+
+// Request counts by status class, and jobs created, for /metrics.
+class Metrics {
+ public:
+  void CountResponse(int status) {
+    const int cls = status / 100;
+    if (cls >= 1 && cls <= 5) by_class_[cls].fetch_add(1, std::memory_order_relaxed);
+  }
+  void CountJobCreated() { jobs_created_.fetch_add(1, std::memory_order_relaxed); }
+
+  std::string Render() const {
+    std::string out =
+        "# HELP cairn_http_requests_total HTTP responses sent, by status class.\n"
+        "# TYPE cairn_http_requests_total counter\n";
+    for (int cls = 1; cls <= 5; ++cls) {
+      out += "cairn_http_requests_total{class=\"" + std::to_string(cls) + "xx\"} " +
+             std::to_string(by_class_[cls].load(std::memory_order_relaxed)) + "\n";
+    }
+    out +=
+        "# HELP cairn_jobs_created_total Jobs accepted as new (201) since the server started.\n"
+        "# TYPE cairn_jobs_created_total counter\n"
+        "cairn_jobs_created_total " +
+        std::to_string(jobs_created_.load(std::memory_order_relaxed)) + "\n";
+    return out;
+  }
+
+ private:
+  std::array<std::atomic<uint64_t>, 6> by_class_{};
+  std::atomic<uint64_t> jobs_created_{0};
+};
+
+}  // namespace
+
+bool IsValidDeviceId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxDeviceIdChars) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+struct HttpServer::Impl {
+  std::unique_ptr<sync::SqliteJobStore> store;
+  std::unique_ptr<sync::JobService> service;
+  std::unique_ptr<sync::ApiRouter> router;
+  std::mutex mu;  // guards service/router/store: one SQLite connection
+  SystemClock clock;
+  Metrics metrics;
+  httplib::Server http;
+  int port = 0;
+  std::atomic<bool> stopping{false};
+
+  void HandleApi(const httplib::Request& req, httplib::Response& res) {
+    sync::HttpResponse out;
+    std::optional<std::string> device;
+    if (req.has_header(kDeviceHeader)) device = req.get_header_value(kDeviceHeader);
+    if (!device) {
+      out = Unauthenticated(std::string("send the device id in ") + kDeviceHeader);
+    } else if (!IsValidDeviceId(*device)) {
+      out = Unauthenticated(std::string(kDeviceHeader) + " must be 1 to 64 of A-Z a-z 0-9 - _");
+    } else {
+      sync::HttpRequest in{req.method, req.target, {}, req.body};
+      for (const auto& [name, value] : req.headers) in.headers.emplace_back(name, value);
+      std::lock_guard<std::mutex> lock(mu);
+      out = router->Handle(*device, in, clock.NowUnixMillis());
+    }
+    if (out.status == 201) metrics.CountJobCreated();
+    Write(out, res);
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() = default;
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& options) {
+  if (options.data_dir.empty()) return InvalidArgument("the server needs a data directory");
+  if (options.port < 0 || options.port > 65535) {
+    return InvalidArgument("port " + std::to_string(options.port) + " is not 0 to 65535");
+  }
+  if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return IoError("cannot create the data directory " + options.data_dir + ": " +
+                   std::strerror(errno));
+  }
+  auto impl = std::make_unique<Impl>();
+  CAIRN_ASSIGN_OR_RETURN(Bytes id_key, LoadOrCreateIdKey(options.data_dir + "/server.key"));
+  CAIRN_ASSIGN_OR_RETURN(impl->store,
+                         sync::SqliteJobStore::Open({.path = options.data_dir + "/jobs.db"}));
+  impl->service = std::make_unique<sync::JobService>(
+      *impl->store, sync::ServiceOptions{.id_key = std::move(id_key)});
+  impl->router = std::make_unique<sync::ApiRouter>(*impl->service);
+
+  Impl* self = impl.get();
+  httplib::Server& http = impl->http;
+  const int threads = options.threads > 0 ? options.threads : 1;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_payload_max_length(sync::kMaxRequestBodyBytes);
+  http.set_read_timeout(10, 0);
+  http.set_write_timeout(10, 0);
+  auto api = [self](const httplib::Request& req, httplib::Response& res) {
+    self->HandleApi(req, res);
+  };
+  const char* kApiPattern = R"(/v1/jobs(/.*)?)";
+  http.Get(kApiPattern, api);
+  http.Post(kApiPattern, api);
+  http.Delete(kApiPattern, api);
+  http.Put(kApiPattern, api);
+  http.Patch(kApiPattern, api);
+  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  http.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
+    res.set_content(self->metrics.Render(), "text/plain; version=0.0.4");
+  });
+  // Responses cpp-httplib makes itself (413 for an oversize body, 404 for other paths, 400 for
+  // a malformed request) get the protocol's JSON error; the router's already have a body.
+  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    sync::ApiError e{res.status, sync::wire::kInternal, "the server could not answer"};
+    if (res.status == 413) {
+      e = {413, sync::wire::kTooLarge,
+           "the request body is over the limit of " +
+               std::to_string(sync::kMaxRequestBodyBytes) + " bytes"};
+    } else if (res.status == 404) {
+      e = {404, sync::wire::kNotFound, "no such path: " + req.path};
+    } else if (res.status == 405) {
+      e = {405, sync::wire::kMethodNotAllowed, "this path does not allow " + req.method};
+    } else if (res.status < 500) {
+      e = {res.status, sync::wire::kBadValue, "the HTTP request is malformed"};
+    }
+    Write(sync::ErrorResponse(e), res);
+  });
+  // Exceptions from cpp-httplib or the standard library (bad_alloc) end here, never in a thread.
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        Write(sync::ErrorResponse({500, sync::wire::kInternal, "internal error"}), res);
+      });
+  http.set_logger([self](const httplib::Request&, const httplib::Response& res) {
+    self->metrics.CountResponse(res.status);
+  });
+
+  if (options.port == 0) {
+    impl->port = http.bind_to_any_port(options.bind);
+    if (impl->port < 0) impl->port = 0;
+  } else if (http.bind_to_port(options.bind, options.port)) {
+    impl->port = options.port;
+  }
+  if (impl->port == 0) {
+    return Unavailable("cannot listen on " + options.bind + ":" + std::to_string(options.port) +
+                       " (in use, or not an address of this machine); pick another --port");
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+int HttpServer::port() const { return impl_->port; }
+
+Status HttpServer::Serve() {
+  if (!impl_->http.listen_after_bind()) return Unavailable("the listening socket failed");
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  if (impl_->stopping.exchange(true)) return;
+  impl_->http.wait_until_ready();  // a Stop racing the start of Serve must not be lost
+  impl_->http.stop();
+}
+
+}  // namespace cairn::server
