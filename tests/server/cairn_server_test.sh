@@ -15,9 +15,10 @@ cleanup() {
 trap cleanup EXIT
 source "$here/../support/expect.sh"
 
-# start_server: runs cairn-server in the background and waits (10 s at most) for its line.
+# start_server [ARGS...]: runs cairn-server on a free port in the background (the data dir from
+# ARGS, else from CAIRN_SERVER_DATA) and waits (10 s at most) for its listening line.
 start_server() {
-  "$bin" --port 0 --data "$dir/data" >"$dir/out.txt" 2>"$dir/err.txt" &
+  CAIRN_SERVER_DATA="$dir/data" "$bin" --port 0 "$@" >"$dir/out.txt" 2>"$dir/err.txt" &
   pid=$!
   port=
   for _ in $(seq 100); do
@@ -43,9 +44,11 @@ job='{"v":1,"idempotency_key":"key-0123456789abcdef","kind":"caption-hq","preset
 expect "--help" 0 "usage: cairn-server --data DIR" -- "$bin" --help
 expect "unknown flag" 2 "unknown flag --colour" -- "$bin" --colour red
 expect "bad port" 2 "--port must be a whole number from 0 to 65535" -- "$bin" --port 70000 --data "$dir/x"
+expect "CAIRN_SERVER_PORT is read" 2 "--port must be a whole number from 0 to 65535, not 'abc'" -- \
+  env CAIRN_SERVER_PORT=abc "$bin" --data "$dir/x"
 expect "no data dir" 2 "needs --data DIR" -- env -u CAIRN_SERVER_DATA "$bin" --port 0
 
-start_server
+start_server --data "$dir/data"
 created=$(http POST /v1/jobs --device dev-a --type $json --body "$job")
 expect "POST a job is 201 with the job" 0 '^201.*"job":\{.*"state":"accepted"' -- \
   bash -c 'tr -d "\n" <<<"$1"' _ "$created"
@@ -88,7 +91,7 @@ stop_server; status=$?
 expect "SIGTERM exits 0" 0 "" -- test "$status" = 0
 expect "... after saying so" 0 "stopped" -- cat "$dir/err.txt"
 
-start_server
+start_server  # the data dir from CAIRN_SERVER_DATA this time
 expect "after a restart the job is still there" 0 "^200.*\"id\":\"$id\"" -- \
   bash -c 'tr -d "\n" <<<"$1"' _ "$(http GET "/v1/jobs/$id" --device dev-a)"
 expect "... and its key still gives the same job" 0 "^200.*\"id\":\"$id\"" -- \
