@@ -396,7 +396,9 @@ void SyncEngine::Pump(int64_t now, Out& out) {
       }
     }
   }
-  if (wake != std::numeric_limits<int64_t>::max()) out.list.push_back(WakeAt{wake});
+  if (wake != std::numeric_limits<int64_t>::max()) {
+    out.list.emplace_back(std::in_place_type<WakeAt>, WakeAt{wake});
+  }
 }
 
 }  // namespace cairn::sync
