@@ -159,14 +159,13 @@ void Bench(const std::string& dir) {
   if (!decoder.ok()) Die(id, decoder.status());
   runtime::OrtDecoder& d = **decoder;
 
-  // The tokenizer's bytes per token, padded to the model's vocabulary, specials blank.
-  auto tok = Tokenizer::FromJson(pack->Text("tokenizer.json")).value();
-  std::vector<std::string> bytes = tok.TokenBytes();
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (tok.IsSpecial(static_cast<int32_t>(i))) bytes[i].clear();
-  }
-  bytes.resize(static_cast<size_t>(d.vocab_size()));
-  auto masker = decoding::TokenMasker::Build(bytes);
+  // The token bytes (specials blank, padded to the model's vocabulary) and the token masker,
+  // exactly as the caption engine builds them.
+  engine::ModelInfo info{pack->manifest, pack->variant_name, pack->variant_file().blake2b};
+  auto model = engine::CaptionModel::Create(info, pack->Text("tokenizer.json"), &d);
+  if (!model.ok()) Die(id, model.status());
+  const std::vector<std::string>& bytes = model->token_bytes();
+  const decoding::TokenMasker& masker = model->masker();
   caption::Constraints c;
   auto schema = decoding::Schema::Parse(engine::CaptionSchemaJson(c)).value();
 
