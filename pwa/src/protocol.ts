@@ -1,0 +1,174 @@
+// The typed message protocol between the UI (main thread) and the core worker
+// (pwa/src/worker/core_worker.ts), which hosts the wasm core, the OPFS vault and ONNX Runtime Web.
+//
+// Every request carries an id; the worker answers it with exactly one `result` or `error`, and
+// before that any number of `progress` / `text` events for the same id. Errors keep their stable
+// `code` across postMessage (CairnError below): the UI switches on the code, never on the text.
+// Model output (captions, raw text) is untrusted: the UI renders it with textContent, never as HTML.
+
+/** Stable error codes. The numeric twins come from the C ABI (generated constants); these
+ * names are what crosses postMessage. */
+export type ErrorCode =
+  | 'invalid_argument' | 'not_found' | 'already_exists' | 'wrong_passphrase' | 'corruption'
+  | 'auth_failed' | 'io_error' | 'storage_full' | 'unsupported' | 'failed_precondition'
+  | 'cancelled' | 'unavailable' | 'vault_locked' | 'model_tampered' | 'network' | 'internal';
+
+export class CairnError extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'CairnError';
+  }
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export type Preset = 'low' | 'preview' | 'final';
+export type Tier = 'device' | 'edge' | 'cloud';
+export type Backend = 'webnn' | 'webgpu' | 'wasm';
+
+export interface Capabilities {
+  webnn: boolean;            // navigator.ml.createContext() succeeded
+  webgpu: boolean;           // an adapter was found
+  webgpuFallbackAdapter: boolean;  // a software adapter (SwiftShader): never preferred
+  wasmSimd: boolean;
+  wasmThreads: boolean;
+  crossOriginIsolated: boolean;
+  deviceMemoryGb: number | null;
+  cores: number;
+  opfs: boolean;             // FileSystemSyncAccessHandle available in the worker
+}
+
+export interface StorageInfo {
+  usageBytes: number;
+  quotaBytes: number;
+  persisted: boolean;
+}
+
+export type VaultState = 'absent' | 'locked' | 'unlocked' | 'damaged';
+
+export interface PromptParts {
+  task: string;
+  context: string;
+  style: string;
+  outputFormat: string;
+}
+
+export interface DraftInput {
+  caption: string;
+  hashtags: string[];
+  prompt: PromptParts;
+  status: 'draft' | 'ready' | 'posted';
+}
+
+export interface Draft extends DraftInput {
+  id: number;
+  version: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface SearchHit {
+  draftId: number;
+  score: number;
+  snippet: string;  // plain text
+}
+
+export interface Provenance {
+  modelId: string;
+  modelVersion: string;
+  modelChecksum: string;
+  quantization: string;
+  backend: string;  // the backend that actually ran, e.g. "ort-web-wasm"
+  tier: Tier;
+  preset: Preset;
+  promptSchema: number;
+  seed: number;
+}
+
+export interface CaptionRequest {
+  prompt: PromptParts;       // outputFormat may be empty: the core writes it
+  count: number;             // 1..10
+  maxChars: number;
+  maxHashtags: number;       // -1: no limit
+  emojiRequired: boolean;
+  banned: string[];
+  preset: Preset;
+  seed: number;
+}
+
+export interface CheckedCaption {
+  text: string;              // untrusted: render as text
+  problems: string[];
+  safety: { verdict: 'clean' | 'needs_review' | 'blocked'; reasons: string[] };
+}
+
+export interface CaptionResult {
+  captions: CheckedCaption[];
+  problems: string[];
+  provenance: Provenance;
+  promptTokens: number;
+  generatedTokens: number;
+  tokensPerSecond: number;
+  totalMs: number;
+}
+
+export interface ModelEntry {
+  id: string;
+  version: string;
+  task: string;               // "caption", ...
+  bytes: number;              // download size of the variant this device would use
+  licence: string;            // SPDX
+  commercialUse: boolean;
+  state: 'available' | 'downloading' | 'installed' | 'failed';
+  variant: string | null;     // installed variant
+  backend: Backend | null;    // the backend measured fastest / that ran
+  p50Ms: number | null;       // per-token latency measured on this device
+  p95Ms: number | null;
+}
+
+export type JobState = 'queued' | 'sending' | 'accepted' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface Job {
+  id: number;
+  kind: 'caption-hq' | 'image-export';
+  preset: Preset;
+  state: JobState;
+  lastError: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+  draftId: number | null;
+  result: unknown | null;
+}
+
+/** Request name → [argument, result]. */
+export interface Api {
+  'capabilities': [void, Capabilities];
+  'storage.info': [void, StorageInfo];
+  'vault.state': [void, VaultState];
+  'vault.create': [{ passphrase: string }, void];
+  'vault.unlock': [{ passphrase: string }, void];
+  'vault.lock': [void, void];
+  'vault.reset': [void, void];   // the recovery screen's last resort: deletes the vault
+  'drafts.list': [{ limit: number; offset: number }, Draft[]];
+  'drafts.get': [{ id: number }, Draft];
+  'drafts.save': [{ id: number | null; draft: DraftInput }, Draft];
+  'drafts.search': [{ query: string; limit: number }, SearchHit[]];
+  'models.list': [void, ModelEntry[]];
+  'models.install': [{ id: string }, ModelEntry];     // progress events while downloading
+  'captions.generate': [CaptionRequest, CaptionResult];  // text events while generating
+  'jobs.enqueue': [{ kind: Job['kind']; preset: Preset; draftId: number | null; payload: unknown }, Job];
+  'jobs.list': [void, Job[]];
+  'sync.online': [{ online: boolean }, void];
+}
+export type Op = keyof Api;
+
+export type ToWorker = { id: number; op: Op; arg: unknown };
+
+export type FromWorker =
+  | { id: number; type: 'result'; value: unknown }
+  | { id: number; type: 'error'; code: ErrorCode; message: string }
+  | { id: number; type: 'progress'; loaded: number; total: number; label: string }
+  | { id: number; type: 'text'; chunk: string }
+  // Not tied to a request: a job changed state (the UI refreshes and may notify).
+  | { id: 0; type: 'job'; job: Job };
