@@ -182,8 +182,9 @@ Status VerifyRequestSignature(const HttpRequest& request, const RequestCredentia
                          CanonicalRequest(request.method, request.target, request.body,
                                           c.device_id, c.timestamp_ms, c.nonce));
   if (public_key.size() != crypto::kSignPublicKeyBytes || DeviceIdOf(public_key) != c.device_id) {
-    return WireStatus(wire::kBadSignature, "device " + c.device_id +
-                                               " has no usable public key to check against");
+    return WireStatus(wire::kBadSignature, std::string(kDeviceHeader) + " " + c.device_id +
+                                               " is not the id of the key the signature is "
+                                               "checked against");
   }
   if (!crypto::Verify(public_key, AsBytes(canonical), c.signature).ok()) {
     return WireStatus(wire::kBadSignature,

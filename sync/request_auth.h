@@ -105,7 +105,9 @@ class RequestSigner {
 
   // For a 401 that carries Cairn-Server-Time: sets the offset to (server time - now_ms) and
   // returns true if that changed it by more than a second (the refused request is worth
-  // resending). Other responses are ignored.
+  // resending). Other responses are ignored. The header is as trustworthy as the transport:
+  // over plain HTTP a man in the middle could make the device date its requests in the future
+  // and hold them back until then, which is one more reason TLS belongs in front of the server.
   bool LearnServerTime(const HttpResponse& response, int64_t now_ms);
   int64_t clock_offset_ms() const { return clock_offset_ms_; }
 

@@ -78,8 +78,8 @@ TEST_CASE("gateway: a byte-identical replay is 401 replayed_request and stores n
   HttpResponse replay = api.gateway.Handle(captured, kNow + 50);
   CHECK(replay.status == 401);
   CHECK(CodeOf(replay) == "replayed_request");
-  // Replaying a submission of a new key captured before it reached the server is the attack
-  // that would store something: refused, nothing stored.
+  // Even a replay the idempotency key would make harmless (it would get the same job back) is
+  // refused, and nothing new is stored.
   const HttpRequest second = dev.Sign(Submit("another-key-0123456789"));
   REQUIRE(api.gateway.Handle(second, kNow).status == 201);
   CHECK(api.Jobs(dev.id()) == 2);

@@ -23,10 +23,12 @@ struct Server {
       std::make_unique<DeviceAuthenticator>(*store, options);
 
   std::unique_ptr<SqliteDeviceStore> Open() {
-    return SqliteDeviceStore::Open({dir / "devices.db", nullptr, false}).value();
+    // EXCLUSIVE locking, as the wasm build under Node needs (no shared memory for the WAL).
+    return SqliteDeviceStore::Open({dir / "devices.db", nullptr, true}).value();
   }
   void Restart() {
     auth.reset();
+    store.reset();  // closes the connection (and its exclusive lock) first
     store = Open();
     auth = std::make_unique<DeviceAuthenticator>(*store, options);
   }
