@@ -14,7 +14,7 @@
 //   cairn-cli pack keygen KEYFILE          a new Ed25519 signing key (file mode 0600)
 //   cairn-cli pack sign KEYFILE PACKDIR    sign PACKDIR/manifest.json -> manifest.sig
 //   cairn-cli pack verify PACKDIR --trust HEX|--trust-file PATH   verify every file
-//   cairn-cli device keygen KEYFILE        a new device key (Ed25519, file mode 0600); prints its id
+//   cairn-cli device keygen KEYFILE        a new device key (Ed25519, file mode 0600); prints id
 //   cairn-cli device register KEYFILE      the body of POST /v1/devices for the key
 //   cairn-cli device sign KEYFILE METHOD TARGET [--body-file PATH|-] [--timestamp MS] [--nonce N]
 //       The Cairn-* headers that sign the request (sync/PROTOCOL.md), one "Name: value" a line:

@@ -23,8 +23,9 @@
 //
 // Limits: request bodies over kMaxRequestBodyBytes (64 KiB) are 413 `too_large` before they are
 // read in full; every error is the protocol's JSON error.
-// Threading: requests are handled on cpp-httplib's thread pool; the job service and its one
-// SQLite connection are used under a mutex (one request at a time reaches the store). Stop() may
+// Threading: requests are handled on cpp-httplib's thread pool; the gateway and the two stores'
+// SQLite connections are used under one mutex (one request at a time reaches them). The clock
+// in ServerOptions must outlive the server and be thread-safe (every Clock is). Stop() may
 // be called from any thread, once; it waits for Serve() to start, so call it only when Serve()
 // has been or will be called.
 #ifndef CAIRN_SERVER_HTTP_SERVER_H_
@@ -32,7 +33,6 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "core/base/clock.h"
 #include "core/base/status.h"

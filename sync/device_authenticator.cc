@@ -27,8 +27,9 @@ Status DeviceAuthenticator::Check(const HttpRequest& request, const RequestCrede
     case NonceOutcome::kTooMany:
       return WireStatus(wire::kRateLimited,
                         "device " + c.device_id + " made " +
-                            std::to_string(options_.max_nonces_per_device) + " requests in the last " +
-                            std::to_string(options_.window_ms) + " ms; slow down");
+                            std::to_string(options_.max_nonces_per_device) +
+                            " requests in the last " + std::to_string(options_.window_ms) +
+                            " ms; slow down");
   }
   return Internal("unknown nonce outcome");
 }
@@ -50,7 +51,7 @@ Result<RegisterOutcome> DeviceAuthenticator::Register(const HttpRequest& request
   CAIRN_ASSIGN_OR_RETURN(DeviceInsertOutcome out,
                          store_.InsertOrGet(StoredDevice{id, public_key, now_ms}));
   if (out.device.public_key != public_key) {
-    // Two keys with one 128-bit id: never by chance; refuse rather than let either act as the other.
+    // Two keys with one 128-bit id: never by chance; refuse rather than let one act as the other.
     return WireStatus(wire::kKeyReused, "device id " + id + " is registered to another public key; "
                                         "make a new key pair");
   }

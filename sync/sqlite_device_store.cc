@@ -90,7 +90,8 @@ Result<NonceOutcome> SqliteDeviceStore::RecordNonce(std::string_view device_id,
     prune.Bind(1, now_ms);
     CAIRN_RETURN_IF_ERROR(prune.Run());
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt seen, Stmt::Prepare(db_, "SELECT 1 FROM request_nonces WHERE device_id=? AND nonce=?"));
+        Stmt seen,
+        Stmt::Prepare(db_, "SELECT 1 FROM request_nonces WHERE device_id=? AND nonce=?"));
     seen.Bind(1, device_id).Bind(2, nonce);
     CAIRN_ASSIGN_OR_RETURN(bool replay, seen.Step());
     if (replay) return NonceOutcome::kSeen;

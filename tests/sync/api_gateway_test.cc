@@ -47,7 +47,8 @@ std::string CodeOf(const HttpResponse& r) { return ParseError(r).code; }
 TEST_CASE("gateway: register, then signed submit/get/feed/cancel; a retry is a new request") {
   Api api;
   Device dev;
-  HttpResponse reg = api.gateway.Handle(dev.Sign(MakeRegisterRequest(dev.signer.public_key())), kNow);
+  HttpResponse reg =
+      api.gateway.Handle(dev.Sign(MakeRegisterRequest(dev.signer.public_key())), kNow);
   CHECK(reg.status == 201);
   CHECK(ParseDevice(reg.body).value().id == dev.id());
   CHECK(api.gateway.Handle(dev.Sign(MakeRegisterRequest(dev.signer.public_key())), kNow).status ==

@@ -43,7 +43,9 @@ struct Device {
     REQUIRE(signer.Sign(r, now, "nonce-" + std::to_string(++n) + "-0123456789ab").ok());
     return r;
   }
-  HttpRequest Registration(int64_t now) { return Sign(MakeRegisterRequest(signer.public_key()), now); }
+  HttpRequest Registration(int64_t now) {
+    return Sign(MakeRegisterRequest(signer.public_key()), now);
+  }
   HttpRequest Get(int64_t now) { return Sign(MakeChangesRequest(0), now); }
 };
 

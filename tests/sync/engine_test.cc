@@ -148,7 +148,8 @@ TEST_CASE("another 4xx fails the job with the server's reason for the user") {
 }
 
 TEST_CASE("a 401 is the device's problem, not the job's: the submission waits and is retried") {
-  for (const char* code : {"unknown_device", "stale_request", "replayed_request", "bad_signature"}) {
+  for (const char* code :
+       {"unknown_device", "stale_request", "replayed_request", "bad_signature"}) {
     INFO(code);
     Harness h;
     h.Do(AppStart{{}, true});

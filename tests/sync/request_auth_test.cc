@@ -17,7 +17,8 @@ const char kPublic[] = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68
 // blake2b(b"cairn-device-id-v1" + key, digest_size=16).
 const char kDeviceId[] = "1b064c6276dab872af490195798fcc0a";
 const char kBody[] =
-    R"({"v":1,"idempotency_key":"key-0123456789abcdef","kind":"caption-hq","preset":"final","payload":{}})";
+    R"({"v":1,"idempotency_key":"key-0123456789abcdef","kind":"caption-hq",)"
+    R"("preset":"final","payload":{}})";
 const char kCanonical[] =
     "cairn-request\n1\nPOST\n/v1/jobs\n1b064c6276dab872af490195798fcc0a\n1700000000000\n"
     "nonce-0123456789abcdef\na232140c2a62109ecfec4bf1199b4f1ca1645ca758cc42dea206e4039dbbfdaa\n";

@@ -1,14 +1,15 @@
 // The seeded simulation: the real client engine, with its real (encrypted SQLite) outbox, against
-// the real server logic (ApiRouter -> JobService -> SqliteJobStore), in one process, over a
-// simulated network and clock. Everything that can go wrong does, chosen by the seed: requests
-// and responses dropped, duplicated, delayed (so reordered), 500 after the server acted, 503 and
-// 429 with Retry-After before it did, the device going offline, the server restarting (its
-// disk losing everything unsynced), the device's clock minutes off the server's (every request
-// is signed, sync/request_auth.h, so a duplicated request is refused as a replay and a skewed
-// clock as stale until the host learns the server's time), the client killed at an instruction point (its disk losing
-// everything unsynced, the engine re-created from the outbox), render workers dying mid-job or
-// stalling past their lease, jobs the server refuses (4xx) or whose render fails, and the
-// creator cancelling. Then the chaos stops and the system must settle, with:
+// the real server logic (ApiGateway -> ApiRouter -> JobService -> SqliteJobStore, devices in a
+// SqliteDeviceStore), in one process, over a simulated network and clock. Everything that can go
+// wrong does, chosen by the seed: requests and responses dropped, duplicated, delayed (so
+// reordered), 500 after the server acted, 503 and 429 with Retry-After before it did, the device
+// going offline, the server restarting (its disk losing everything unsynced), the device's clock
+// minutes off the server's (every request is signed, sync/request_auth.h, so a duplicated request
+// is refused as a replay and a skewed clock as stale until the host learns the server's time),
+// the client killed at an instruction point (its disk losing everything unsynced, the engine
+// re-created from the outbox), render workers dying mid-job or stalling past their lease, jobs
+// the server refuses (4xx) or whose render fails, and the creator cancelling. Then the chaos
+// stops and the system must settle, with:
 //   - every job in exactly one terminal state, the same on the device and on the server, and
 //     each stored state sequence a legal path of the state machine;
 //   - no job done twice in effect (at most one accepted completion per job);
