@@ -14,6 +14,11 @@
 //   cairn-cli pack keygen KEYFILE          a new Ed25519 signing key (file mode 0600)
 //   cairn-cli pack sign KEYFILE PACKDIR    sign PACKDIR/manifest.json -> manifest.sig
 //   cairn-cli pack verify PACKDIR --trust HEX|--trust-file PATH   verify every file
+//   cairn-cli device keygen KEYFILE        a new device key (Ed25519, file mode 0600); prints id
+//   cairn-cli device register KEYFILE      the body of POST /v1/devices for the key
+//   cairn-cli device sign KEYFILE METHOD TARGET [--body-file PATH|-] [--timestamp MS] [--nonce N]
+//       The Cairn-* headers that sign the request (sync/PROTOCOL.md), one "Name: value" a line:
+//       for scripts and tests talking to cairn-server. Default: now, and a fresh nonce.
 //
 // Trusted keys: --trust (hex public key, repeatable), --trust-file (one hex key per line), or
 // $CAIRN_TRUSTED_KEYS (comma-separated). Exit status: 0 success, 1 failure (the message says
@@ -26,6 +31,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/clock.h"
 #include "core/crypto/hash.h"
 #include "core/crypto/sign.h"
 #include "core/engine/caption_engine.h"
@@ -41,6 +49,8 @@
 #include "core/runtime/ort_decoder.h"
 #include "core/runtime/pack_dir.h"
 #include "cli/eval_captions.h"
+#include "sync/protocol.h"
+#include "sync/request_auth.h"
 
 namespace cairn::cli {
 namespace {
@@ -59,7 +69,11 @@ constexpr char kUsage[] =
     "                 [--variant native-fp32] [--trust HEX]... [--trust-file PATH]\n"
     "  cairn-cli pack keygen KEYFILE\n"
     "  cairn-cli pack sign KEYFILE PACKDIR\n"
-    "  cairn-cli pack verify PACKDIR [--variant NAME] [--trust HEX]... [--trust-file PATH]\n";
+    "  cairn-cli pack verify PACKDIR [--variant NAME] [--trust HEX]... [--trust-file PATH]\n"
+    "  cairn-cli device keygen KEYFILE\n"
+    "  cairn-cli device register KEYFILE\n"
+    "  cairn-cli device sign KEYFILE METHOD TARGET [--body-file PATH|-] [--timestamp MS]\n"
+    "                        [--nonce N]\n";
 
 struct UsageError {
   std::string message;
@@ -332,6 +346,100 @@ int Pack(int argc, char** argv) {
   throw UsageError{"unknown pack command '" + verb + "'"};
 }
 
+constexpr char kDeviceKeyType[] = "cairn-device-ed25519";
+
+Result<crypto::SigningKeyPair> LoadDeviceKey(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(Bytes text, runtime::ReadHostFile(path, 4096));
+  json key = json::parse(AsChars(text), nullptr, false);
+  SecureWipe(text.data(), text.size());
+  const Status bad(StatusCode::kInvalidArgument,
+                   path + " is not a device key file made by 'cairn-cli device keygen'");
+  if (!key.is_object() || key["type"] != kDeviceKeyType || !key["secret_key"].is_string() ||
+      !key["public_key"].is_string()) {
+    return bad;
+  }
+  Result<Bytes> secret = FromHex(key["secret_key"].get<std::string>());
+  if (!secret.ok() || secret->size() != crypto::kSignSecretKeyBytes) return bad;
+  Result<crypto::SigningKeyPair> kp =
+      crypto::SigningKeyPairFromSeed(ByteView(*secret).first(crypto::kSignSeedBytes));
+  SecureWipe(secret->data(), secret->size());
+  if (!kp.ok()) return kp.status();
+  if (ToHex(kp->public_key) != key["public_key"].get<std::string>()) {
+    return Status(StatusCode::kCorruption,
+                  path + ": the public key does not match the secret key; the file is damaged");
+  }
+  return kp;
+}
+
+Result<std::string> ReadBody(const Args& a) {
+  if (!a.Has("body-file")) return std::string();
+  const std::string path = a.Get("body-file");
+  if (path != "-") {
+    CAIRN_ASSIGN_OR_RETURN(Bytes body, runtime::ReadHostFile(path, sync::kMaxRequestBodyBytes));
+    return std::string(AsChars(body));
+  }
+  std::string body((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  if (body.size() > sync::kMaxRequestBodyBytes) {
+    return Status(StatusCode::kOutOfRange, "the body on stdin is over " +
+                                               std::to_string(sync::kMaxRequestBodyBytes) +
+                                               " bytes, the protocol's limit");
+  }
+  return body;
+}
+
+int Device(int argc, char** argv) {
+  if (argc < 3) throw UsageError{"device needs keygen, register or sign"};
+  const std::string verb = argv[2];
+  Args a = Parse(argc, argv, 3, {"body-file", "timestamp", "nonce"}, {});
+  if (verb == "keygen") {
+    if (a.positional.size() != 1) throw UsageError{"device keygen KEYFILE"};
+    crypto::SigningKeyPair kp = crypto::GenerateSigningKeyPair();
+    const std::string id = sync::DeviceIdOf(kp.public_key);
+    json key = {{"type", kDeviceKeyType},
+                {"device_id", id},
+                {"public_key", ToHex(kp.public_key)},
+                {"secret_key", ToHex(kp.secret_key.view())}};
+    std::string text = key.dump(2) + "\n";
+    Status s = WriteSecretFile(a.positional[0], text);
+    SecureWipe(text.data(), text.size());
+    if (!s.ok()) return Fail(s);
+    std::printf("%s\n", id.c_str());
+    return 0;
+  }
+  if (verb == "register" || verb == "sign") {
+    if (verb == "register" && a.positional.size() != 1) throw UsageError{"device register KEYFILE"};
+    if (verb == "sign" && a.positional.size() != 3) {
+      throw UsageError{"device sign KEYFILE METHOD TARGET"};
+    }
+    Result<crypto::SigningKeyPair> kp = LoadDeviceKey(a.positional[0]);
+    if (!kp.ok()) return Fail(kp.status());
+    if (verb == "register") {
+      std::printf("%s\n", sync::MakeRegisterRequest(kp->public_key).body.c_str());
+      return 0;
+    }
+    Result<std::string> body = ReadBody(a);
+    if (!body.ok()) return Fail(body.status());
+    int64_t now = SystemClock::Default().NowUnixMillis();
+    if (a.Has("timestamp")) {
+      const std::string t = a.Get("timestamp");
+      char* end = nullptr;
+      now = std::strtoll(t.c_str(), &end, 10);
+      if (t.empty() || *end != '\0' || now < 0) {
+        throw UsageError{"--timestamp must be unix milliseconds (got '" + t + "')"};
+      }
+    }
+    sync::RequestSigner signer(std::move(*kp));
+    sync::HttpRequest req{a.positional[1], a.positional[2], {}, std::move(*body)};
+    Status s = signer.Sign(req, now, a.Get("nonce", sync::NewNonce()));
+    if (!s.ok()) return Fail(s);
+    for (const auto& [name, value] : req.headers) {
+      std::printf("%s: %s\n", name.c_str(), value.c_str());
+    }
+    return 0;
+  }
+  throw UsageError{"unknown device command '" + verb + "'"};
+}
+
 int Main(int argc, char** argv) {
   if (argc < 2) return Usage("no command");
   const std::string cmd = argv[1];
@@ -356,6 +464,7 @@ int Main(int argc, char** argv) {
                         {"commercial"}));
     }
     if (cmd == "pack") return Pack(argc, argv);
+    if (cmd == "device") return Device(argc, argv);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::printf("%s", kUsage);
       return 0;

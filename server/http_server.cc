@@ -10,15 +10,19 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <utility>
 
 #include "core/base/bytes.h"
 #include "core/base/clock.h"
 #include "core/crypto/random.h"
+#include "sync/api_gateway.h"
 #include "sync/api_router.h"
+#include "sync/device_authenticator.h"
 #include "sync/job_service.h"
 #include "sync/protocol.h"
+#include "sync/sqlite_device_store.h"
 #include "sync/sqlite_job_store.h"
 
 namespace cairn::server {
@@ -50,10 +54,6 @@ Result<Bytes> LoadOrCreateIdKey(const std::string& path) {
   return FromHex(std::string_view(buf, static_cast<size_t>(n)));
 }
 
-sync::HttpResponse Unauthenticated(std::string message) {
-  return sync::ErrorResponse({401, sync::wire::kUnauthenticated, std::move(message)});
-}
-
 void Write(const sync::HttpResponse& from, httplib::Response& to) {
   to.status = from.status;
   std::string content_type = "application/json";
@@ -67,7 +67,8 @@ void Write(const sync::HttpResponse& from, httplib::Response& to) {
   to.set_content(from.body, content_type);
 }
 
-// Request counts by status class, and jobs created, for /metrics.
+// Request counts by status class, jobs created, and authentication refusals by code, for
+// /metrics.
 class Metrics {
  public:
   void CountResponse(int status) {
@@ -75,6 +76,10 @@ class Metrics {
     if (cls >= 1 && cls <= 5) by_class_[cls].fetch_add(1, std::memory_order_relaxed);
   }
   void CountJobCreated() { jobs_created_.fetch_add(1, std::memory_order_relaxed); }
+  void CountAuthRefusal(const std::string& code) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++auth_refused_[code];
+  }
 
   std::string Render() const {
     std::string out =
@@ -89,52 +94,51 @@ class Metrics {
         "# TYPE cairn_jobs_created_total counter\n"
         "cairn_jobs_created_total " +
         std::to_string(jobs_created_.load(std::memory_order_relaxed)) + "\n";
+    out +=
+        "# HELP cairn_auth_refused_total Requests refused by device authentication (401), by "
+        "code.\n"
+        "# TYPE cairn_auth_refused_total counter\n";
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [code, n] : auth_refused_) {
+      out += "cairn_auth_refused_total{code=\"" + code + "\"} " + std::to_string(n) + "\n";
+    }
     return out;
   }
 
  private:
   std::array<std::atomic<uint64_t>, 6> by_class_{};
   std::atomic<uint64_t> jobs_created_{0};
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t> auth_refused_;  // codes are the protocol's: a bounded set
 };
 
 }  // namespace
-
-bool IsValidDeviceId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxDeviceIdChars) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 struct HttpServer::Impl {
   std::unique_ptr<sync::SqliteJobStore> store;
   std::unique_ptr<sync::JobService> service;
   std::unique_ptr<sync::ApiRouter> router;
-  std::mutex mu;  // guards service/router/store: one SQLite connection
-  SystemClock clock;
+  std::unique_ptr<sync::SqliteDeviceStore> devices;
+  std::unique_ptr<sync::DeviceAuthenticator> auth;
+  std::unique_ptr<sync::ApiGateway> gateway;
+  std::mutex mu;  // guards everything above: one SQLite connection per store
+  const Clock* clock = nullptr;
   Metrics metrics;
   httplib::Server http;
   int port = 0;
   std::atomic<bool> stopping{false};
 
   void HandleApi(const httplib::Request& req, httplib::Response& res) {
+    // req.target is the request target as sent (not percent-decoded): what the device signed.
+    sync::HttpRequest in{req.method, req.target, {}, req.body};
+    for (const auto& [name, value] : req.headers) in.headers.emplace_back(name, value);
     sync::HttpResponse out;
-    std::optional<std::string> device;
-    if (req.has_header(kDeviceHeader)) device = req.get_header_value(kDeviceHeader);
-    if (!device) {
-      out = Unauthenticated(std::string("send the device id in ") + kDeviceHeader);
-    } else if (!IsValidDeviceId(*device)) {
-      out = Unauthenticated(std::string(kDeviceHeader) + " must be 1 to 64 of A-Z a-z 0-9 - _");
-    } else {
-      sync::HttpRequest in{req.method, req.target, {}, req.body};
-      for (const auto& [name, value] : req.headers) in.headers.emplace_back(name, value);
+    {
       std::lock_guard<std::mutex> lock(mu);
-      out = router->Handle(*device, in, clock.NowUnixMillis());
+      out = gateway->Handle(in, clock->NowUnixMillis());
     }
-    if (out.status == 201) metrics.CountJobCreated();
+    if (out.status == 201 && req.path != sync::kDevicesPath) metrics.CountJobCreated();
+    if (out.status == 401) metrics.CountAuthRefusal(sync::ParseError(out).code);
     Write(out, res);
   }
 };
@@ -152,12 +156,17 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
                    std::strerror(errno));
   }
   auto impl = std::make_unique<Impl>();
+  impl->clock = options.clock != nullptr ? options.clock : &SystemClock::Default();
   CAIRN_ASSIGN_OR_RETURN(Bytes id_key, LoadOrCreateIdKey(options.data_dir + "/server.key"));
   CAIRN_ASSIGN_OR_RETURN(impl->store,
                          sync::SqliteJobStore::Open({.path = options.data_dir + "/jobs.db"}));
   impl->service = std::make_unique<sync::JobService>(
       *impl->store, sync::ServiceOptions{.id_key = std::move(id_key)});
   impl->router = std::make_unique<sync::ApiRouter>(*impl->service);
+  CAIRN_ASSIGN_OR_RETURN(impl->devices, sync::SqliteDeviceStore::Open(
+                                            {.path = options.data_dir + "/devices.db"}));
+  impl->auth = std::make_unique<sync::DeviceAuthenticator>(*impl->devices, sync::AuthOptions{});
+  impl->gateway = std::make_unique<sync::ApiGateway>(*impl->auth, *impl->router);
 
   Impl* self = impl.get();
   httplib::Server& http = impl->http;
@@ -169,7 +178,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   auto api = [self](const httplib::Request& req, httplib::Response& res) {
     self->HandleApi(req, res);
   };
-  const char* kApiPattern = R"(/v1/jobs(/.*)?)";
+  // Everything under /v1/ goes to the gateway, so an unsigned request learns nothing (not even
+  // which paths exist) beyond a 401.
+  const char* kApiPattern = R"(/v1/.*)";
   http.Get(kApiPattern, api);
   http.Post(kApiPattern, api);
   http.Delete(kApiPattern, api);

@@ -1,6 +1,7 @@
-// HttpServer: cairn-server's HTTP front. It serves sync/'s ApiRouter (protocol v1, PROTOCOL.md)
-// over cpp-httplib on one address, plus GET /healthz and GET /metrics, with the jobs in a
-// SqliteJobStore under the data directory.
+// HttpServer: cairn-server's HTTP front. It serves sync/'s ApiGateway (protocol v1, PROTOCOL.md:
+// device registration, signed requests, the jobs API) over cpp-httplib on one address, plus
+// GET /healthz and GET /metrics, with the jobs in a SqliteJobStore (jobs.db) and the devices and
+// recent request nonces in a SqliteDeviceStore (devices.db) under the data directory.
 //
 //   auto server = HttpServer::Open({.bind = "127.0.0.1", .port = 0, .data_dir = "/var/lib/cairn"});
 //   if (!server.ok()) return server.status();       // bad data dir, port taken, ...
@@ -9,16 +10,22 @@
 //   // from another thread (the signal watcher): (*server)->Stop();
 //   // Serve returns once in-flight requests are answered; destroying the server closes the store.
 //
-// Device identity (PLACEHOLDER until Ed25519 device authentication, issue 7 item 4): every /v1/
-// request names its device in `X-Cairn-Device: <id>` (1..64 of [A-Za-z0-9_-]); a missing or bad
-// header is 401 `unauthenticated`. The header is trusted as sent, so any client that can reach
-// the server can act as any device: that is why the server binds to loopback by default, and
-// why it must not be exposed beyond it until real authentication lands.
+// Device authentication (sync/request_auth.h, sync/device_authenticator.h): a device registers
+// its Ed25519 public key with POST /v1/devices (signed by that key); every other /v1/ request
+// must carry Cairn-Device, Cairn-Timestamp, Cairn-Nonce and Cairn-Signature, checked against the
+// stored key, the server's clock (ServerOptions::clock, +-5 minutes) and the nonces of the last
+// window (kept in devices.db, so a replay is refused across a restart too). A refusal is 401
+// with its code (unauthenticated, unknown_device, bad_signature, stale_request,
+// replayed_request), WWW-Authenticate and Cairn-Server-Time; nothing is stored for it. No
+// request acts for a device without its key, so the server may listen beyond loopback; it
+// speaks plain HTTP, though, so put TLS in front of it (a reverse proxy) for anything but
+// loopback: signatures stop forgery and replay, not eavesdropping on jobs and results.
 //
 // Limits: request bodies over kMaxRequestBodyBytes (64 KiB) are 413 `too_large` before they are
 // read in full; every error is the protocol's JSON error.
-// Threading: requests are handled on cpp-httplib's thread pool; the job service and its one
-// SQLite connection are used under a mutex (one request at a time reaches the store). Stop() may
+// Threading: requests are handled on cpp-httplib's thread pool; the gateway and the two stores'
+// SQLite connections are used under one mutex (one request at a time reaches them). The clock
+// in ServerOptions must outlive the server and be thread-safe (every Clock is). Stop() may
 // be called from any thread, once; it waits for Serve() to start, so call it only when Serve()
 // has been or will be called.
 #ifndef CAIRN_SERVER_HTTP_SERVER_H_
@@ -26,26 +33,22 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 
+#include "core/base/clock.h"
 #include "core/base/status.h"
 
 namespace cairn::server {
 
 inline constexpr int kDefaultPort = 8787;
 inline constexpr char kDefaultBind[] = "127.0.0.1";
-inline constexpr char kDeviceHeader[] = "X-Cairn-Device";
-inline constexpr size_t kMaxDeviceIdChars = 64;
 
 struct ServerOptions {
   std::string bind = kDefaultBind;
   int port = kDefaultPort;  // 0: the system picks a free port; port() tells which
-  std::string data_dir;     // created (0700) if missing; holds jobs.db and server.key
+  std::string data_dir;     // created (0700) if missing; holds jobs.db, devices.db, server.key
   int threads = 8;          // cpp-httplib's worker threads
+  const Clock* clock = nullptr;  // for request timestamps and job times; nullptr: the system's
 };
-
-// True for a device id the placeholder header accepts: 1..64 of [A-Za-z0-9_-].
-bool IsValidDeviceId(std::string_view id);
 
 class HttpServer {
  public:

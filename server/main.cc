@@ -1,5 +1,5 @@
 // cairn-server: the HQ job queue over HTTP (sync/PROTOCOL.md). See --help, and
-// server/http_server.h for the contract (device identity is a placeholder header for now).
+// server/http_server.h for the contract (devices sign every request with their Ed25519 key).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -18,13 +18,20 @@ namespace {
 constexpr char kUsage[] =
     "usage: cairn-server --data DIR [--port N] [--bind ADDR]\n"
     "\n"
-    "Serves the Cairn sync protocol v1 (/v1/jobs), GET /healthz and GET /metrics.\n"
+    "Serves the Cairn sync protocol v1 (POST /v1/devices, /v1/jobs), GET /healthz and\n"
+    "GET /metrics. Devices register an Ed25519 public key and sign every request with it\n"
+    "(Cairn-Device, Cairn-Timestamp, Cairn-Nonce, Cairn-Signature; sync/PROTOCOL.md):\n"
+    "unsigned, forged, stale (over 5 minutes off this machine's clock) and replayed requests\n"
+    "are refused with 401.\n"
     "\n"
-    "  --data DIR   where the job store (jobs.db) and the job-id key live; created if missing\n"
+    "  --data DIR   where the job store (jobs.db), the devices and recent request nonces\n"
+    "               (devices.db) and the job-id key live; created if missing\n"
     "               (env CAIRN_SERVER_DATA)\n"
     "  --port N     TCP port, default 8787; 0 picks a free one (env CAIRN_SERVER_PORT)\n"
-    "  --bind ADDR  address to listen on, default 127.0.0.1. Devices are identified only by the\n"
-    "               X-Cairn-Device header until device keys land: keep it on loopback.\n"
+    "  --bind ADDR  address to listen on, default 127.0.0.1. Another address (0.0.0.0 for\n"
+    "               all) is safe from forged requests, but the server speaks plain HTTP: put\n"
+    "               a TLS reverse proxy in front so jobs and results are not readable on the\n"
+    "               way, and keep this machine's clock synchronized (NTP).\n"
     "  --help       this text\n"
     "\n"
     "SIGINT or SIGTERM stops accepting, answers the requests in flight and exits 0.\n";

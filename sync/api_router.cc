@@ -65,15 +65,6 @@ Result<FeedQuery> ParseFeedQuery(std::string_view query) {
   return q;
 }
 
-bool IsJsonContentType(const HttpRequest& r) {
-  std::optional<std::string> ct = FindHeader(r.headers, "Content-Type");
-  if (!ct) return false;
-  std::string_view v = *ct;
-  v = v.substr(0, v.find(';'));
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-  return v == "application/json";
-}
-
 HttpResponse MethodNotAllowed(const char* allow) {
   HttpResponse r = ErrorResponse({405, wire::kMethodNotAllowed,
                                   std::string("this path allows ") + allow});
@@ -116,7 +107,7 @@ HttpResponse ApiRouter::Handle(std::string_view device_id, const HttpRequest& re
       if (!query.empty()) {
         return ErrorResponse({400, wire::kUnknownField, "POST /v1/jobs takes no query"});
       }
-      if (!IsJsonContentType(req)) {
+      if (!HasJsonContentType(req)) {
         return ErrorResponse({415, wire::kUnsupportedMediaType,
                               "send the job as Content-Type: application/json"});
       }

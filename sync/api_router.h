@@ -1,6 +1,6 @@
-// ApiRouter: protocol v1 (sync/PROTOCOL.md) over a JobService, as a function from a request to a
-// response. No sockets: cairn-server's HTTP layer authenticates the device, hands the request
-// here and writes the response back; the simulation calls it directly.
+// ApiRouter: the jobs API of protocol v1 (sync/PROTOCOL.md) over a JobService, as a function from
+// an authenticated device's request to a response. No sockets, no authentication: the ApiGateway
+// (sync/api_gateway.h) authenticates the device and hands the request here.
 //
 //   ApiRouter router(service);
 //   HttpResponse r = router.Handle("device-a", HttpRequest{"POST", "/v1/jobs",

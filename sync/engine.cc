@@ -23,7 +23,10 @@ std::string Describe(const HttpResponse* r, const std::string& error) {
 
 bool IsRetryable(const HttpResponse* r) {
   if (r == nullptr) return true;  // no response at all
-  return r->status >= 500 || r->status == 408 || r->status == 429 || r->status < 100;
+  // 401 is about the device (its registration, clock or a duplicated request), never the job:
+  // the host re-registers or corrects its clock (RequestSigner::LearnServerTime) meanwhile.
+  return r->status >= 500 || r->status == 408 || r->status == 429 || r->status == 401 ||
+         r->status < 100;
 }
 
 // Collects the instructions of one Handle() call.

@@ -26,8 +26,12 @@
 //   - `now` is the host's wall clock in unix milliseconds; it may repeat, never goes backwards
 //     in practice, and a jump is harmless (timers just fire early or late).
 //
-// Policy: network errors, timeouts, 5xx, 408 and 429 retry with full-jitter backoff (429 and
-// 503 honour Retry-After); any other 4xx fails the job with the server's reason for the user.
+// Policy: network errors, timeouts, 5xx, 408, 429 and 401 retry with full-jitter backoff (429
+// and 503 honour Retry-After); any other 4xx fails the job with the server's reason for the user.
+// A 401 says the device's credentials need the host's attention (register again, correct the
+// clock, or a duplicated request refused as a replay), never that the job is wrong, so the job
+// waits. Signing is the host's: it signs each Send as it carries it out (sync/request_auth.h),
+// with a fresh nonce per attempt, so the engine stays free of keys, clocks and randomness.
 // The device mirrors the server's state from the changes feed, never moving a job backwards; a
 // job becomes done only once its result has been fetched and stored. Cancelling a job that was
 // never sent is immediate; otherwise the intent is stored and a DELETE sent once the server's
@@ -184,7 +188,7 @@ class SyncEngine {
   EngineCounters counters_;
 };
 
-// Whether a reply means "try again later" (network, timeout, 5xx, 408, 429).
+// Whether a reply means "try again later" (network, timeout, 5xx, 408, 429, 401).
 bool IsRetryable(const HttpResponse* response);
 
 }  // namespace cairn::sync

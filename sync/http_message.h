@@ -15,6 +15,8 @@ namespace cairn::sync {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// Whether two header names are the same (HTTP header names are case-insensitive).
+bool SameHeaderName(std::string_view a, std::string_view b);
 // The value of header `name` (matched case-insensitively, as HTTP requires); the first if repeated.
 std::optional<std::string> FindHeader(const HttpHeaders& headers, std::string_view name);
 
@@ -24,6 +26,9 @@ struct HttpRequest {
   HttpHeaders headers;
   std::string body;
 };
+
+// Whether the request's Content-Type is application/json (parameters such as charset aside).
+bool HasJsonContentType(const HttpRequest& request);
 
 struct HttpResponse {
   int status = 0;

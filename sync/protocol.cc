@@ -160,6 +160,11 @@ constexpr CodeInfo kCodes[] = {
     {wire::kWrongType, 400, StatusCode::kInvalidArgument},
     {wire::kBadValue, 400, StatusCode::kInvalidArgument},
     {wire::kUnsupportedVersion, 400, StatusCode::kUnsupported},
+    {wire::kUnauthenticated, 401, StatusCode::kAuthFailed},
+    {wire::kUnknownDevice, 401, StatusCode::kAuthFailed},
+    {wire::kBadSignature, 401, StatusCode::kAuthFailed},
+    {wire::kStaleRequest, 401, StatusCode::kAuthFailed},
+    {wire::kReplayedRequest, 401, StatusCode::kAuthFailed},
     {wire::kNotFound, 404, StatusCode::kNotFound},
     {wire::kMethodNotAllowed, 405, StatusCode::kInvalidArgument},
     {wire::kKeyReused, 409, StatusCode::kAlreadyExists},
@@ -230,6 +235,11 @@ Result<HttpRequest> MakeSubmitRequest(const JobSubmission& s) {
   return HttpRequest{"POST", "/v1/jobs", {{"Content-Type", "application/json"}}, Dump(j)};
 }
 
+HttpRequest MakeRegisterRequest(ByteView public_key) {
+  Json j = {{"v", kProtocolVersion}, {"public_key", ToHex(public_key)}};
+  return HttpRequest{"POST", "/v1/devices", {{"Content-Type", "application/json"}}, Dump(j)};
+}
+
 HttpRequest MakeGetJobRequest(std::string_view id) {
   return {"GET", "/v1/jobs/" + std::string(id), {}, ""};
 }
@@ -268,6 +278,44 @@ Result<JobSubmission> ParseJobSubmission(std::string_view body) {
                                            std::to_string(kMaxPayloadBytes));
   }
   return s;
+}
+
+Result<Bytes> ParseDeviceRegistration(std::string_view body) {
+  const char* what = "a device registration";
+  CAIRN_ASSIGN_OR_RETURN(Json j, ParseObject(body, "the request body", kMaxRequestBodyBytes));
+  CAIRN_RETURN_IF_ERROR(CheckFields(j, what, {"v", "public_key"}));
+  CAIRN_RETURN_IF_ERROR(CheckVersion(j, what));
+  CAIRN_ASSIGN_OR_RETURN(std::string hex, StringField(j, what, "public_key"));
+  Result<Bytes> key = FromHex(hex);
+  if (!key.ok() || key->size() != 32 || ToHex(*key) != hex) {
+    return WireStatus(wire::kBadValue,
+                      "'public_key' must be an Ed25519 public key: 64 lowercase hex digits");
+  }
+  return std::move(*key);
+}
+
+std::string SerializeDevice(const DeviceView& device) {
+  return Dump(Json{{"v", kProtocolVersion},
+                   {"device",
+                    {{"id", device.id},
+                     {"public_key", ToHex(device.public_key)},
+                     {"registered_at", device.registered_at_ms}}}});
+}
+
+Result<DeviceView> ParseDevice(std::string_view body) {
+  const char* what = "a device response";
+  CAIRN_ASSIGN_OR_RETURN(Json j, ParseObject(body, what, kMaxResultBytes));
+  CAIRN_RETURN_IF_ERROR(CheckVersion(j, what));
+  CAIRN_ASSIGN_OR_RETURN(const Json* d, Field(j, what, "device"));
+  if (!d->is_object()) return WireStatus(wire::kWrongType, "'device' must be an object");
+  DeviceView v;
+  CAIRN_ASSIGN_OR_RETURN(v.id, StringField(*d, "a device", "id"));
+  CAIRN_ASSIGN_OR_RETURN(std::string key, StringField(*d, "a device", "public_key"));
+  Result<Bytes> bytes = FromHex(key);
+  if (!bytes.ok()) return WireStatus(wire::kBadValue, "'public_key' is not hex");
+  v.public_key = std::move(*bytes);
+  CAIRN_ASSIGN_OR_RETURN(v.registered_at_ms, IntField(*d, "a device", "registered_at"));
+  return v;
 }
 
 std::string SerializeJob(const JobView& job) {

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base/bytes.h"
 #include "core/base/status.h"
 #include "sync/http_message.h"
 #include "sync/job.h"
@@ -46,7 +47,12 @@ inline constexpr char kBadValue[] = "bad_value";
 inline constexpr char kTooLarge[] = "too_large";
 inline constexpr char kUnsupportedVersion[] = "unsupported_version";
 inline constexpr char kUnsupportedMediaType[] = "unsupported_media_type";
-inline constexpr char kUnauthenticated[] = "unauthenticated";  // 401, from cairn-server's HTTP layer
+// 401s, from device authentication (sync/request_auth.h, sync/device_authenticator.h).
+inline constexpr char kUnauthenticated[] = "unauthenticated";  // credentials missing or malformed
+inline constexpr char kUnknownDevice[] = "unknown_device";
+inline constexpr char kBadSignature[] = "bad_signature";
+inline constexpr char kStaleRequest[] = "stale_request";
+inline constexpr char kReplayedRequest[] = "replayed_request";
 inline constexpr char kNotFound[] = "not_found";
 inline constexpr char kMethodNotAllowed[] = "method_not_allowed";
 inline constexpr char kKeyReused[] = "key_reused";
@@ -88,6 +94,13 @@ struct JobView {
   std::string error_message;
 };
 
+// A registered device as the server returns it (POST /v1/devices).
+struct DeviceView {
+  std::string id;       // DeviceIdOf(public_key), sync/request_auth.h
+  Bytes public_key;     // Ed25519, 32 bytes
+  int64_t registered_at_ms = 0;
+};
+
 struct ChangesPage {
   std::vector<JobView> jobs;  // ordered by seq
   int64_t next_since = 0;     // pass as `since` for the next page
@@ -105,12 +118,18 @@ HttpRequest MakeGetJobRequest(std::string_view id);
 HttpRequest MakeChangesRequest(int64_t since, int limit = kDefaultPageSize);
 HttpRequest MakeResultRequest(std::string_view id);
 HttpRequest MakeCancelRequest(std::string_view id);
+// POST /v1/devices with {"v":1,"public_key":"<64 hex>"}; sign it with that key before sending.
+HttpRequest MakeRegisterRequest(ByteView public_key);
 Result<JobSubmission> ParseJobSubmission(std::string_view body);
+// The public key of a registration body (32 bytes; bad_value otherwise).
+Result<Bytes> ParseDeviceRegistration(std::string_view body);
 Status CheckIdempotencyKey(std::string_view key);
 
 // Response bodies (the server writes them; the device parses them).
 std::string SerializeJob(const JobView& job);  // {"v":1,"job":{...}}
 Result<JobView> ParseJob(std::string_view body);
+std::string SerializeDevice(const DeviceView& device);  // {"v":1,"device":{...}}
+Result<DeviceView> ParseDevice(std::string_view body);
 std::string SerializeChanges(const ChangesPage& page);
 Result<ChangesPage> ParseChanges(std::string_view body);
 Result<std::string> SerializeResult(const JobResult& result);

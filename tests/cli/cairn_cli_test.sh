@@ -23,6 +23,27 @@ expect "verify" 0 "ok: cairn-test-tiny-llama 1.0.0 \(caption-lm, CC0-1.0\)" -- \
   "$bin" pack verify "$dir/pack" --trust "$pub"
 expect "verify without trusted keys" 1 "no trusted signing keys" -- "$bin" pack verify "$dir/pack"
 
+# Device keys and signed requests (cairn-server's test sends them over HTTP).
+device=$("$bin" device keygen "$dir/device.json")
+expect "device keygen prints the device id" 0 "^[0-9a-f]{32}$" -- echo "$device"
+expect "device key file is private" 0 "^600$" -- stat -c %a "$dir/device.json"
+expect "device keygen never overwrites a key" 1 "already_exists" -- "$bin" device keygen "$dir/device.json"
+expect "device register prints the registration body" 0 '^\{"public_key":"[0-9a-f]{64}","v":1\}$' -- \
+  "$bin" device register "$dir/device.json"
+expect "device sign: fixed time and nonce give the device's headers" 0 \
+  "^Cairn-Device: $device Cairn-Timestamp: 1700000000000 Cairn-Nonce: nonce-0123456789abcdef Cairn-Signature: [0-9a-f]{128} $" -- \
+  bash -c 'tr "\n" " " <<<"$("$@")"' _ "$bin" device sign "$dir/device.json" DELETE /v1/jobs/x \
+  --timestamp 1700000000000 --nonce nonce-0123456789abcdef
+expect "device sign is deterministic (Ed25519)" 0 "" -- test \
+  "$("$bin" device sign "$dir/device.json" GET /v1/jobs --timestamp 1 --nonce nonce-0123456789abcdef)" = \
+  "$("$bin" device sign "$dir/device.json" GET /v1/jobs --timestamp 1 --nonce nonce-0123456789abcdef)"
+expect "device sign refuses a bad nonce" 1 "Cairn-Nonce must be 16 to 64" -- \
+  "$bin" device sign "$dir/device.json" GET /v1/jobs --nonce short
+expect "device sign refuses a pack key" 1 "is not a device key file" -- \
+  "$bin" device sign "$dir/key.json" GET /v1/jobs
+expect "device sign needs METHOD and TARGET" 2 "device sign KEYFILE METHOD TARGET" -- \
+  "$bin" device sign "$dir/device.json" GET
+
 caption=("$bin" caption --model "$dir/pack" --trust "$pub" --task "Write 2 captions"
          --context "beach at sunset; sea, sky" --style "warm" --n 2 --max-chars 30
          --preset preview --seed 7 --max-new-tokens 300)

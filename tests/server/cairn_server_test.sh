@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # cairn-server end to end on loopback: start on a free port with a fresh data dir, then the
-# protocol over real HTTP (submit, idempotent repeat, get, another device's job, bad JSON, unknown
-# field, wrong content type, oversize body, no device header), /healthz, /metrics, SIGTERM, and a
-# restart on the same data dir that still has the job. usage: cairn_server_test.sh PATH/TO/cairn-server
+# protocol over real HTTP with devices that sign their requests (cairn-cli device keygen/sign,
+# the project's own Ed25519): registration (idempotent, proof of possession), submit, a retried
+# submit, get, feed, cancel, another device's job, bad JSON, unknown field, wrong content type,
+# oversize body; then every authentication refusal (unsigned, forged, unknown device, stale,
+# replayed) storing nothing; /healthz, /metrics, SIGTERM, and a restart on the same data dir that
+# still has the job, the devices and the nonces (a replay is still refused).
+# usage: cairn_server_test.sh PATH/TO/cairn-server PATH/TO/cairn-cli
 set -u
 bin=$1
+export CAIRN_CLI=$2
+cli=$2
 here=$(dirname "${BASH_SOURCE[0]}")
 dir=$(mktemp -d)
 pid=
@@ -38,64 +44,146 @@ stop_server() {
   return $status
 }
 http() { python3 "$here/http_client.py" "$port" "$@"; }
+flat() { tr -d '\n' <<<"$1"; }  # a response on one line, for the patterns
 json=application/json
 job='{"v":1,"idempotency_key":"key-0123456789abcdef","kind":"caption-hq","preset":"final","payload":{"task":"Write 2 captions"}}'
+job2='{"v":1,"idempotency_key":"key-second-0123456789","kind":"image-export","preset":"final","payload":{}}'
+job3='{"v":1,"idempotency_key":"key-third-01234567890","kind":"image-export","preset":"final","payload":{}}'
+now_ms() { date +%s%3N; }
+jobs_of() { grep -o '"idempotency_key"' <<<"$1" | wc -l; }
 
 expect "--help" 0 "usage: cairn-server --data DIR" -- "$bin" --help
+expect "--help says how devices authenticate" 0 "Cairn-Signature" -- "$bin" --help
 expect "unknown flag" 2 "unknown flag --colour" -- "$bin" --colour red
 expect "bad port" 2 "--port must be a whole number from 0 to 65535" -- "$bin" --port 70000 --data "$dir/x"
 expect "CAIRN_SERVER_PORT is read" 2 "--port must be a whole number from 0 to 65535, not 'abc'" -- \
   env CAIRN_SERVER_PORT=abc "$bin" --data "$dir/x"
 expect "no data dir" 2 "needs --data DIR" -- env -u CAIRN_SERVER_DATA "$bin" --port 0
 
+dev_a=$("$cli" device keygen "$dir/a.key")
+dev_b=$("$cli" device keygen "$dir/b.key")
+dev_c=$("$cli" device keygen "$dir/c.key")  # never registered
+expect "device keygen prints a 32-hex device id" 0 '^[0-9a-f]{32}$' -- echo "$dev_a"
+expect "the device key file is private" 0 "^600$" -- stat -c %a "$dir/a.key"
+expect "device sign prints the four headers" 0 \
+  "^Cairn-Device: $dev_a Cairn-Timestamp: [0-9]+ Cairn-Nonce: [0-9a-f]{32} Cairn-Signature: [0-9a-f]{128} ?$" -- \
+  bash -c 'tr "\n" " " <<<"$("$1" device sign "$2" GET /v1/jobs)"' _ "$cli" "$dir/a.key"
+expect "device sign refuses a target it cannot sign" 1 "printable ASCII" -- \
+  "$cli" device sign "$dir/a.key" GET "/v1/jobs?x=a b"
+
 start_server --data "$dir/data"
-created=$(http POST /v1/jobs --device dev-a --type $json --body "$job")
-expect "POST a job is 201 with the job" 0 '^201.*"job":\{.*"state":"accepted"' -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$created"
+reg_a=$("$cli" device register "$dir/a.key")
+expect "register a device is 201 with its id" 0 "^201.*\"device\":\{\"id\":\"$dev_a\"" -- \
+  flat "$(http POST /v1/devices --sign "$dir/a.key" --type $json --body "$reg_a")"
+expect "registering the same key again is 200, the same device" 0 "^200.*\"id\":\"$dev_a\"" -- \
+  flat "$(http POST /v1/devices --sign "$dir/a.key" --type $json --body "$reg_a")"
+expect "register a second device" 0 "^201.*\"id\":\"$dev_b\"" -- \
+  flat "$(http POST /v1/devices --sign "$dir/b.key" --type $json \
+            --body "$("$cli" device register "$dir/b.key")")"
+expect "registering a key without holding it is 401" 0 '^401.*"code":"unauthenticated".*not the id of the key' -- \
+  flat "$(http POST /v1/devices --sign "$dir/c.key" --type $json --body "$reg_a")"
+
+created=$(flat "$(http POST /v1/jobs --sign "$dir/a.key" --type $json --body "$job")")
+expect "POST a signed job is 201 with the job" 0 '^201.*"job":\{.*"state":"accepted"' -- echo "$created"
 id=$(sed -n 's/.*"id":"\([0-9a-f]\{32\}\)".*/\1/p' <<<"$created")
 expect "the job has a 32-hex id" 0 '^[0-9a-f]{32}$' -- echo "$id"
-again=$(http POST /v1/jobs --device dev-a --type $json --body "$job")
-expect "the same key again is 200 with the same job" 0 "^200.*\"id\":\"$id\"" -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$again"
+expect "a retry (same key, new signature and nonce) is 200 with the same job" 0 "^200.*\"id\":\"$id\"" -- \
+  flat "$(http POST /v1/jobs --sign "$dir/a.key" --type $json --body "$job")"
 expect "GET the job" 0 "\"id\":\"$id\".*\"state\":\"accepted\"" -- \
-  http GET "/v1/jobs/$id" --device dev-a
-other=$(http GET "/v1/jobs/$id" --device dev-b)
-missing=$(http GET /v1/jobs/0123456789abcdef0123456789abcdef --device dev-b)
-expect "another device's job is 404 not_found" 0 '"code":"not_found"' -- echo "$other"
+  http GET "/v1/jobs/$id" --sign "$dir/a.key"
+other=$(http GET "/v1/jobs/$id" --sign "$dir/b.key")
+missing=$(http GET /v1/jobs/0123456789abcdef0123456789abcdef --sign "$dir/b.key")
+expect "another device's job is 404 not_found" 0 '^404.*"code":"not_found"' -- flat "$other"
 expect "... exactly like a missing job" 0 "" -- \
   test "${other//$id/ID}" = "${missing//0123456789abcdef0123456789abcdef/ID}"
-expect "the feed has the job" 0 "\"id\":\"$id\"" -- http GET "/v1/jobs?since=0" --device dev-a
+expect "another device cannot cancel it either" 0 '^404.*"code":"not_found"' -- \
+  flat "$(http DELETE "/v1/jobs/$id" --sign "$dir/b.key")"
+expect "... nor read its result" 0 '^404.*"code":"not_found"' -- \
+  flat "$(http GET "/v1/jobs/$id/result" --sign "$dir/b.key")"
+expect "the feed has the job" 0 "\"id\":\"$id\"" -- http GET "/v1/jobs?since=0" --sign "$dir/a.key"
+expect "the other device's feed is empty" 0 '^200.*"jobs":\[\]' -- \
+  flat "$(http GET "/v1/jobs?since=0" --sign "$dir/b.key")"
 expect "bad JSON is 400 bad_json" 0 '^400.*"code":"bad_json"' -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http POST /v1/jobs --device dev-a --type $json --body '{"v":1,')"
+  flat "$(http POST /v1/jobs --sign "$dir/a.key" --type $json --body '{"v":1,')"
 expect "an unknown field is 400 unknown_field" 0 "^400.*\"code\":\"unknown_field\".*colour" -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http POST /v1/jobs --device dev-a --type $json \
+  flat "$(http POST /v1/jobs --sign "$dir/a.key" --type $json \
     --body '{"v":1,"idempotency_key":"key-0123456789abcdeX","kind":"caption-hq","preset":"final","payload":{},"colour":"red"}')"
 expect "wrong content type is 415" 0 '^415.*"code":"unsupported_media_type"' -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http POST /v1/jobs --device dev-a --type text/plain --body "$job")"
-expect "an oversize body is 413 too_large" 0 '^413.*"code":"too_large"' -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http POST /v1/jobs --device dev-a --type $json --body-size 70000)"
-expect "no device header is 401" 0 '^401.*"code":"unauthenticated"' -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http POST /v1/jobs --type $json --body "$job")"
-expect "a bad device id is 401" 0 '^401.*"code":"unauthenticated"' -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http GET "/v1/jobs/$id" --device 'dev a/../b')"
-expect "an unknown path is a JSON 404" 0 '^404.*"code":"not_found"' -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http GET /v2/jobs --device dev-a)"
+  flat "$(http POST /v1/jobs --sign "$dir/a.key" --type text/plain --body "$job")"
+expect "an oversize body is 413 too_large, before it is read (or authenticated)" 0 \
+  '^413.*"code":"too_large"' -- flat "$(http POST /v1/jobs --type $json --body-size 70000)"
+
+# Authentication refusals: each a 401 with its code, and nothing stored.
+expect "no signature is 401 unauthenticated, naming the header" 0 '^401.*"code":"unauthenticated".*Cairn-Device' -- \
+  flat "$(http POST /v1/jobs --type $json --body "$job2")"
+expect "... for any /v1 path, existing or not" 0 '^401.*"code":"unauthenticated"' -- \
+  flat "$(http GET /v1/admin)"
+expect "the old placeholder header is not an identity" 0 '^401.*"code":"unauthenticated"' -- \
+  flat "$(http GET "/v1/jobs/$id" --header "X-Cairn-Device: $dev_a")"
+signed_for_job=$(printf %s "$job" | "$cli" device sign "$dir/a.key" POST /v1/jobs --body-file -)
+expect "a signature for another body is 401 bad_signature" 0 '^401.*"code":"bad_signature"' -- \
+  flat "$(http POST /v1/jobs --header "$signed_for_job" --type $json --body "$job2")"
+expect "a signature for another path is 401 bad_signature" 0 '^401.*"code":"bad_signature"' -- \
+  flat "$(http POST "/v1/jobs/$id" --header "$signed_for_job" --type $json --body "$job")"
+forged=$(sed "s/^Cairn-Device: .*/Cairn-Device: $dev_a/" <<<"$(printf %s "$job2" |
+  "$cli" device sign "$dir/b.key" POST /v1/jobs --body-file -)")
+expect "device b signing as device a is 401 bad_signature" 0 '^401.*"code":"bad_signature"' -- \
+  flat "$(http POST /v1/jobs --header "$forged" --type $json --body "$job2")"
+expect "an unregistered device is 401 unknown_device" 0 "^401.*\"code\":\"unknown_device\".*$dev_c" -- \
+  flat "$(http POST /v1/jobs --sign "$dir/c.key" --type $json --body "$job2")"
+expect "a timestamp 6 minutes old is 401 stale_request" 0 '^401.*"code":"stale_request".*behind' -- \
+  flat "$(http POST /v1/jobs --sign "$dir/a.key" --timestamp $(($(now_ms) - 360000)) --type $json --body "$job2")"
+expect "a timestamp 6 minutes ahead is 401 stale_request" 0 '^401.*"code":"stale_request".*ahead' -- \
+  flat "$(http POST /v1/jobs --sign "$dir/a.key" --timestamp $(($(now_ms) + 360000)) --type $json --body "$job2")"
+expect "a 401 carries WWW-Authenticate and the server's time" 0 \
+  "Cairn-Server-Time: [0-9]{13} .*Www-Authenticate: Cairn-Ed25519" -- \
+  bash -c 'python3 - "$1" <<PY
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("GET", "/v1/jobs")
+r = c.getresponse()
+print(" ".join(sorted(k.title() + ": " + v for k, v in r.getheaders())))
+PY' _ "$port"
 expect "the refused requests stored nothing (one job in the feed)" 0 '^1$' -- \
-  bash -c 'grep -o "\"idempotency_key\"" <<<"$1" | wc -l' _ "$(http GET "/v1/jobs?since=0" --device dev-a)"
-expect "/healthz" 0 '^200ok$' -- bash -c 'tr -d "\n" <<<"$1"' _ "$(http GET /healthz)"
+  jobs_of "$(http GET "/v1/jobs?since=0" --sign "$dir/a.key")"
+
+captured=$(printf %s "$job2" | "$cli" device sign "$dir/a.key" POST /v1/jobs --body-file -)
+expect "a captured request goes through once" 0 '^201.*"state":"accepted"' -- \
+  flat "$(http POST /v1/jobs --header "$captured" --type $json --body "$job2")"
+expect "its byte-identical replay is 401 replayed_request" 0 '^401.*"code":"replayed_request"' -- \
+  flat "$(http POST /v1/jobs --header "$captured" --type $json --body "$job2")"
+captured3=$(printf %s "$job3" | "$cli" device sign "$dir/a.key" POST /v1/jobs --body-file -)
+expect "a replay with the nonce of an earlier request and a new body is refused too" 0 \
+  '^401.*"code":"(bad_signature|replayed_request)"' -- \
+  flat "$(http POST /v1/jobs --header "$(sed "s/^Cairn-Nonce: .*/$(grep Cairn-Nonce <<<"$captured")/" <<<"$captured3")" \
+            --type $json --body "$job3")"
+expect "the replays stored nothing (two jobs)" 0 '^2$' -- \
+  jobs_of "$(http GET "/v1/jobs?since=0" --sign "$dir/a.key")"
+expect "cancel the job" 0 "^200.*\"id\":\"$id\".*\"state\":\"cancelled\"" -- \
+  flat "$(http DELETE "/v1/jobs/$id" --sign "$dir/a.key")"
+expect "an unknown path outside /v1 is a JSON 404" 0 '^404.*"code":"not_found"' -- \
+  flat "$(http GET /v2/jobs --sign "$dir/a.key")"
+expect "/healthz" 0 '^200ok$' -- flat "$(http GET /healthz)"
 metrics=$(http GET /metrics)
 expect "/metrics counts 2xx" 0 'cairn_http_requests_total\{class="2xx"\} [1-9]' -- echo "$metrics"
 expect "/metrics counts 4xx" 0 'cairn_http_requests_total\{class="4xx"\} [1-9]' -- echo "$metrics"
-expect "/metrics counts created jobs" 0 '^cairn_jobs_created_total 1$' -- echo "$metrics"
+expect "/metrics counts created jobs (not devices)" 0 '^cairn_jobs_created_total 2$' -- echo "$metrics"
+expect "/metrics counts replays" 0 '^cairn_auth_refused_total\{code="replayed_request"\} 1$' -- echo "$metrics"
+expect "/metrics counts forgeries" 0 '^cairn_auth_refused_total\{code="bad_signature"\} [3-4]$' -- echo "$metrics"
 stop_server; status=$?
 expect "SIGTERM exits 0" 0 "" -- test "$status" = 0
 expect "... after saying so" 0 "stopped" -- cat "$dir/err.txt"
 
 start_server  # the data dir from CAIRN_SERVER_DATA this time
 expect "after a restart the job is still there" 0 "^200.*\"id\":\"$id\"" -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http GET "/v1/jobs/$id" --device dev-a)"
+  flat "$(http GET "/v1/jobs/$id" --sign "$dir/a.key")"
 expect "... and its key still gives the same job" 0 "^200.*\"id\":\"$id\"" -- \
-  bash -c 'tr -d "\n" <<<"$1"' _ "$(http POST /v1/jobs --device dev-a --type $json --body "$job")"
+  flat "$(http POST /v1/jobs --sign "$dir/a.key" --type $json --body "$job")"
+expect "... the devices are still registered" 0 "^200.*\"id\":\"$dev_b\"" -- \
+  flat "$(http POST /v1/devices --sign "$dir/b.key" --type $json \
+            --body "$("$cli" device register "$dir/b.key")")"
+expect "... and a replay from before the restart is still refused" 0 '^401.*"code":"replayed_request"' -- \
+  flat "$(http POST /v1/jobs --header "$captured" --type $json --body "$job2")"
 kill -INT "$pid"; wait "$pid"; status=$?; pid=
 expect "SIGINT exits 0 too" 0 "" -- test "$status" = 0
 

@@ -147,6 +147,24 @@ TEST_CASE("another 4xx fails the job with the server's reason for the user") {
   CHECK(All<Send>(out).empty());
 }
 
+TEST_CASE("a 401 is the device's problem, not the job's: the submission waits and is retried") {
+  for (const char* code :
+       {"unknown_device", "stale_request", "replayed_request", "bad_signature"}) {
+    INFO(code);
+    Harness h;
+    h.Do(AppStart{{}, true});
+    Send post = One<Send>(h.Do(JobCreated{NewJob(1)}));
+    auto out = h.Do(Response{post.request_id, Ok(SerializeError({401, code, "sign again"}), 401)});
+    Store st = One<Store>(out);
+    CHECK(st.job.state == JobState::kQueued);
+    CHECK(st.job.last_error == std::string("HTTP 401 ") + code + ": sign again");
+    CHECK(All<Notify>(out).empty());
+    h.now = st.job.next_attempt_at_ms;
+    if (All<Send>(out).empty()) out = h.Do(Tick{});
+    CHECK(One<Send>(out).request.method == "POST");
+  }
+}
+
 TEST_CASE("a lost request times out and is retried; its late reply is ignored") {
   Harness h;
   h.Do(AppStart{{}, true});

@@ -1,12 +1,15 @@
 // The seeded simulation: the real client engine, with its real (encrypted SQLite) outbox, against
-// the real server logic (ApiRouter -> JobService -> SqliteJobStore), in one process, over a
-// simulated network and clock. Everything that can go wrong does, chosen by the seed: requests
-// and responses dropped, duplicated, delayed (so reordered), 500 after the server acted, 503 and
-// 429 with Retry-After before it did, the device going offline, the server restarting (its
-// disk losing everything unsynced), the client killed at an instruction point (its disk losing
-// everything unsynced, the engine re-created from the outbox), render workers dying mid-job or
-// stalling past their lease, jobs the server refuses (4xx) or whose render fails, and the
-// creator cancelling. Then the chaos stops and the system must settle, with:
+// the real server logic (ApiGateway -> ApiRouter -> JobService -> SqliteJobStore, devices in a
+// SqliteDeviceStore), in one process, over a simulated network and clock. Everything that can go
+// wrong does, chosen by the seed: requests and responses dropped, duplicated, delayed (so
+// reordered), 500 after the server acted, 503 and 429 with Retry-After before it did, the device
+// going offline, the server restarting (its disk losing everything unsynced), the device's clock
+// minutes off the server's (every request is signed, sync/request_auth.h, so a duplicated request
+// is refused as a replay and a skewed clock as stale until the host learns the server's time),
+// the client killed at an instruction point (its disk losing everything unsynced, the engine
+// re-created from the outbox), render workers dying mid-job or stalling past their lease, jobs
+// the server refuses (4xx) or whose render fails, and the creator cancelling. Then the chaos
+// stops and the system must settle, with:
 //   - every job in exactly one terminal state, the same on the device and on the server, and
 //     each stored state sequence a legal path of the state machine;
 //   - no job done twice in effect (at most one accepted completion per job);
@@ -22,14 +25,15 @@
 #include <set>
 
 #include "storage/fault_vfs.h"
-#include "sync/api_router.h"
+#include "sync/api_gateway.h"
+#include "sync/request_auth.h"
+#include "sync/sqlite_device_store.h"
 #include "sync/sqlite_job_store.h"
 #include "sync/vault_outbox.h"
 
 namespace cairn::sync {
 namespace {
 
-constexpr char kDevice[] = "device-1";
 constexpr int64_t kStart = 1'700'000'000'000;
 constexpr int64_t kChaosMs = 120'000;
 constexpr int64_t kGiveUpMs = 3'600'000;
@@ -40,6 +44,7 @@ struct Counts {
   int64_t sends = 0, drops = 0, duplicates = 0, server_errors = 0, throttled = 0;
   int64_t server_restarts = 0, client_kills = 0, worker_deaths = 0, stale_completions = 0;
   int64_t cancels = 0, offline_spells = 0, retries = 0, timeouts = 0;
+  int64_t replays_refused = 0, stale_refused = 0, other_401 = 0;
 };
 
 struct Faults {
@@ -81,7 +86,12 @@ struct UserJob {
 class Simulation {
  public:
   Simulation(uint64_t seed, Faults faults, Counts& counts)
-      : seed_(seed), rng_(seed), f_(faults), c_(counts) {}
+      : seed_(seed), rng_(seed), f_(faults), c_(counts) {
+    // A third of the devices have a clock minutes off (more than the window), either way.
+    Rng pick(seed ^ 0xC10C);
+    const int64_t skews[] = {0, 0, 0, 0, 7 * 60'000, -9 * 60'000};
+    client_skew_ms_ = skews[pick.Uniform(5)];
+  }
 
   void Run(int job_count) {
     client_disk_ = storage::FaultVfs::Register().value();
@@ -89,6 +99,7 @@ class Simulation {
     client_disk_->CopyFilesFrom(TemplateDisk());  // an empty vault, made once per process
     OpenServer();
     StartClient();
+    Register();
     for (int i = 0; i < 2; ++i) workers_.push_back({"w" + std::to_string(i), {}, kStart, false, false});
     for (int i = 0; i < job_count; ++i) actions_.emplace(kStart + rng_.Uniform(kChaosMs / 2), i);
 
@@ -106,6 +117,13 @@ class Simulation {
   static ByteView DeviceKey() {
     static const Bytes key(32, 0x42);
     return key;
+  }
+
+  // The device's signing key: one per seed, kept (in the vault, in the app) across restarts.
+  crypto::SigningKeyPair SigningKey() const {
+    Bytes seed(crypto::kSignSeedBytes, 0);
+    for (size_t i = 0; i < 8; ++i) seed[i] = static_cast<uint8_t>(seed_ >> (8 * i));
+    return crypto::SigningKeyPairFromSeed(seed).value();
   }
 
   static storage::FaultVfs& TemplateDisk() {
@@ -136,7 +154,41 @@ class Simulation {
     eo.request_timeout_ms = 10'000;
     eo.poll_interval_ms = 1'000;
     engine_ = std::make_unique<SyncEngine>(eo);
+    signer_ = std::make_unique<RequestSigner>(SigningKey());  // the learnt clock offset is gone
     Feed(AppStart{outbox_->Unfinished().value(), online_});
+  }
+
+  // --- the client host: device authentication ----------------------------------------------
+
+  int64_t DeviceClock() const { return now_ + client_skew_ms_; }
+
+  // A nonce from the seed (a real host uses NewNonce()), off the chaos stream.
+  std::string Nonce() { return "sim-" + std::to_string(nonce_rng_.Next()) + "-nonce"; }
+
+  void Sign(HttpRequest& r) { REQUIRE(signer_->Sign(r, DeviceClock(), Nonce()).ok()); }
+
+  // The app registers its key when it first talks to the server; a skewed clock gets it a
+  // stale_request with the server's time, and the second try holds.
+  void Register() {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      HttpRequest reg = MakeRegisterRequest(signer_->public_key());
+      Sign(reg);
+      HttpResponse r = gateway_->Handle(reg, now_);
+      if (r.status == 201) return;
+      REQUIRE(r.status == 401);
+      REQUIRE(ParseError(r).code == wire::kStaleRequest);
+      REQUIRE(signer_->LearnServerTime(r, DeviceClock()));
+    }
+    FAIL("seed " << seed_ << ": the device could not register");
+  }
+
+  // What the host does with a 401 before handing it to the engine (which retries it).
+  void OnUnauthorized(const HttpResponse& r) {
+    const std::string code = ParseError(r).code;
+    if (code == wire::kReplayedRequest) ++c_.replays_refused;  // the network's duplicate
+    else if (code == wire::kStaleRequest) ++c_.stale_refused;
+    else ++c_.other_401;
+    signer_->LearnServerTime(r, DeviceClock());
   }
 
   void KillClient() {
@@ -178,7 +230,9 @@ class Simulation {
         j.stored.push_back(s->job.state);
       } else if (const auto* s = std::get_if<Send>(&ins)) {
         ++c_.sends;
-        ToServer(s->request_id, s->request);
+        HttpRequest signed_request = s->request;  // signed as it leaves, fresh nonce each time
+        Sign(signed_request);
+        ToServer(s->request_id, signed_request);
       } else if (const auto* w = std::get_if<WakeAt>(&ins)) {
         wake_at_ = w->at_ms;
       } else if (const auto* n = std::get_if<Notify>(&ins)) {
@@ -241,6 +295,7 @@ class Simulation {
   void Deliver(const Message& m) {
     if (!m.to_server) {
       if (m.epoch != epoch_) return;  // that process is dead; its sockets with it
+      if (m.response && m.response->status == 401) OnUnauthorized(*m.response);
       if (m.response) Feed(Response{m.request_id, *m.response});
       else Feed(NetworkError{m.request_id, "connection reset"});
       return;
@@ -260,7 +315,7 @@ class Simulation {
       ToClient(m, r);
       return;
     }
-    HttpResponse r = router_->Handle(kDevice, m.request, now_);
+    HttpResponse r = gateway_->Handle(m.request, now_);
     if (r.status >= 400 && r.status < 500) ++c_.refused_4xx;
     if (r.status == 201) {
       for (Worker& w : workers_) {
@@ -283,10 +338,17 @@ class Simulation {
     so.max_attempts = 6;
     service_ = std::make_unique<JobService>(*store_, so);
     router_ = std::make_unique<ApiRouter>(*service_);
+    devices_ =
+        SqliteDeviceStore::Open({"/server/devices.db", server_disk_->name(), true}).value();
+    auth_ = std::make_unique<DeviceAuthenticator>(*devices_, AuthOptions{});
+    gateway_ = std::make_unique<ApiGateway>(*auth_, *router_);
   }
 
   void RestartServer() {
     ++c_.server_restarts;
+    gateway_.reset();
+    auth_.reset();
+    devices_.reset();
     router_.reset();
     service_.reset();
     store_.reset();
@@ -404,7 +466,8 @@ class Simulation {
   void Check() {
     Absorb(engine_->counters());
     std::map<std::string, StoredJob> server;
-    for (const StoredJob& s : store_->ChangesSince(kDevice, 0, 100'000).value()) {
+    for (const StoredJob& s :
+         store_->ChangesSince(signer_->device_id(), 0, 100'000).value()) {
       server[s.idempotency_key] = s;
       INFO("seed " << seed_ << " server job " << s.id);
       CHECK(keys_.count(s.idempotency_key) == 1);  // nothing on the server the device didn't make
@@ -469,6 +532,12 @@ class Simulation {
   std::unique_ptr<SqliteJobStore> store_;
   std::unique_ptr<JobService> service_;
   std::unique_ptr<ApiRouter> router_;
+  std::unique_ptr<SqliteDeviceStore> devices_;
+  std::unique_ptr<DeviceAuthenticator> auth_;
+  std::unique_ptr<ApiGateway> gateway_;
+  std::unique_ptr<RequestSigner> signer_;
+  int64_t client_skew_ms_ = 0;
+  Rng nonce_rng_{seed_ ^ 0x4E0CE};
   std::vector<Worker> workers_;
   std::priority_queue<Message, std::vector<Message>, std::greater<>> net_;
   // (time, n >= 0: create job n; -id: cancel job id)
@@ -485,13 +554,15 @@ void Print(const char* title, const Counts& c) {
       "%s: %lld seeds, %lld jobs -> %lld done, %lld failed, %lld cancelled (%lld cancel "
       "requests); %lld requests sent, %lld dropped, %lld duplicated, %lld 5xx, %lld 429, %lld "
       "4xx answers, %lld retries, %lld timeouts; %lld server restarts, %lld client kills, %lld "
-      "offline spells, %lld worker deaths, %lld stale completions refused\n",
+      "offline spells, %lld worker deaths, %lld stale completions refused; 401s: %lld replays "
+      "(duplicates), %lld stale (skewed clocks), %lld other\n",
       title, (long long)c.seeds, (long long)c.jobs, (long long)c.done, (long long)c.failed,
       (long long)c.cancelled, (long long)c.cancels, (long long)c.sends, (long long)c.drops,
       (long long)c.duplicates, (long long)c.server_errors, (long long)c.throttled,
       (long long)c.refused_4xx, (long long)c.retries, (long long)c.timeouts,
       (long long)c.server_restarts, (long long)c.client_kills, (long long)c.offline_spells,
-      (long long)c.worker_deaths, (long long)c.stale_completions);
+      (long long)c.worker_deaths, (long long)c.stale_completions, (long long)c.replays_refused,
+      (long long)c.stale_refused, (long long)c.other_401);
   std::fflush(stdout);
 }
 
@@ -507,6 +578,9 @@ void RunSeeds(const char* title, uint64_t first, uint64_t count) {
   CHECK(counts.done > 0);
   CHECK(counts.failed > 0);
   CHECK(counts.cancelled > 0);
+  CHECK(counts.replays_refused > 0);
+  CHECK(counts.stale_refused > 0);
+  CHECK(counts.other_401 == 0);
 }
 
 // CAIRN_SIM_SEEDS / CAIRN_SIM_FIRST_SEED override the run (e.g. to replay one failing seed).
