@@ -16,7 +16,7 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: cairn-server --data DIR [--port N] [--bind ADDR]\n"
+    "usage: cairn-server --data DIR [--port N] [--bind ADDR] [--app DIR] [--models DIR]\n"
     "\n"
     "Serves the Cairn sync protocol v1 (/v1/jobs), GET /healthz and GET /metrics.\n"
     "\n"
@@ -25,6 +25,9 @@ constexpr char kUsage[] =
     "  --port N     TCP port, default 8787; 0 picks a free one (env CAIRN_SERVER_PORT)\n"
     "  --bind ADDR  address to listen on, default 127.0.0.1. Devices are identified only by the\n"
     "               X-Cairn-Device header until device keys land: keep it on loopback.\n"
+    "  --app DIR    serve the PWA's build (build/pwa) at /\n"
+    "  --models DIR serve model packs at /models/<id>/<file> and their list at\n"
+    "               /models/index.json\n"
     "  --help       this text\n"
     "\n"
     "SIGINT or SIGTERM stops accepting, answers the requests in flight and exits 0.\n";
@@ -59,7 +62,8 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (arg != "--port" && arg != "--data" && arg != "--bind") {
+    if (arg != "--port" && arg != "--data" && arg != "--bind" && arg != "--app" &&
+        arg != "--models") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -67,6 +71,8 @@ int main(int argc, char** argv) {
     if (arg == "--port") port_text = value;
     if (arg == "--data") options.data_dir = value;
     if (arg == "--bind") options.bind = value;
+    if (arg == "--app") options.app_dir = value;
+    if (arg == "--models") options.models_dir = value;
   }
   if (!port_text.empty() && !ParsePort(port_text, &options.port)) {
     return UsageError("--port must be a whole number from 0 to 65535, not '" + port_text + "'");
