@@ -1,0 +1,78 @@
+// The replay queue for HQ job submissions: what the service worker does when a 'cairn-jobs'
+// Background Sync fires.
+//
+// The core's sync engine (in the core worker, over the vault's outbox) owns delivery. This is
+// only its fallback for when no page is open:
+//   1. Offline, the engine asks the page to post 'cairn-jobs:queue' with the exact request it
+//      would send (its idempotency key inside) and registers the 'cairn-jobs' sync tag.
+//   2. On 'sync': if a page is open, the service worker posts it 'cairn-jobs:sync' and the engine
+//      does the work (it knows backoff, results and the outbox); the copies stay.
+//      If none is open, the service worker replays the copies itself, in order.
+//   3. A copy is dropped when the server answered it for good (2xx, or a 4xx other than 408/429;
+//      the engine learns the outcome by sending the same key again, which the server answers
+//      with the same job) or when the engine says 'cairn-jobs:settled' for its key. A network
+//      error, 408, 429 or 5xx keeps it and fails the sync event, so the browser retries later.
+// The copies live in IndexedDB through workbox-background-sync's Queue, 30 days at most.
+import { Queue } from 'workbox-background-sync';
+import type { QueuedSubmission, SwToPage } from './messages.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+const RETENTION_MINUTES = 30 * 24 * 60;
+
+const keyOf = (e: { metadata?: object }): string | undefined =>
+  (e.metadata as { idempotencyKey?: string } | undefined)?.idempotencyKey;
+
+// forceSyncFallback: the queue registers no sync tag of its own (we use 'cairn-jobs') and calls
+// onSync when the service worker starts, which covers browsers without Background Sync.
+const queue = new Queue('cairn-jobs', {
+  forceSyncFallback: true,
+  maxRetentionTime: RETENTION_MINUTES,
+  onSync: async () => {
+    if ((await queue.size()) > 0) await runJobsSync();
+  },
+});
+
+export async function keepSubmission(s: QueuedSubmission): Promise<void> {
+  await forgetSubmission(s.idempotencyKey);
+  const request = new Request(s.url, { method: 'POST', headers: s.headers, body: s.body });
+  await queue.pushRequest({ request, metadata: { idempotencyKey: s.idempotencyKey } });
+}
+
+export async function forgetSubmission(idempotencyKey: string): Promise<void> {
+  const kept = [];
+  for (let e = await queue.shiftRequest(); e; e = await queue.shiftRequest()) {
+    if (keyOf(e) !== idempotencyKey) kept.push(e);
+  }
+  for (const e of kept) await queue.pushRequest(e);
+}
+
+export async function pendingSubmissions(): Promise<number> {
+  return queue.size();
+}
+
+/** What a 'cairn-jobs' sync does: wake an open page's engine, or replay the copies. */
+export async function runJobsSync(): Promise<void> {
+  const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  if (pages.length > 0) {
+    const message: SwToPage = { type: 'cairn-jobs:sync' };
+    for (const page of pages) page.postMessage(message);
+    return;
+  }
+  await replay();
+}
+
+async function replay(): Promise<void> {
+  for (let e = await queue.shiftRequest(); e; e = await queue.shiftRequest()) {
+    let status = 0;
+    try {
+      status = (await fetch(e.request.clone())).status;
+    } catch {
+      // offline again
+    }
+    if (status === 0 || status === 408 || status === 429 || status >= 500) {
+      await queue.unshiftRequest(e);
+      throw new Error(`job ${keyOf(e) ?? '?'} not delivered (${status || 'network'}); retrying later`);
+    }
+  }
+}
