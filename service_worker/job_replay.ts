@@ -28,27 +28,43 @@ const keyOf = (e: { metadata?: object }): string | undefined =>
 const queue = new Queue('cairn-jobs', {
   forceSyncFallback: true,
   maxRetentionTime: RETENTION_MINUTES,
-  onSync: async () => {
-    if ((await queue.size()) > 0) await runJobsSync();
+  onSync: async ({ queue: q }) => {
+    // At start-up only: a failure here waits for the next 'cairn-jobs' sync or start.
+    if ((await q.size()) > 0) await runJobsSync().catch(() => undefined);
   },
 });
 
-export async function keepSubmission(s: QueuedSubmission): Promise<void> {
-  await forgetSubmission(s.idempotencyKey);
-  const request = new Request(s.url, { method: 'POST', headers: s.headers, body: s.body });
-  await queue.pushRequest({ request, metadata: { idempotencyKey: s.idempotencyKey } });
+// Every queue operation runs after the one before: messages and syncs arrive concurrently, and
+// forget's take-all-then-put-back must not interleave with a push or a replay.
+let last: Promise<unknown> = Promise.resolve();
+function serial<T>(op: () => Promise<T>): Promise<T> {
+  const next = last.then(op);
+  last = next.catch(() => undefined);
+  return next;
 }
 
-export async function forgetSubmission(idempotencyKey: string): Promise<void> {
+export function keepSubmission(s: QueuedSubmission): Promise<void> {
+  return serial(async () => {
+    await forget(s.idempotencyKey);
+    const request = new Request(s.url, { method: 'POST', headers: s.headers, body: s.body });
+    await queue.pushRequest({ request, metadata: { idempotencyKey: s.idempotencyKey } });
+  });
+}
+
+export function forgetSubmission(idempotencyKey: string): Promise<void> {
+  return serial(() => forget(idempotencyKey));
+}
+
+export function pendingSubmissions(): Promise<number> {
+  return serial(() => queue.size());
+}
+
+async function forget(idempotencyKey: string): Promise<void> {
   const kept = [];
   for (let e = await queue.shiftRequest(); e; e = await queue.shiftRequest()) {
     if (keyOf(e) !== idempotencyKey) kept.push(e);
   }
   for (const e of kept) await queue.pushRequest(e);
-}
-
-export async function pendingSubmissions(): Promise<number> {
-  return queue.size();
 }
 
 /** What a 'cairn-jobs' sync does: wake an open page's engine, or replay the copies. */
@@ -59,7 +75,7 @@ export async function runJobsSync(): Promise<void> {
     for (const page of pages) page.postMessage(message);
     return;
   }
-  await replay();
+  await serial(replay);
 }
 
 async function replay(): Promise<void> {

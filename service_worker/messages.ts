@@ -26,7 +26,9 @@ export type PageToSw =
   // sync when no page is open. The same key again replaces the earlier copy.
   | { type: 'cairn-jobs:queue'; submission: QueuedSubmission }
   // The engine got the server's answer for this key (any 2xx or final 4xx): drop the copy.
-  | { type: 'cairn-jobs:settled'; idempotencyKey: string };
+  | { type: 'cairn-jobs:settled'; idempotencyKey: string }
+  // How many copies wait for replay: answered as { count } on the message's port.
+  | { type: 'cairn-jobs:count' };
 
 export type SwToPage =
   // A 'cairn-jobs' sync fired while a page is open: run the core's sync engine now.

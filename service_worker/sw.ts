@@ -6,7 +6,7 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from
 import type { PrecacheEntry } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { NetworkFirst } from 'workbox-strategies';
-import { forgetSubmission, keepSubmission, runJobsSync } from './job_replay.js';
+import { forgetSubmission, keepSubmission, pendingSubmissions, runJobsSync } from './job_replay.js';
 import { JOBS_SYNC_TAG, SHARE_ACTION_PATH } from './messages.js';
 import type { PageToSw, SwToPage } from './messages.js';
 import { handleShare } from './share_target.js';
@@ -17,6 +17,9 @@ interface SyncEvent extends ExtendableEvent {
   readonly tag: string;
 }
 
+// A first install controls the open page at once (so it works offline from its first visit). An
+// update waits instead: the banner's Reload sends SKIP_WAITING.
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 cleanupOutdatedCaches();
 precacheAndRoute(self.__WB_MANIFEST);
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html')));
@@ -34,6 +37,9 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
     case 'SKIP_WAITING': void self.skipWaiting(); break;
     case 'cairn-jobs:queue': event.waitUntil(keepSubmission(m.submission)); break;
     case 'cairn-jobs:settled': event.waitUntil(forgetSubmission(m.idempotencyKey)); break;
+    case 'cairn-jobs:count':
+      event.waitUntil(pendingSubmissions().then((count) => event.ports[0]?.postMessage({ count })));
+      break;
   }
 });
 
