@@ -66,6 +66,19 @@ function inputsHash() {
   return h.digest('hex').slice(0, 16);
 }
 
+// Model output and user input reach the DOM as text only (DESIGN.md, principle 6): no source of
+// the UI or the service worker may use an HTML-parsing sink.
+function checkNoHtmlSinks() {
+  const sinks = /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser)\b/;
+  const files = [...listFiles(join(ROOT, 'pwa/src')), ...listFiles(join(ROOT, 'service_worker'))]
+    .filter((f) => f.endsWith('.ts'));
+  for (const f of files) {
+    fs.readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+      if (sinks.test(line)) fail(`${relative(ROOT, f)}:${i + 1} uses an HTML sink; set textContent instead`);
+    });
+  }
+}
+
 function typeCheck() {
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   const projects = ['pwa/tsconfig.json', 'service_worker/tsconfig.json'];
@@ -172,6 +185,7 @@ if (!args.has('--force') && fs.existsSync(join(OUT, 'sw.js')) && fs.existsSync(s
   console.error(`build/pwa is up to date (inputs ${inputs})`);
   process.exit(0);
 }
+checkNoHtmlSinks();
 if (!args.has('--no-check')) typeCheck();
 const tmp = `${OUT}.tmp`;
 fs.rmSync(tmp, { recursive: true, force: true });
