@@ -57,8 +57,7 @@ self.addEventListener('notificationclick', (event: NotificationEvent) => {
     const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     const page = pages[0];
     if (page) {
-      const message: SwToPage = { type: 'cairn-open-job', jobId };
-      page.postMessage(message);
+      if (Number.isInteger(jobId)) page.postMessage({ type: 'cairn-open-job', jobId } satisfies SwToPage);
       await page.focus().catch(() => undefined);
       return;
     }
