@@ -22,8 +22,8 @@
 // cairn_web.wasm next to itself. onnxruntime-web is bundled in its "extern wasm" form, so it
 // loads its runtime files from beside the worker (or from ort.env.wasm.wasmPaths).
 //
-// Nothing is rebuilt when the inputs (pwa/, service_worker/, the lockfile, the wasm module)
-// have not changed since the last build: their hash is kept in build/pwa/.inputs.
+// Nothing is rebuilt when the inputs (pwa/, service_worker/, the lockfile, the wasm module and
+// api/'s generated cairn_abi.ts) have not changed since the last build: their hash is kept in build/pwa/.inputs.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -60,7 +60,9 @@ function inputsHash() {
   const files = [
     ...listFiles(join(ROOT, 'pwa')), ...listFiles(join(ROOT, 'service_worker')),
     join(ROOT, 'package-lock.json'), join(ROOT, 'tsconfig.base.json'),
-    ...listFiles(WASM_DIR).filter((f) => /\/cairn_web\.[^/]*$/.test(f)),
+    // The wasm module and what api/ generates beside it (cairn_abi.ts, which the worker imports).
+    ...(fs.existsSync(WASM_DIR) ? fs.readdirSync(WASM_DIR) : [])
+      .filter((f) => /\.(mjs|wasm|ts)$/.test(f)).map((f) => join(WASM_DIR, f)),
   ];
   for (const f of files) h.update(relative(ROOT, f)).update('\0').update(fs.readFileSync(f));
   return h.digest('hex').slice(0, 16);
@@ -148,11 +150,11 @@ async function build(out, inputs) {
   for (const [name, png] of Object.entries(makeIcons())) write(`icons/${name}`, png);
 
   if (workerCode.includes('cairn_web.mjs')) {
-    const files = listFiles(WASM_DIR).filter((f) => /\/cairn_web\.[^/]*$/.test(f));
-    if (!files.some((f) => f.endsWith('/cairn_web.mjs'))) {
-      fail(`the core worker imports cairn_web.mjs but ${WASM_DIR} has none: ./cairn build wasm-release`);
+    const files = fs.existsSync(WASM_DIR) ? fs.readdirSync(WASM_DIR).filter((f) => /^cairn_web\.(mjs|wasm)$/.test(f)) : [];
+    if (!files.includes('cairn_web.mjs') || !files.includes('cairn_web.wasm')) {
+      fail(`the core worker imports cairn_web.mjs but ${WASM_DIR} lacks it or its .wasm: ./cairn build wasm-release`);
     }
-    for (const f of files) copy(f, join(out, relative(WASM_DIR, f)));
+    for (const f of files) copy(join(WASM_DIR, f), join(out, f));
     info.wasmModule = true;
   }
 
