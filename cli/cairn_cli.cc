@@ -37,6 +37,7 @@
 #include "core/crypto/hash.h"
 #include "core/crypto/sign.h"
 #include "core/engine/caption_engine.h"
+#include "core/engine/caption_json.h"
 #include "core/runtime/ort_decoder.h"
 #include "core/runtime/pack_dir.h"
 #include "cli/eval_captions.h"
@@ -162,27 +163,6 @@ Result<model::TrustStore> Trust(const Args& a) {
   return trust;
 }
 
-json SafetyJson(const safety::Verdict& v) {
-  json findings = json::array();
-  for (const safety::Finding& f : v.findings) {
-    findings.push_back({{"term", f.term},
-                        {"category", safety::CategoryName(f.category)},
-                        {"level", safety::LevelName(f.level)},
-                        {"reason", f.reason},
-                        {"begin", f.begin},
-                        {"end", f.end}});
-  }
-  return {{"level", safety::LevelName(v.level)}, {"findings", findings}};
-}
-
-json ProvenanceJson(const Provenance& p) {
-  return {{"model_id", p.model_id},         {"model_version", p.model_version},
-          {"model_checksum", p.model_checksum}, {"quantization", p.quantization},
-          {"backend", p.backend},           {"tier", p.tier},
-          {"preset", p.preset},             {"prompt_schema", p.prompt_schema},
-          {"seed", p.seed}};
-}
-
 // A caption-lm pack, verified and loaded on the native host.
 struct Loaded {
   runtime::LoadedPack pack;
@@ -276,25 +256,8 @@ int Caption(const Args& a) {
   auto r = engine::GenerateCaptions(*model, req);
   if (!r.ok()) return Fail(r.status());
 
-  json captions = json::array();
-  for (const engine::CheckedCaption& c : r->captions) {
-    captions.push_back({{"text", c.text},
-                        {"ok", c.ok()},
-                        {"problems", c.problems},
-                        {"safety", SafetyJson(c.safety)}});
-  }
-  json out = {{"captions", captions},
-              {"problems", r->problems},
-              {"provenance", ProvenanceJson(r->provenance)},
-              {"stats",
-               {{"finish", generation::FinishReasonName(r->finish)},
-                {"prompt_tokens", r->prompt_tokens},
-                {"generated_tokens", r->generated_tokens},
-                {"context_truncated", r->context_truncated},
-                {"warm_up_ms", decoder_ptr->warm_up_ms()},
-                {"prefill_ms", r->prefill_ms},
-                {"total_ms", r->total_ms},
-                {"tokens_per_second", r->tokens_per_second}}}};
+  json out = engine::CaptionResultJson(*r);
+  out["stats"]["warm_up_ms"] = decoder_ptr->warm_up_ms();
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }

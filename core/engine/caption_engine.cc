@@ -1,6 +1,7 @@
 #include "core/engine/caption_engine.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/decoding/json_schema.h"
 
@@ -35,11 +36,21 @@ std::string JsonQuoted(std::string_view s) {
 Result<CaptionModel> CaptionModel::Create(ModelInfo info, std::string_view tokenizer_json,
                                           runtime::DecoderRuntime* runtime) {
   if (runtime == nullptr) return Status(StatusCode::kInvalidArgument, "no runtime");
+  CAIRN_ASSIGN_OR_RETURN(CaptionModel m,
+                         CreateForHost(std::move(info), tokenizer_json, runtime->vocab_size()));
+  m.runtime_ = runtime;
+  return m;
+}
+
+Result<CaptionModel> CaptionModel::CreateForHost(ModelInfo info, std::string_view tokenizer_json,
+                                                 int vocab_size) {
   const std::string& id = info.manifest.id;
+  if (vocab_size <= 0) {
+    return Status(StatusCode::kInvalidArgument, "model " + id + ": the logits' width must be > 0");
+  }
   Result<Tokenizer> tok = Tokenizer::FromJson(tokenizer_json);
   if (!tok.ok()) return tok.status().WithContext("model " + id);
   CaptionModel m(std::move(info), std::move(tok).value());
-  m.runtime_ = runtime;
   CAIRN_ASSIGN_OR_RETURN(m.chat_format_, prompt::ParseChatFormat(m.info_.manifest.chat_format));
 
   for (const std::string& t : EosTokens(m.chat_format_)) {
@@ -55,7 +66,7 @@ Result<CaptionModel> CaptionModel::Create(ModelInfo info, std::string_view token
                       m.info_.manifest.chat_format + "'");
   }
 
-  const int vocab = runtime->vocab_size();
+  const int vocab = vocab_size;
   std::vector<std::string> bytes = m.tokenizer_.TokenBytes();
   if (static_cast<int>(bytes.size()) > vocab) {
     return Status(StatusCode::kFailedPrecondition,
@@ -103,8 +114,23 @@ double Ms(const Clock& clock, int64_t since_ns) {
 
 }  // namespace
 
-Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionRequest& request,
-                                       const GenerateOptions& options) {
+struct CaptionSession::State {
+  const CaptionModel* model = nullptr;
+  CaptionRequest request;
+  const Clock* clock = nullptr;
+  decoding::Schema schema;
+  std::optional<generation::Generation> generation;
+  CaptionResult result;
+  int64_t start_ns = 0;
+  int64_t decode_start_ns = 0;
+};
+
+CaptionSession::CaptionSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CaptionSession::~CaptionSession() = default;
+
+Result<std::unique_ptr<CaptionSession>> CaptionSession::Start(const CaptionModel& model,
+                                                              const CaptionRequest& request,
+                                                              const Clock* clock) {
   const caption::Constraints& c = request.constraints;
   if (c.count < 1 || c.count > 10) {
     return Status(StatusCode::kInvalidArgument, "count must be 1 to 10 captions");
@@ -116,8 +142,11 @@ Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionR
     return Status(StatusCode::kInvalidArgument,
                   "preset must be low, preview or final (got '" + request.preset + "')");
   }
-  const Clock& clock = options.clock ? *options.clock : SystemClock::Default();
-  const int64_t start = clock.MonotonicNanos();
+  auto st = std::make_unique<State>();
+  st->model = &model;
+  st->request = request;
+  st->clock = clock ? clock : &SystemClock::Default();
+  st->start_ns = st->clock->MonotonicNanos();
   const Tokenizer& tok = model.tokenizer();
 
   prompt::CaptionPrompt p = request.prompt;
@@ -130,8 +159,8 @@ Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionR
                          prompt::RenderCaptionPrompt(p, model.chat_format(),
                                                      request.max_prompt_tokens, count_tokens));
   CAIRN_ASSIGN_OR_RETURN(std::vector<int32_t> prompt_ids, tok.Encode(rendered.text, false));
+  CAIRN_ASSIGN_OR_RETURN(st->schema, decoding::Schema::Parse(CaptionSchemaJson(c)));
 
-  CAIRN_ASSIGN_OR_RETURN(decoding::Schema schema, decoding::Schema::Parse(CaptionSchemaJson(c)));
   const model::Preset preset = model.info().manifest.PresetOrDefault(request.preset);
   generation::GenerationConfig config;
   config.sampling.temperature = request.preset == "low" ? 0.0f : preset.temperature;
@@ -147,42 +176,55 @@ Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionR
                               : std::min(std::max(preset.max_new_tokens, needed), 2048);
   config.eos_ids = model.eos_ids();
 
-  CaptionResult result;
-  result.prompt_tokens = static_cast<int>(prompt_ids.size());
-  result.context_truncated = rendered.context_truncated;
-  generation::Generation g(config, std::move(prompt_ids), &model.token_bytes(), &model.masker(),
-                           &schema);
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<runtime::DecoderSequence> seq,
-                         model.runtime()->NewSequence());
-  int64_t decode_start = 0;
-  while (!g.done()) {
-    if (options.cancel && options.cancel->load(std::memory_order_relaxed)) g.Cancel();
-    const generation::Feeds feeds = g.NextFeeds();
-    CAIRN_ASSIGN_OR_RETURN(std::span<float> logits, seq->Run(feeds));
-    if (feeds.past_length == 0) {
-      result.prefill_ms = Ms(clock, start);
-      decode_start = clock.MonotonicNanos();
-    }
-    CAIRN_ASSIGN_OR_RETURN(generation::Step step, g.Consume(logits));
-    if (options.on_text && !step.text.empty()) options.on_text(step.text);
+  st->result.prompt_tokens = static_cast<int>(prompt_ids.size());
+  st->result.context_truncated = rendered.context_truncated;
+  st->generation.emplace(config, std::move(prompt_ids), &model.token_bytes(), &model.masker(),
+                         &st->schema);
+  return std::unique_ptr<CaptionSession>(new CaptionSession(std::move(st)));
+}
+
+bool CaptionSession::done() const { return state_->generation->done(); }
+
+generation::Feeds CaptionSession::NextFeeds() const { return state_->generation->NextFeeds(); }
+
+void CaptionSession::Cancel() { state_->generation->Cancel(); }
+
+Result<std::string> CaptionSession::Consume(std::span<float> logits) {
+  State& st = *state_;
+  const bool prefill = st.generation->NextFeeds().past_length == 0;
+  if (prefill && !st.generation->done()) {
+    st.result.prefill_ms = Ms(*st.clock, st.start_ns);
+    st.decode_start_ns = st.clock->MonotonicNanos();
   }
+  CAIRN_ASSIGN_OR_RETURN(generation::Step step, st.generation->Consume(logits));
+  return std::move(step.text);
+}
+
+Result<CaptionResult> CaptionSession::Finish(std::string_view backend) {
+  State& st = *state_;
+  const generation::Generation& g = *st.generation;
+  if (!g.done()) {
+    return Status(StatusCode::kFailedPrecondition, "the caption session has not finished");
+  }
+  CaptionResult result = std::move(st.result);
   result.finish = g.finish_reason();
   if (result.finish == generation::FinishReason::kCancelled) {
     return Status(StatusCode::kCancelled, "caption generation was cancelled");
   }
+  const caption::Constraints& c = st.request.constraints;
   result.raw_output = g.text();
   result.generated_tokens = static_cast<int>(g.tokens().size());
-  result.total_ms = Ms(clock, start);
-  const double decode_ms = Ms(clock, decode_start);
+  result.total_ms = Ms(*st.clock, st.start_ns);
+  const double decode_ms = Ms(*st.clock, st.decode_start_ns);
   if (decode_ms > 0 && result.generated_tokens > 1) {
     result.tokens_per_second = (result.generated_tokens - 1) / (decode_ms / 1000.0);
   }
 
   Result<caption::ParsedCaptions> parsed = caption::ParseCaptions(result.raw_output, c);
   if (parsed.ok()) {
-    for (caption::Caption& c : parsed->captions) {
-      CheckedCaption out{std::move(c.text), std::move(c.problems), {}};
-      CAIRN_ASSIGN_OR_RETURN(out.safety, model.safety_filter().Check(out.text));
+    for (caption::Caption& one : parsed->captions) {
+      CheckedCaption out{std::move(one.text), std::move(one.problems), {}};
+      CAIRN_ASSIGN_OR_RETURN(out.safety, st.model->safety_filter().Check(out.text));
       result.captions.push_back(std::move(out));
     }
     result.problems = std::move(parsed->problems);
@@ -194,18 +236,38 @@ Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionR
                               "): " + parsed.status().message());
   }
 
-  const ModelInfo& info = model.info();
+  const ModelInfo& info = st.model->info();
   const model::Variant* variant = info.manifest.FindVariant(info.variant);
   result.provenance.model_id = info.manifest.id;
   result.provenance.model_version = info.manifest.version;
   result.provenance.model_checksum = info.model_checksum;
   result.provenance.quantization = variant ? variant->precision : "";
-  result.provenance.backend = model.runtime()->backend();
+  result.provenance.backend = std::string(backend);
   result.provenance.tier = info.tier;
-  result.provenance.preset = request.preset;
+  result.provenance.preset = st.request.preset;
   result.provenance.prompt_schema = prompt::kPromptSchemaVersion;
-  result.provenance.seed = request.seed;
+  result.provenance.seed = st.request.seed;
   return result;
+}
+
+Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionRequest& request,
+                                       const GenerateOptions& options) {
+  if (model.runtime() == nullptr) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "model " + model.info().manifest.id +
+                      " has no runtime: drive a CaptionSession from the host");
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<CaptionSession> session,
+                         CaptionSession::Start(model, request, options.clock));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<runtime::DecoderSequence> seq,
+                         model.runtime()->NewSequence());
+  while (!session->done()) {
+    if (options.cancel && options.cancel->load(std::memory_order_relaxed)) session->Cancel();
+    CAIRN_ASSIGN_OR_RETURN(std::span<float> logits, seq->Run(session->NextFeeds()));
+    CAIRN_ASSIGN_OR_RETURN(std::string text, session->Consume(logits));
+    if (options.on_text && !text.empty()) options.on_text(text);
+  }
+  return session->Finish(model.runtime()->backend());
 }
 
 }  // namespace cairn::engine

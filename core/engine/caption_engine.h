@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,12 +58,16 @@ class CaptionModel {
   // caption). The runtime is not owned and must outlive the model.
   static Result<CaptionModel> Create(ModelInfo info, std::string_view tokenizer_json,
                                      runtime::DecoderRuntime* runtime);
+  // For hosts that run the model themselves and drive a CaptionSession (the browser's ONNX
+  // Runtime Web): no runtime, only the width of the model's logits.
+  static Result<CaptionModel> CreateForHost(ModelInfo info, std::string_view tokenizer_json,
+                                            int vocab_size);
 
   const ModelInfo& info() const { return info_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
   prompt::ChatFormat chat_format() const { return chat_format_; }
   const std::vector<int32_t>& eos_ids() const { return eos_ids_; }
-  runtime::DecoderRuntime* runtime() const { return runtime_; }
+  runtime::DecoderRuntime* runtime() const { return runtime_; }  // nullptr from CreateForHost
   const std::vector<std::string>& token_bytes() const { return *token_bytes_; }
   const decoding::TokenMasker& masker() const { return *masker_; }
   const safety::TextSafetyFilter& safety_filter() const { return *safety_; }
@@ -123,9 +128,46 @@ struct GenerateOptions {
 
 // Errors: kInvalidArgument for a bad request (e.g. count out of 1..10), kCancelled, and the
 // runtime's errors. A finished generation whose captions fail constraints is not an error:
-// each caption says what is wrong with it.
+// each caption says what is wrong with it. Needs a model made with a runtime.
 Result<CaptionResult> GenerateCaptions(const CaptionModel& model, const CaptionRequest& request,
                                        const GenerateOptions& options = {});
+
+// The same request as a step machine, for a host whose model runs asynchronously (ONNX Runtime
+// Web awaits): GenerateCaptions is this loop with a synchronous runtime.
+//
+//   CAIRN_ASSIGN_OR_RETURN(auto s, CaptionSession::Start(model, request));
+//   while (!s->done()) {
+//     logits = await host.run(s->NextFeeds());      // the host keeps the KV cache
+//     CAIRN_ASSIGN_OR_RETURN(std::string text, s->Consume(logits));
+//     stream(text);
+//   }
+//   CAIRN_ASSIGN_OR_RETURN(CaptionResult r, s->Finish("ort-web-wasm"));
+//
+// The model must outlive the session. Not thread-safe.
+class CaptionSession {
+ public:
+  // Validates the request (kInvalidArgument) and renders and tokenizes the prompt.
+  static Result<std::unique_ptr<CaptionSession>> Start(const CaptionModel& model,
+                                                       const CaptionRequest& request,
+                                                       const Clock* clock = nullptr);
+  ~CaptionSession();
+
+  bool done() const;
+  generation::Feeds NextFeeds() const;
+  // The last position's logits (vocab_size values; may be modified in place). Returns the text
+  // this step completed (complete UTF-8, possibly empty).
+  Result<std::string> Consume(std::span<float> logits);
+  // The next Consume ends the session as cancelled.
+  void Cancel();
+  // After done(): the parsed, checked captions with provenance naming `backend`, the backend
+  // that actually ran. kCancelled if the session was cancelled.
+  Result<CaptionResult> Finish(std::string_view backend);
+
+ private:
+  struct State;
+  explicit CaptionSession(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace cairn::engine
 

@@ -212,3 +212,72 @@ TEST_CASE("bad requests are refused with the reason") {
 
 }  // namespace
 }  // namespace cairn::engine
+
+namespace cairn::engine {
+namespace {
+
+TEST_CASE("a host-driven CaptionSession gives exactly what GenerateCaptions gives") {
+  TempDir dir;
+  auto e = Load(dir, "tiny-llama");
+  // The browser's shape: a model without a runtime; the host runs each step itself.
+  ModelInfo info = e->model->info();
+  CaptionModel hosted = CaptionModel::CreateForHost(info, e->pack.Text("tokenizer.json"),
+                                                    e->decoder->vocab_size())
+                            .value();
+  CHECK(hosted.runtime() == nullptr);
+  for (const char* preset : {"low", "final"}) {
+    INFO(preset);
+    const CaptionRequest req = Request(2, preset, 7);
+    CaptionResult direct = GenerateCaptions(*e->model, req).value();
+
+    auto session = CaptionSession::Start(hosted, req).value();
+    auto seq = e->decoder->NewSequence().value();
+    std::string streamed;
+    int steps = 0;
+    while (!session->done()) {
+      std::span<float> logits = seq->Run(session->NextFeeds()).value();
+      streamed += session->Consume(logits).value();
+      ++steps;
+    }
+    CaptionResult stepped = session->Finish("test-host").value();
+    CHECK(stepped.raw_output == direct.raw_output);
+    CHECK(streamed == direct.raw_output);
+    CHECK(steps >= stepped.generated_tokens);
+    CHECK(stepped.generated_tokens == direct.generated_tokens);
+    CHECK(stepped.finish == direct.finish);
+    REQUIRE(stepped.captions.size() == direct.captions.size());
+    for (size_t i = 0; i < direct.captions.size(); ++i) {
+      CHECK(stepped.captions[i].text == direct.captions[i].text);
+    }
+    CHECK(stepped.provenance.backend == "test-host");
+    CHECK(stepped.provenance.model_checksum == direct.provenance.model_checksum);
+    CHECK(stepped.provenance.preset == preset);
+  }
+}
+
+TEST_CASE("a CaptionSession refuses to finish early, and a hosted model cannot run itself") {
+  TempDir dir;
+  auto e = Load(dir, "tiny-gpt2");
+  CaptionModel hosted = CaptionModel::CreateForHost(e->model->info(),
+                                                    e->pack.Text("tokenizer.json"),
+                                                    e->decoder->vocab_size())
+                            .value();
+  auto session = CaptionSession::Start(hosted, Request(1, "low", 0)).value();
+  CHECK(session->Finish("x").status().code() == StatusCode::kFailedPrecondition);
+  session->Cancel();
+  auto seq = e->decoder->NewSequence().value();
+  while (!session->done()) (void)session->Consume(seq->Run(session->NextFeeds()).value()).value();
+  CHECK(session->Finish("x").status().code() == StatusCode::kCancelled);
+
+  auto r = GenerateCaptions(hosted, Request(1, "low", 0));
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(CaptionModel::CreateForHost(e->model->info(), e->pack.Text("tokenizer.json"), 0)
+            .status()
+            .code() == StatusCode::kInvalidArgument);
+  CHECK(CaptionSession::Start(hosted, Request(0, "low", 0)).status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cairn::engine

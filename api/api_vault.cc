@@ -1,0 +1,225 @@
+// The C ABI: errors, memory, the vault and drafts.
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "api/api_internal.h"
+
+namespace cairn::api {
+namespace {
+
+thread_local int last_code = CAIRN_OK;
+thread_local std::string last_message;
+
+using nlohmann::json;
+
+storage::VaultOptions Options(const HostVfs& host) {
+  storage::VaultOptions o;
+  o.host_vfs = host.vfs;
+  o.exclusive = host.exclusive;
+  return o;
+}
+
+json DraftJson(const storage::Draft& d) {
+  const storage::DraftInput& c = d.content;
+  return {{"id", d.id},
+          {"version", d.version},
+          {"created_at_ms", d.created_at_ms},
+          {"updated_at_ms", d.updated_at_ms},
+          {"caption", c.caption},
+          {"hashtags", c.hashtags},
+          {"status", c.status},
+          {"prompt",
+           {{"task", c.prompt.task},
+            {"context", c.prompt.context},
+            {"style", c.prompt.style},
+            {"output_format", c.prompt.output_format}}}};
+}
+
+// Strict: a draft is {caption, hashtags, status?, prompt?: {task, context, style,
+// output_format}}; an unknown field or a wrong type names itself.
+Result<storage::DraftInput> ParseDraft(const char* text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return InvalidArgument("a draft must be a JSON object");
+  storage::DraftInput d;
+  auto str = [](const json& v, const char* name, std::string* out) -> Status {
+    if (!v.is_string()) return InvalidArgument(std::string("draft field '") + name + "' must be a string");
+    *out = v.get<std::string>();
+    return Status::Ok();
+  };
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "caption") {
+      CAIRN_RETURN_IF_ERROR(str(*it, "caption", &d.caption));
+    } else if (k == "status") {
+      CAIRN_RETURN_IF_ERROR(str(*it, "status", &d.status));
+      if (d.status != "draft" && d.status != "ready" && d.status != "posted") {
+        return InvalidArgument("draft status must be draft, ready or posted, not '" + d.status + "'");
+      }
+    } else if (k == "hashtags") {
+      if (!it->is_array()) return InvalidArgument("draft field 'hashtags' must be an array");
+      for (const json& h : *it) {
+        std::string tag;
+        CAIRN_RETURN_IF_ERROR(str(h, "hashtags[]", &tag));
+        d.hashtags.push_back(std::move(tag));
+      }
+    } else if (k == "prompt") {
+      if (!it->is_object()) return InvalidArgument("draft field 'prompt' must be an object");
+      for (auto p = it->begin(); p != it->end(); ++p) {
+        std::string* out = p.key() == "task"            ? &d.prompt.task
+                           : p.key() == "context"       ? &d.prompt.context
+                           : p.key() == "style"         ? &d.prompt.style
+                           : p.key() == "output_format" ? &d.prompt.output_format
+                                                        : nullptr;
+        if (out == nullptr) return InvalidArgument("unknown prompt field '" + p.key() + "'");
+        CAIRN_RETURN_IF_ERROR(str(*p, p.key().c_str(), out));
+      }
+    } else {
+      return InvalidArgument("unknown draft field '" + k + "'");
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+int Fail(const Status& s) {
+  if (s.ok()) return Ok();
+  last_code = static_cast<int>(s.code());
+  last_message = s.message();
+  return last_code;
+}
+
+int Ok() { return CAIRN_OK; }
+
+char* CopyString(std::string_view text) {
+  char* p = static_cast<char*>(std::malloc(text.size() + 1));
+  if (p == nullptr) return nullptr;
+  std::memcpy(p, text.data(), text.size());
+  p[text.size()] = '\0';
+  return p;
+}
+
+Status Need(const void* p, const char* what) {
+  if (p == nullptr) return InvalidArgument(std::string(what) + " is NULL");
+  return Status::Ok();
+}
+
+}  // namespace cairn::api
+
+using namespace cairn;        // NOLINT: the C ABI's definitions
+using namespace cairn::api;   // NOLINT
+
+extern "C" {
+
+int cairn_abi_version(void) { return CAIRN_ABI_VERSION; }
+int cairn_last_error_code(void) { return last_code; }
+const char* cairn_last_error_message(void) { return last_message.c_str(); }
+void* cairn_malloc(size_t bytes) { return std::malloc(bytes); }
+void cairn_free(void* p) { std::free(p); }
+
+int cairn_vault_exists(const char* dir, int* out_exists) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_RETURN_IF_ERROR(Need(out_exists, "out_exists"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    sqlite3_vfs* vfs = host.vfs ? host.vfs : sqlite3_vfs_find(nullptr);
+    const std::string key = storage::VaultKeyPath(dir);
+    int found = 0;
+    if (vfs->xAccess(vfs, key.c_str(), SQLITE_ACCESS_EXISTS, &found) != SQLITE_OK) {
+      return Status(StatusCode::kIoError, "could not look for " + key);
+    }
+    *out_exists = found ? 1 : 0;
+    return Status::Ok();
+  });
+}
+
+int cairn_vault_create(const char* dir, const char* passphrase, cairn_vault** out) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_RETURN_IF_ERROR(Need(passphrase, "passphrase"));
+    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
+    if (std::strlen(passphrase) < 8) {
+      return InvalidArgument("the passphrase must have at least 8 characters");
+    }
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    CAIRN_RETURN_IF_ERROR(PrepareVaultDir(dir));
+    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::Create(dir, passphrase, Options(host)));
+    *out = new cairn_vault{std::move(v)};
+    return Status::Ok();
+  });
+}
+
+int cairn_vault_open(const char* dir, const char* passphrase, cairn_vault** out) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_RETURN_IF_ERROR(Need(passphrase, "passphrase"));
+    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::Open(dir, passphrase, Options(host)));
+    *out = new cairn_vault{std::move(v)};
+    return Status::Ok();
+  });
+}
+
+void cairn_vault_close(cairn_vault* vault) { delete vault; }
+
+int cairn_vault_check(cairn_vault* vault, char** out_report) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_RETURN_IF_ERROR(Need(out_report, "out_report"));
+    CAIRN_ASSIGN_OR_RETURN(std::string report, vault->vault->IntegrityCheck());
+    *out_report = CopyString(report);
+    return Status::Ok();
+  });
+}
+
+int cairn_draft_save(cairn_vault* vault, int64_t id, const char* draft_json, char** out_draft) {
+  return ReturnJson(out_draft, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_RETURN_IF_ERROR(Need(draft_json, "draft_json"));
+    CAIRN_ASSIGN_OR_RETURN(storage::DraftInput d, ParseDraft(draft_json));
+    if (id == 0) {
+      CAIRN_ASSIGN_OR_RETURN(id, vault->vault->CreateDraft(d));
+    } else {
+      CAIRN_RETURN_IF_ERROR(vault->vault->UpdateDraft(id, d));
+    }
+    CAIRN_ASSIGN_OR_RETURN(storage::Draft saved, vault->vault->GetDraft(id));
+    return DraftJson(saved);
+  });
+}
+
+int cairn_draft_get(cairn_vault* vault, int64_t id, char** out_draft) {
+  return ReturnJson(out_draft, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_ASSIGN_OR_RETURN(storage::Draft d, vault->vault->GetDraft(id));
+    return DraftJson(d);
+  });
+}
+
+int cairn_drafts_list(cairn_vault* vault, int limit, int offset, char** out_drafts) {
+  return ReturnJson(out_drafts, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<storage::Draft> drafts,
+                           vault->vault->ListDrafts(limit, offset));
+    json out = json::array();
+    for (const storage::Draft& d : drafts) out.push_back(DraftJson(d));
+    return out;
+  });
+}
+
+int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char** out_hits) {
+  return ReturnJson(out_hits, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_RETURN_IF_ERROR(Need(query, "query"));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<storage::SearchHit> hits,
+                           vault->vault->SearchDrafts(query, limit));
+    json out = json::array();
+    for (const storage::SearchHit& h : hits) {
+      out.push_back({{"draft_id", h.draft_id}, {"score", h.score}, {"snippet", h.snippet}});
+    }
+    return out;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,144 @@
+/* cairn_api.h: the C ABI over Cairn's core and vault, exported by the wasm module the PWA's core
+ * worker runs (and linkable natively, where the tests exercise it).
+ *
+ *   cairn_vault* v = NULL;
+ *   if (cairn_vault_open("/vault", passphrase, &v) != CAIRN_OK) {
+ *     show(cairn_last_error_code(), cairn_last_error_message());   // e.g. CAIRN_WRONG_PASSPHRASE
+ *   }
+ *   char* draft = NULL;
+ *   cairn_draft_save(v, 0, "{\"caption\":\"Golden hour\",\"hashtags\":[]}", &draft);
+ *   ... cairn_free(draft); cairn_vault_close(v);
+ *
+ * Conventions:
+ * - Every function that can fail returns an int status: CAIRN_OK (0) or one of the codes below;
+ *   cairn_last_error_code()/cairn_last_error_message() then describe the last failure on this
+ *   thread (the message names what is wrong). Success leaves them unchanged.
+ * - Objects are opaque handles made by a _open/_create/_start function and released by the
+ *   matching _close (NULL is accepted and ignored).
+ * - Strings are UTF-8, NUL-terminated. A `char** out` receives a string the caller frees with
+ *   cairn_free; structured values are JSON (the shapes are in api/README.md).
+ * - Model output inside returned JSON is untrusted text: render it as text, never as HTML.
+ * - Not thread-safe: one thread (the core worker) uses a handle at a time.
+ *
+ * The exported symbols are listed in api/exports.txt (checked by the build); the status codes
+ * reach TypeScript through api/gen_ts_abi.py, never copied by hand.
+ */
+#ifndef CAIRN_API_CAIRN_API_H_
+#define CAIRN_API_CAIRN_API_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes (the same numbers as cairn::StatusCode). */
+#define CAIRN_OK 0
+#define CAIRN_INVALID_ARGUMENT 1
+#define CAIRN_NOT_FOUND 2
+#define CAIRN_ALREADY_EXISTS 3
+#define CAIRN_PERMISSION_DENIED 4
+#define CAIRN_FAILED_PRECONDITION 5
+#define CAIRN_OUT_OF_RANGE 6
+#define CAIRN_RESOURCE_EXHAUSTED 7
+#define CAIRN_UNAVAILABLE 8
+#define CAIRN_CANCELLED 9
+#define CAIRN_CORRUPTION 10
+#define CAIRN_AUTH_FAILED 11
+#define CAIRN_WRONG_PASSPHRASE 12
+#define CAIRN_IO_ERROR 13
+#define CAIRN_UNSUPPORTED 14
+#define CAIRN_INTERNAL 15
+
+/* Version of this ABI; bumped on any incompatible change. */
+#define CAIRN_ABI_VERSION 1
+int cairn_abi_version(void);
+
+typedef struct cairn_vault cairn_vault;
+typedef struct cairn_pack cairn_pack;
+typedef struct cairn_model_file_writer cairn_model_file_writer;
+typedef struct cairn_caption_model cairn_caption_model;
+typedef struct cairn_caption_session cairn_caption_session;
+
+/* Errors and memory. */
+int cairn_last_error_code(void);
+const char* cairn_last_error_message(void); /* valid until the next failing call */
+void* cairn_malloc(size_t bytes);
+void cairn_free(void* p);
+
+/* The vault (storage/vault.h) in directory `dir` of the host file system (OPFS in the browser,
+ * where the vault runs with exclusive locking). */
+int cairn_vault_exists(const char* dir, int* out_exists);
+int cairn_vault_create(const char* dir, const char* passphrase, cairn_vault** out);
+/* CAIRN_WRONG_PASSPHRASE for a wrong passphrase, CAIRN_NOT_FOUND if there is no vault. */
+int cairn_vault_open(const char* dir, const char* passphrase, cairn_vault** out);
+void cairn_vault_close(cairn_vault* vault);
+/* "ok" or the findings (every page's tag and SQLite's integrity check). */
+int cairn_vault_check(cairn_vault* vault, char** out_report);
+
+/* Drafts. `id` 0 creates; otherwise saves a new version of draft `id`. Out: the saved draft. */
+int cairn_draft_save(cairn_vault* vault, int64_t id, const char* draft_json, char** out_draft);
+int cairn_draft_get(cairn_vault* vault, int64_t id, char** out_draft);
+int cairn_drafts_list(cairn_vault* vault, int limit, int offset, char** out_drafts);
+int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char** out_hits);
+
+/* Model packs. A pack is its manifest verified against its signature and the trusted keys
+ * (hex Ed25519 public keys separated by whitespace or commas); nothing of a pack is stored or
+ * loaded before that. Out-JSON: the manifest's summary (id, version, task, licence, files,
+ * variants). */
+int cairn_pack_open(const uint8_t* manifest, size_t manifest_size, const uint8_t* signature,
+                    size_t signature_size, const char* trusted_keys, cairn_pack** out,
+                    char** out_summary);
+void cairn_pack_close(cairn_pack* pack);
+/* Streams one of the pack's files into the vault's blob store, checking its size as it arrives
+ * (too many bytes fail at once) and its BLAKE2b-256 at commit: a file that does not match its
+ * signed manifest is refused (CAIRN_AUTH_FAILED, naming the file) and nothing of it is kept. */
+int cairn_model_file_writer_open(cairn_vault* vault, const cairn_pack* pack,
+                                 const char* file_name, cairn_model_file_writer** out);
+int cairn_model_file_writer_append(cairn_model_file_writer* writer, const uint8_t* data,
+                                   size_t size);
+int cairn_model_file_writer_commit(cairn_model_file_writer* writer);
+void cairn_model_file_writer_close(cairn_model_file_writer* writer);
+/* Records the pack as installed (after every file it needs is committed). */
+int cairn_pack_install(cairn_vault* vault, const cairn_pack* pack);
+/* Installed models: JSON array of {id, version, task, licence, commercial_use, state, bytes}. */
+int cairn_models_list(cairn_vault* vault, char** out_models);
+/* Opens an installed pack from the vault (its stored manifest and signature, re-verified). */
+int cairn_pack_open_installed(cairn_vault* vault, const char* model_id,
+                              const char* trusted_keys, cairn_pack** out, char** out_summary);
+/* Reads one of an installed pack's files from the vault by its manifest hash: every chunk is
+ * authenticated and the whole file must hash to the signed manifest's value. Free with
+ * cairn_free. */
+int cairn_pack_read_file(cairn_vault* vault, const cairn_pack* pack, const char* file_name,
+                         uint8_t** out_data, size_t* out_size);
+
+/* Captions (core/engine/caption_engine.h) driven by the host, which runs the model: */
+/* a model over an installed caption-lm pack; `vocab_size` is the width of the model's logits. */
+int cairn_caption_model_create(cairn_vault* vault, const cairn_pack* pack, const char* variant,
+                               int vocab_size, cairn_caption_model** out);
+void cairn_caption_model_close(cairn_caption_model* model);
+/* request_json: {task, context, style, output_format, count, max_chars, max_hashtags,
+ * emoji_required, banned, preset, seed}. */
+int cairn_caption_start(cairn_caption_model* model, const char* request_json,
+                        cairn_caption_session** out);
+int cairn_caption_done(const cairn_caption_session* session);
+/* The next step's input ids (valid until the next call on the session) and how many tokens the
+ * host's KV cache already holds for it. */
+int cairn_caption_next_feeds(cairn_caption_session* session, const int32_t** out_ids,
+                             size_t* out_count, int64_t* out_past_length);
+/* The last position's logits (vocab_size floats; modified in place). Out: text this step
+ * completed (possibly empty). */
+int cairn_caption_consume(cairn_caption_session* session, float* logits, size_t count,
+                          char** out_text);
+void cairn_caption_cancel(cairn_caption_session* session);
+/* After done: the checked captions and provenance naming `backend` (what actually ran). */
+int cairn_caption_finish(cairn_caption_session* session, const char* backend,
+                         char** out_result);
+void cairn_caption_close(cairn_caption_session* session);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAIRN_API_CAIRN_API_H_ */

@@ -1,0 +1,213 @@
+// The C ABI natively: the same calls the browser's core worker makes, with the vault on the
+// POSIX VFS and the model run by native ONNX Runtime standing in for ONNX Runtime Web.
+#include "api/cairn_api.h"
+
+#include <catch_amalgamated.hpp>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/base/bytes.h"
+#include "core/runtime/ort_decoder.h"
+#include "core/runtime/pack_dir.h"
+#include "tests/support/test_packs.h"
+
+namespace cairn {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+// Takes ownership of a string the ABI returned.
+json TakeJson(char* s) {
+  REQUIRE(s != nullptr);
+  json j = json::parse(s);
+  cairn_free(s);
+  return j;
+}
+
+std::string LastError() { return cairn_last_error_message(); }
+
+std::string Hex(ByteView b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (uint8_t c : b) s += {d[c >> 4], d[c & 15]};
+  return s;
+}
+
+struct Vault {
+  cairn_vault* v = nullptr;
+  ~Vault() { cairn_vault_close(v); }
+};
+
+TEST_CASE("the C ABI creates, opens and refuses a wrong passphrase with a stable code") {
+  TempDir dir;
+  const std::string path = dir / "vault";
+  int exists = -1;
+  REQUIRE(cairn_vault_exists(path.c_str(), &exists) == CAIRN_OK);
+  CHECK(exists == 0);
+  Vault a;
+  CHECK(cairn_vault_create(path.c_str(), "short", &a.v) == CAIRN_INVALID_ARGUMENT);
+  CHECK(LastError().find("8 characters") != std::string::npos);
+  REQUIRE(cairn_vault_create(path.c_str(), "correct horse", &a.v) == CAIRN_OK);
+  REQUIRE(cairn_vault_exists(path.c_str(), &exists) == CAIRN_OK);
+  CHECK(exists == 1);
+
+  char* out = nullptr;
+  REQUIRE(cairn_draft_save(a.v, 0,
+                           R"({"caption":"Golden hour on the pier","hashtags":["#sunset"],
+                               "prompt":{"task":"t","context":"pier at sunset","style":"warm"}})",
+                           &out) == CAIRN_OK);
+  json d = TakeJson(out);
+  CHECK(d["version"] == 1);
+  const int64_t id = d["id"];
+  REQUIRE(cairn_draft_save(a.v, id, R"({"caption":"Golden hour, again","hashtags":[]})", &out) ==
+          CAIRN_OK);
+  CHECK(TakeJson(out)["version"] == 2);
+  CHECK(cairn_draft_save(a.v, 0, R"({"caption":"x","colour":"red"})", &out) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(LastError().find("colour") != std::string::npos);
+  CHECK(cairn_draft_save(a.v, 0, "not json", &out) == CAIRN_INVALID_ARGUMENT);
+  CHECK(cairn_draft_get(a.v, 999, &out) == CAIRN_NOT_FOUND);
+  cairn_vault_close(a.v);
+  a.v = nullptr;
+
+  Vault b;
+  CHECK(cairn_vault_open(path.c_str(), "wrong horse", &b.v) == CAIRN_WRONG_PASSPHRASE);
+  CHECK(cairn_last_error_code() == CAIRN_WRONG_PASSPHRASE);
+  CHECK(LastError().find("wrong passphrase") != std::string::npos);
+  CHECK(b.v == nullptr);
+  REQUIRE(cairn_vault_open(path.c_str(), "correct horse", &b.v) == CAIRN_OK);
+  REQUIRE(cairn_drafts_list(b.v, 10, 0, &out) == CAIRN_OK);
+  json list = TakeJson(out);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["caption"] == "Golden hour, again");
+  REQUIRE(cairn_drafts_search(b.v, "golden", 10, &out) == CAIRN_OK);
+  CHECK(TakeJson(out).size() == 1);
+  REQUIRE(cairn_vault_check(b.v, &out) == CAIRN_OK);
+  CHECK(std::string(out) == "ok");
+  cairn_free(out);
+  CHECK(cairn_vault_open((dir / "nowhere").c_str(), "correct horse", &b.v) == CAIRN_NOT_FOUND);
+}
+
+struct Pack {
+  cairn_pack* p = nullptr;
+  ~Pack() { cairn_pack_close(p); }
+};
+
+// Streams DIR/NAME into the vault in uneven pieces, as a download would arrive.
+int Download(cairn_vault* v, cairn_pack* pack, const std::string& dir, const std::string& name,
+             const Bytes* replace = nullptr) {
+  const Bytes data = replace ? *replace : testing::ReadFileBytes(dir + "/" + name);
+  cairn_model_file_writer* w = nullptr;
+  int rc = cairn_model_file_writer_open(v, pack, name.c_str(), &w);
+  for (size_t off = 0; rc == CAIRN_OK && off < data.size(); off += 70001) {
+    rc = cairn_model_file_writer_append(w, data.data() + off,
+                                        std::min<size_t>(70001, data.size() - off));
+  }
+  if (rc == CAIRN_OK) rc = cairn_model_file_writer_commit(w);
+  cairn_model_file_writer_close(w);
+  return rc;
+}
+
+TEST_CASE("model packs install verified into the vault and drive captions through the ABI") {
+  TempDir dir;
+  auto sp = testing::MakeSignedPack(dir, "tiny-llama");
+  const Bytes manifest = testing::ReadFileBytes(sp.dir + "/manifest.json");
+  const Bytes sig = testing::ReadFileBytes(sp.dir + "/manifest.sig");
+  const std::string key = Hex(sp.key.public_key);
+  Vault v;
+  REQUIRE(cairn_vault_create((dir / "vault").c_str(), "correct horse", &v.v) == CAIRN_OK);
+
+  // An unknown signer is refused before anything is stored.
+  Pack untrusted;
+  const std::string other = Hex(crypto::GenerateSigningKeyPair().public_key);
+  CHECK(cairn_pack_open(manifest.data(), manifest.size(), sig.data(), sig.size(), other.c_str(),
+                        &untrusted.p, nullptr) != CAIRN_OK);
+  CHECK(untrusted.p == nullptr);
+  CHECK(cairn_pack_open(manifest.data(), manifest.size(), sig.data(), sig.size(), "",
+                        &untrusted.p, nullptr) == CAIRN_FAILED_PRECONDITION);
+
+  Pack pack;
+  char* summary = nullptr;
+  REQUIRE(cairn_pack_open(manifest.data(), manifest.size(), sig.data(), sig.size(), key.c_str(),
+                          &pack.p, &summary) == CAIRN_OK);
+  json s = TakeJson(summary);
+  CHECK(s["id"] == "cairn-test-tiny-llama");
+
+  // A tampered model file is refused at commit and nothing of it is kept.
+  Bytes tampered = testing::ReadFileBytes(sp.dir + "/model.onnx");
+  tampered[tampered.size() / 2] ^= 1;
+  CHECK(Download(v.v, pack.p, sp.dir, "model.onnx", &tampered) == CAIRN_AUTH_FAILED);
+  CHECK(LastError().find("model.onnx") != std::string::npos);
+  CHECK(LastError().find("signed manifest") != std::string::npos);
+  Bytes longer = testing::ReadFileBytes(sp.dir + "/tokenizer.json");
+  longer.push_back('x');
+  CHECK(Download(v.v, pack.p, sp.dir, "tokenizer.json", &longer) != CAIRN_OK);
+  CHECK(Download(v.v, pack.p, sp.dir, "no-such-file", nullptr) == CAIRN_NOT_FOUND);
+
+  REQUIRE(Download(v.v, pack.p, sp.dir, "model.onnx") == CAIRN_OK);
+  REQUIRE(Download(v.v, pack.p, sp.dir, "tokenizer.json") == CAIRN_OK);
+  REQUIRE(cairn_pack_install(v.v, pack.p) == CAIRN_OK);
+  char* out = nullptr;
+  REQUIRE(cairn_models_list(v.v, &out) == CAIRN_OK);
+  json models = TakeJson(out);
+  REQUIRE(models.size() == 1);
+  CHECK(models[0]["state"] == "installed");
+
+  Pack installed;
+  REQUIRE(cairn_pack_open_installed(v.v, "cairn-test-tiny-llama", key.c_str(), &installed.p,
+                                    nullptr) == CAIRN_OK);
+  CHECK(cairn_pack_open_installed(v.v, "cairn-test-tiny-llama", other.c_str(), &untrusted.p,
+                                  nullptr) != CAIRN_OK);
+  uint8_t* onnx = nullptr;
+  size_t onnx_size = 0;
+  REQUIRE(cairn_pack_read_file(v.v, installed.p, "model.onnx", &onnx, &onnx_size) == CAIRN_OK);
+  const Bytes model_bytes(onnx, onnx + onnx_size);
+  cairn_free(onnx);
+  CHECK(model_bytes == testing::ReadFileBytes(sp.dir + "/model.onnx"));
+
+  // The host runs the model (native ORT here; ONNX Runtime Web in the browser).
+  const model::Manifest m = runtime::LoadPackDir(sp.dir, sp.trust, {}, "wasm-fp32")->manifest;
+  auto decoder = runtime::OrtDecoder::Load(model_bytes, *m.FindVariant("wasm-fp32")).value();
+  cairn_caption_model* cm = nullptr;
+  REQUIRE(cairn_caption_model_create(v.v, installed.p, "wasm-fp32", decoder->vocab_size(), &cm) ==
+          CAIRN_OK);
+  cairn_caption_session* session = nullptr;
+  CHECK(cairn_caption_start(cm, R"({"count":2,"preset":"lowest"})", &session) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(cairn_caption_start(cm, R"({"count":2,"flavour":1})", &session) == CAIRN_INVALID_ARGUMENT);
+  CHECK(LastError().find("flavour") != std::string::npos);
+  REQUIRE(cairn_caption_start(cm, R"({"task":"Write 2 captions","context":"pier at sunset",
+                                      "style":"warm","count":2,"max_chars":24,"preset":"low",
+                                      "seed":3})",
+                              &session) == CAIRN_OK);
+  auto seq = decoder->NewSequence().value();
+  std::string streamed;
+  while (!cairn_caption_done(session)) {
+    const int32_t* ids = nullptr;
+    size_t n = 0;
+    int64_t past = -1;
+    REQUIRE(cairn_caption_next_feeds(session, &ids, &n, &past) == CAIRN_OK);
+    generation::Feeds f{std::vector<int64_t>(ids, ids + n), past};
+    std::span<float> logits = seq->Run(f).value();
+    char* text = nullptr;
+    REQUIRE(cairn_caption_consume(session, logits.data(), logits.size(), &text) == CAIRN_OK);
+    streamed += text;
+    cairn_free(text);
+  }
+  REQUIRE(cairn_caption_finish(session, "ort-native-cpu", &out) == CAIRN_OK);
+  json r = TakeJson(out);
+  cairn_caption_close(session);
+  cairn_caption_model_close(cm);
+  CHECK(r["captions"].size() == 2);
+  CHECK(r["provenance"]["backend"] == "ort-native-cpu");
+  CHECK(r["provenance"]["model_id"] == "cairn-test-tiny-llama");
+  CHECK(r["provenance"]["model_checksum"] == m.FindFile("model.onnx")->blake2b);
+  CHECK(r["provenance"]["quantization"] == "fp32");
+  CHECK(!streamed.empty());
+}
+
+}  // namespace
+}  // namespace cairn
