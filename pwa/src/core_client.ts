@@ -42,8 +42,10 @@ export class CoreClient {
     });
   }
 
-  onJob(listener: (job: Job) => void): void {
+  /** Calls `listener` on every job event; the returned function stops that. */
+  onJob(listener: (job: Job) => void): () => void {
     this.jobListeners.push(listener);
+    return () => { this.jobListeners = this.jobListeners.filter((l) => l !== listener); };
   }
 
   /** Messages the worker has for the service worker (the UI forwards them). */

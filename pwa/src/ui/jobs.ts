@@ -36,7 +36,7 @@ export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
     if (old) old.replaceWith(li); else list.prepend(li);
     items.set(job.id, li);
   };
-  app.core!.onJob((job) => { if (list.isConnected) render(job); });
+  const stop = app.core!.onJob((job) => { if (list.isConnected) render(job); else stop(); });
   void app.core!.call('jobs.list', undefined).then((jobs) => {
     for (const j of [...jobs].sort((a, b) => a.createdAtMs - b.createdAtMs)) render(j);
     status.textContent = jobs.length ? '' : 'No HQ exports yet. Save a draft, then choose "Export in HQ".';
