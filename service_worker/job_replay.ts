@@ -8,10 +8,15 @@
 //   2. On 'sync': if a page is open, the service worker posts it 'cairn-jobs:sync' and the engine
 //      does the work (it knows backoff, results and the outbox); the copies stay.
 //      If none is open, the service worker replays the copies itself, in order.
-//   3. A copy is dropped when the server answered it for good (2xx, or a 4xx other than 408/429;
-//      the engine learns the outcome by sending the same key again, which the server answers
-//      with the same job) or when the engine says 'cairn-jobs:settled' for its key. A network
-//      error, 408, 429 or 5xx keeps it and fails the sync event, so the browser retries later.
+//   3. A copy is dropped when the server answered it for good (2xx, or a 4xx other than
+//      401/408/429; the engine learns the outcome by sending the same key again, which the
+//      server answers with the same job) or when the engine says 'cairn-jobs:settled' for its
+//      key. A network error, 401, 408, 429 or 5xx keeps it and fails the sync event, so the
+//      browser retries later (a 401 is never the job's fault: sync/PROTOCOL.md). See replay().
+// Signed requests (device authentication): a copy is replayed as stored, which the server
+// accepts within its timestamp window; past that, each attempt must be signed afresh, which
+// setReplaySigner() allows once the device key is usable here (e.g. a non-extractable WebCrypto
+// key in IndexedDB). Without one, late copies wait for the app's engine.
 // The copies live in IndexedDB through workbox-background-sync's Queue, 30 days at most.
 import { Queue } from 'workbox-background-sync';
 import type { QueuedSubmission, SwToPage } from './messages.js';
@@ -41,6 +46,14 @@ function serial<T>(op: () => Promise<T>): Promise<T> {
   const next = last.then(op);
   last = next.catch(() => undefined);
   return next;
+}
+
+/** Prepares each replay attempt (e.g. fresh authentication headers); the default sends the
+ * stored request as it is. */
+export type ReplaySigner = (request: Request) => Promise<Request>;
+let signer: ReplaySigner = async (request) => request;
+export function setReplaySigner(s: ReplaySigner): void {
+  signer = s;
 }
 
 export function keepSubmission(s: QueuedSubmission): Promise<void> {
@@ -78,17 +91,28 @@ export async function runJobsSync(): Promise<void> {
   await serial(replay);
 }
 
+// Each copy is tried once per sync, oldest first. A refusal for now (401, 408, 429, 5xx) moves
+// it to the back and the others are still tried; a network error stops the round (the rest
+// would fail too). Either fails the sync event, so the browser fires it again later.
 async function replay(): Promise<void> {
-  for (let e = await queue.shiftRequest(); e; e = await queue.shiftRequest()) {
+  let retry = 0;
+  for (let n = await queue.size(); n > 0; n--) {
+    const e = await queue.shiftRequest();
+    if (!e) break;
     let status = 0;
     try {
-      status = (await fetch(e.request.clone())).status;
+      status = (await fetch(await signer(e.request.clone()))).status;
     } catch {
-      // offline again
+      // offline again, or the signer could not sign
     }
-    if (status === 0 || status === 408 || status === 429 || status >= 500) {
+    if (status === 0) {
       await queue.unshiftRequest(e);
-      throw new Error(`job ${keyOf(e) ?? '?'} not delivered (${status || 'network'}); retrying later`);
+      throw new Error('job submissions not replayed: offline');
+    }
+    if (status === 401 || status === 408 || status === 429 || status >= 500) {
+      await queue.pushRequest(e);
+      retry++;
     }
   }
+  if (retry > 0) throw new Error(`${retry} job submissions refused for now; retrying later`);
 }

@@ -97,3 +97,19 @@ test('with no page open, the copies are replayed with their keys once the server
     fs.rmSync(data, { recursive: true, force: true });
   }
 });
+
+test('the replay keeps a copy refused for now (401) and drops one refused for good (400)', async ({ page, serverUrl }) => {
+  await page.goto('/');
+  await controlled(page);
+  const unauthenticated = submission(serverUrl, 'no-device-key-0001');
+  delete (unauthenticated.headers as Record<string, string>)['X-Cairn-Device'];
+  const malformed = { ...submission(serverUrl, 'bad-body-key-00001'), body: '{"v":1,' };
+  for (const s of [unauthenticated, malformed]) await toServiceWorker(page, { type: 'cairn-jobs:queue', submission: s });
+  await expect.poll(() => pending(page)).toBe(2);
+  await page.goto('about:blank');
+  await dispatchSync(page, serverUrl, 'cairn-jobs');
+  await page.goto('/');
+  await expect.poll(() => pending(page)).toBe(1);
+  await toServiceWorker(page, { type: 'cairn-jobs:settled', idempotencyKey: 'no-device-key-0001' });
+  await expect.poll(() => pending(page)).toBe(0);
+});
