@@ -23,7 +23,8 @@
 // loads its runtime files from beside the worker (or from ort.env.wasm.wasmPaths).
 //
 // Nothing is rebuilt when the inputs (pwa/, service_worker/, the lockfile, the wasm module and
-// api/'s generated cairn_abi.ts) have not changed since the last build: their hash is kept in build/pwa/.inputs.
+// api/'s generated cairn_abi.ts) have not changed since the last build: their hash is kept in
+// build/pwa/.inputs.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -49,7 +50,8 @@ function fail(message) {
 
 function listFiles(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name))
     .sort();
@@ -58,11 +60,14 @@ function listFiles(dir) {
 function inputsHash() {
   const h = createHash('sha256');
   const files = [
-    ...listFiles(join(ROOT, 'pwa')), ...listFiles(join(ROOT, 'service_worker')),
-    join(ROOT, 'package-lock.json'), join(ROOT, 'tsconfig.base.json'),
+    ...listFiles(join(ROOT, 'pwa')),
+    ...listFiles(join(ROOT, 'service_worker')),
+    join(ROOT, 'package-lock.json'),
+    join(ROOT, 'tsconfig.base.json'),
     // The wasm module and what api/ generates beside it (cairn_abi.ts, which the worker imports).
     ...(fs.existsSync(WASM_DIR) ? fs.readdirSync(WASM_DIR) : [])
-      .filter((f) => /\.(mjs|wasm|ts)$/.test(f)).map((f) => join(WASM_DIR, f)),
+      .filter((f) => /\.(mjs|wasm|ts)$/.test(f))
+      .map((f) => join(WASM_DIR, f)),
   ];
   for (const f of files) h.update(relative(ROOT, f)).update('\0').update(fs.readFileSync(f));
   return h.digest('hex').slice(0, 16);
@@ -71,13 +76,19 @@ function inputsHash() {
 // Model output and user input reach the DOM as text only (DESIGN.md, principle 6): no source of
 // the UI or the service worker may use an HTML-parsing sink.
 function checkNoHtmlSinks() {
-  const sinks = /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser)\b/;
-  const files = [...listFiles(join(ROOT, 'pwa/src')), ...listFiles(join(ROOT, 'service_worker'))]
-    .filter((f) => f.endsWith('.ts'));
+  const sinks =
+    /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser)\b/;
+  const files = [
+    ...listFiles(join(ROOT, 'pwa/src')),
+    ...listFiles(join(ROOT, 'service_worker')),
+  ].filter((f) => f.endsWith('.ts'));
   for (const f of files) {
-    fs.readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-      if (sinks.test(line)) fail(`${relative(ROOT, f)}:${i + 1} uses an HTML sink; set textContent instead`);
-    });
+    fs.readFileSync(f, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (sinks.test(line))
+          fail(`${relative(ROOT, f)}:${i + 1} uses an HTML sink; set textContent instead`);
+      });
   }
 }
 
@@ -86,7 +97,9 @@ function typeCheck() {
   const projects = ['pwa/tsconfig.json', 'service_worker/tsconfig.json'];
   if (fs.existsSync(WORKER_ENTRY)) projects.push('pwa/tsconfig.worker.json');
   for (const p of projects) {
-    const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(ROOT, p)], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(ROOT, p)], {
+      stdio: 'inherit',
+    });
     if (r.status !== 0) fail(`type errors in ${p}`);
   }
 }
@@ -95,14 +108,24 @@ function typeCheck() {
 const wasmModuleExternal = {
   name: 'cairn-wasm-module',
   setup(build) {
-    build.onResolve({ filter: /(^|\/)cairn_web\.mjs$/ }, () => ({ path: './cairn_web.mjs', external: true }));
+    build.onResolve({ filter: /(^|\/)cairn_web\.mjs$/ }, () => ({
+      path: './cairn_web.mjs',
+      external: true,
+    }));
   },
 };
 
 async function bundle(entry, options = {}) {
   const result = await esbuild.build({
-    entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'browser',
-    target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning',
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"', ...(options.define ?? {}) },
     conditions: ['onnxruntime-web-use-extern-wasm'],
     plugins: [wasmModuleExternal],
@@ -131,17 +154,26 @@ async function build(out, inputs) {
     write(info.coreWorker, code);
   }
   const main = await bundle(join(ROOT, 'pwa/src/main.ts'), {
-    define: { __CAIRN_CORE_WORKER__: JSON.stringify(info.coreWorker ? `./${info.coreWorker}` : null) },
+    define: {
+      __CAIRN_CORE_WORKER__: JSON.stringify(info.coreWorker ? `./${info.coreWorker}` : null),
+    },
   });
   const mainName = hashedName('main', 'js', main);
   write(mainName, main);
-  const css = (await esbuild.transform(fs.readFileSync(join(ROOT, 'pwa/src/styles.css')),
-                                       { loader: 'css', minify: true })).code;
+  const css = (
+    await esbuild.transform(fs.readFileSync(join(ROOT, 'pwa/src/styles.css')), {
+      loader: 'css',
+      minify: true,
+    })
+  ).code;
   const cssName = hashedName('styles', 'css', css);
   write(cssName, css);
 
   let html = fs.readFileSync(join(ROOT, 'pwa/index.html'), 'utf8');
-  for (const [from, to] of [['./main.js', mainName], ['./styles.css', cssName]]) {
+  for (const [from, to] of [
+    ['./main.js', mainName],
+    ['./styles.css', cssName],
+  ]) {
     if (!html.includes(`"${from}"`)) fail(`pwa/index.html does not reference "${from}"`);
     html = html.replace(`"${from}"`, `"./${to}"`);
   }
@@ -150,9 +182,13 @@ async function build(out, inputs) {
   for (const [name, png] of Object.entries(makeIcons())) write(`icons/${name}`, png);
 
   if (workerCode.includes('cairn_web.mjs')) {
-    const files = fs.existsSync(WASM_DIR) ? fs.readdirSync(WASM_DIR).filter((f) => /^cairn_web\.(mjs|wasm)$/.test(f)) : [];
+    const files = fs.existsSync(WASM_DIR)
+      ? fs.readdirSync(WASM_DIR).filter((f) => /^cairn_web\.(mjs|wasm)$/.test(f))
+      : [];
     if (!files.includes('cairn_web.mjs') || !files.includes('cairn_web.wasm')) {
-      fail(`the core worker imports cairn_web.mjs but ${WASM_DIR} lacks it or its .wasm: ./cairn build wasm-release`);
+      fail(
+        `the core worker imports cairn_web.mjs but ${WASM_DIR} lacks it or its .wasm: ./cairn build wasm-release`,
+      );
     }
     for (const f of files) copy(join(WASM_DIR, f), join(out, f));
     info.wasmModule = true;
@@ -163,15 +199,22 @@ async function build(out, inputs) {
   info.ort = [...new Set(ortText.match(/ort-wasm-simd-threaded[.a-z]*?\.mjs/g) ?? [])].sort();
   for (const glue of info.ort) {
     copy(join(ORT_DIST, glue), join(out, glue));
-    copy(join(ORT_DIST, glue.replace(/\.mjs$/, '.wasm')), join(out, glue.replace(/\.mjs$/, '.wasm')));
+    copy(
+      join(ORT_DIST, glue.replace(/\.mjs$/, '.wasm')),
+      join(out, glue.replace(/\.mjs$/, '.wasm')),
+    );
   }
 
   // The service worker last, with a revision for every file it precaches.
   write('build-info.json', JSON.stringify(info, null, 1) + '\n');
-  const precache = listFiles(out).map((f) => relative(out, f)).filter((f) => !f.startsWith('.'))
+  const precache = listFiles(out)
+    .map((f) => relative(out, f))
+    .filter((f) => !f.startsWith('.'))
     .map((url) => ({
       url,
-      revision: /\.[0-9a-f]{16}\.[a-z]+$/.test(url) ? null : sha256(fs.readFileSync(join(out, url))).slice(0, 16),
+      revision: /\.[0-9a-f]{16}\.[a-z]+$/.test(url)
+        ? null
+        : sha256(fs.readFileSync(join(out, url))).slice(0, 16),
     }));
   const sw = await bundle(join(ROOT, 'service_worker/sw.ts'), {
     define: { 'self.__WB_MANIFEST': JSON.stringify(precache) },
@@ -182,8 +225,12 @@ async function build(out, inputs) {
 
 const inputs = inputsHash();
 const stamp = join(OUT, '.inputs');
-if (!args.has('--force') && fs.existsSync(join(OUT, 'sw.js')) && fs.existsSync(stamp) &&
-    fs.readFileSync(stamp, 'utf8') === inputs) {
+if (
+  !args.has('--force') &&
+  fs.existsSync(join(OUT, 'sw.js')) &&
+  fs.existsSync(stamp) &&
+  fs.readFileSync(stamp, 'utf8') === inputs
+) {
   console.error(`build/pwa is up to date (inputs ${inputs})`);
   process.exit(0);
 }
@@ -195,5 +242,7 @@ const info = await build(tmp, inputs);
 fs.writeFileSync(join(tmp, '.inputs'), inputs);
 fs.rmSync(OUT, { recursive: true, force: true });
 fs.renameSync(tmp, OUT);
-console.error(`build/pwa: ${info.precache} precached files; core worker: ${info.coreWorker ?? 'none yet'}; ` +
-              `wasm module: ${info.wasmModule ? 'yes' : 'no'}; ONNX Runtime Web: ${info.ort.join(', ')}`);
+console.error(
+  `build/pwa: ${info.precache} precached files; core worker: ${info.coreWorker ?? 'none yet'}; ` +
+    `wasm module: ${info.wasmModule ? 'yes' : 'no'}; ONNX Runtime Web: ${info.ort.join(', ')}`,
+);

@@ -13,10 +13,10 @@ export const SHARE_FILE_FIELD = 'photo';
 
 /** A job submission as the sync engine would send it; the service worker replays it as is. */
 export interface QueuedSubmission {
-  idempotencyKey: string;            // also inside the body: the server dedups on it
-  url: string;                       // absolute, e.g. http://127.0.0.1:8787/v1/jobs
-  headers: Record<string, string>;   // Content-Type and the device's authentication headers
-  body: string;                      // the JSON of POST /v1/jobs (sync/PROTOCOL.md)
+  idempotencyKey: string; // also inside the body: the server dedups on it
+  url: string; // absolute, e.g. http://127.0.0.1:8787/v1/jobs
+  headers: Record<string, string>; // Content-Type and the device's authentication headers
+  body: string; // the JSON of POST /v1/jobs (sync/PROTOCOL.md)
 }
 
 export type PageToSw =

@@ -16,12 +16,15 @@ export async function handleShare(request: Request): Promise<Response> {
   }
   if (file instanceof File) {
     const cache = await caches.open(SHARE_CACHE);
-    await cache.put(new URL(SHARED_PHOTO_PATH, scope).href, new Response(file, {
-      headers: {
-        'Content-Type': file.type || 'application/octet-stream',
-        'X-Cairn-File-Name': encodeURIComponent(file.name),
-      },
-    }));
+    await cache.put(
+      new URL(SHARED_PHOTO_PATH, scope).href,
+      new Response(file, {
+        headers: {
+          'Content-Type': file.type || 'application/octet-stream',
+          'X-Cairn-File-Name': encodeURIComponent(file.name),
+        },
+      }),
+    );
   }
   const target = new URL(file ? './#/compose?shared=1' : './#/compose', scope).href;
   return Response.redirect(target, 303);

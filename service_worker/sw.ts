@@ -2,7 +2,11 @@
 // Runtime Web (the list and revisions come from pwa/build.mjs), navigations fall back to the
 // precached index.html offline, and the rest is small handlers: the share target, the job replay
 // queue for Background Sync, notification clicks, and skipWaiting for the update banner.
-import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
+import {
+  cleanupOutdatedCaches,
+  createHandlerBoundToURL,
+  precacheAndRoute,
+} from 'workbox-precaching';
 import type { PrecacheEntry } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { NetworkFirst } from 'workbox-strategies';
@@ -25,18 +29,30 @@ precacheAndRoute(self.__WB_MANIFEST);
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html')));
 
 // The list of model packs: fresh when online, the last one seen when offline.
-registerRoute(({ url }) => url.origin === self.location.origin && url.pathname === '/models/index.json',
-              new NetworkFirst({ cacheName: 'cairn-model-index', networkTimeoutSeconds: 5 }));
+registerRoute(
+  ({ url }) => url.origin === self.location.origin && url.pathname === '/models/index.json',
+  new NetworkFirst({ cacheName: 'cairn-model-index', networkTimeoutSeconds: 5 }),
+);
 
 const shareAction = new URL(SHARE_ACTION_PATH, self.registration.scope).pathname;
-registerRoute(({ url }) => url.pathname === shareAction, ({ request }) => handleShare(request), 'POST');
+registerRoute(
+  ({ url }) => url.pathname === shareAction,
+  ({ request }) => handleShare(request),
+  'POST',
+);
 
 self.addEventListener('message', (event: ExtendableMessageEvent) => {
   const m = event.data as PageToSw;
   switch (m?.type) {
-    case 'SKIP_WAITING': void self.skipWaiting(); break;
-    case 'cairn-jobs:queue': event.waitUntil(keepSubmission(m.submission)); break;
-    case 'cairn-jobs:settled': event.waitUntil(forgetSubmission(m.idempotencyKey)); break;
+    case 'SKIP_WAITING':
+      void self.skipWaiting();
+      break;
+    case 'cairn-jobs:queue':
+      event.waitUntil(keepSubmission(m.submission));
+      break;
+    case 'cairn-jobs:settled':
+      event.waitUntil(forgetSubmission(m.idempotencyKey));
+      break;
     case 'cairn-jobs:count':
       event.waitUntil(pendingSubmissions().then((count) => event.ports[0]?.postMessage({ count })));
       break;
@@ -53,14 +69,17 @@ self.addEventListener('notificationclick', (event: NotificationEvent) => {
   event.notification.close();
   const jobId = Number((event.notification.data as { jobId?: number } | null)?.jobId);
   const hash = Number.isInteger(jobId) ? `#/jobs?job=${jobId}` : '#/jobs';
-  event.waitUntil((async () => {
-    const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const page = pages[0];
-    if (page) {
-      if (Number.isInteger(jobId)) page.postMessage({ type: 'cairn-open-job', jobId } satisfies SwToPage);
-      await page.focus().catch(() => undefined);
-      return;
-    }
-    await self.clients.openWindow(new URL(`./${hash}`, self.registration.scope).href);
-  })());
+  event.waitUntil(
+    (async () => {
+      const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const page = pages[0];
+      if (page) {
+        if (Number.isInteger(jobId))
+          page.postMessage({ type: 'cairn-open-job', jobId } satisfies SwToPage);
+        await page.focus().catch(() => undefined);
+        return;
+      }
+      await self.clients.openWindow(new URL(`./${hash}`, self.registration.scope).href);
+    })(),
+  );
 });

@@ -18,12 +18,22 @@ import { unlockScreen } from './ui/unlock.js';
 const START_TIMEOUT_MS = 20_000;
 
 const SCREENS: Record<Route, (app: App, params: URLSearchParams) => HTMLElement> = {
-  'first-run': firstRunScreen, unlock: unlockScreen, recovery: recoveryScreen,
-  compose: composeScreen, drafts: draftsScreen, jobs: jobsScreen, models: modelsScreen,
+  'first-run': firstRunScreen,
+  unlock: unlockScreen,
+  recovery: recoveryScreen,
+  compose: composeScreen,
+  drafts: draftsScreen,
+  jobs: jobsScreen,
+  models: modelsScreen,
 };
 const TITLES: Record<Route, string> = {
-  'first-run': 'Welcome', unlock: 'Unlock', recovery: 'Recovery', compose: 'Compose',
-  drafts: 'Drafts', jobs: 'HQ exports', models: 'Models',
+  'first-run': 'Welcome',
+  unlock: 'Unlock',
+  recovery: 'Recovery',
+  compose: 'Compose',
+  drafts: 'Drafts',
+  jobs: 'HQ exports',
+  models: 'Models',
 };
 
 const el = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -44,17 +54,20 @@ const app: App = {
   go(route, params) {
     const q = params ? `?${new URLSearchParams(params)}` : '';
     const hash = `#/${route}${q}`;
-    if (location.hash === hash) render(); else location.hash = hash;
+    if (location.hash === hash) render();
+    else location.hash = hash;
   },
   announce(text) {
     status.textContent = '';
     // A new text node each time, so screen readers announce a repeated message again.
-    requestAnimationFrame(() => { status.textContent = text; });
+    requestAnimationFrame(() => {
+      status.textContent = text;
+    });
   },
   setVault(state: VaultState) {
     applyVault(state);
     if (state === 'unlocked' && afterUnlock) {
-      location.hash = afterUnlock;  // where the creator was going (e.g. a shared photo)
+      location.hash = afterUnlock; // where the creator was going (e.g. a shared photo)
       afterUnlock = '';
       return;
     }
@@ -78,7 +91,7 @@ function render(): void {
     if (app.vault !== 'unlocked' && !['first-run', 'unlock', 'recovery'].includes(wanted.route)) {
       afterUnlock = location.hash;
     }
-    location.replace(`#/${route}`);  // hashchange renders it
+    location.replace(`#/${route}`); // hashchange renders it
     return;
   }
   main.replaceChildren(SCREENS[route](app, wanted.params));
@@ -102,8 +115,12 @@ async function start(): Promise<void> {
     app.core = new CoreClient(new Worker(url, { type: 'module', name: 'cairn-core' }));
     const state = await Promise.race([
       app.core.call('vault.state', undefined),
-      new Promise<never>((_, reject) => setTimeout(
-        () => reject(new Error(`no answer in ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`no answer in ${START_TIMEOUT_MS / 1000} s`)),
+          START_TIMEOUT_MS,
+        ),
+      ),
     ]);
     applyVault(state);
   } catch (error) {
@@ -116,7 +133,8 @@ void start().then(() => {
   startServiceWorker(app, el('update'), el<HTMLButtonElement>('update-reload'));
   watchNetwork(app, el('net'));
   app.core?.onJob((job) => {
-    if (job.state === 'done') void notifyJobDone(job.id, 'Your HQ export is done. Open Cairn to see it.');
+    if (job.state === 'done')
+      void notifyJobDone(job.id, 'Your HQ export is done. Open Cairn to see it.');
   });
   document.body.dataset['ready'] = 'true';
   render();

@@ -8,8 +8,8 @@
 // guarantee to show; the others fill more of the square and round its corners.
 import { deflateSync } from 'node:zlib';
 
-export const THEME = [0x1d, 0x4d, 0x43];       // #1d4d43, the manifest's theme_color
-export const BACKGROUND = [0xf6, 0xf3, 0xee];  // #f6f3ee, its background_color
+export const THEME = [0x1d, 0x4d, 0x43]; // #1d4d43, the manifest's theme_color
+export const BACKGROUND = [0xf6, 0xf3, 0xee]; // #f6f3ee, its background_color
 
 // Stones as ellipses in a unit square: [centre x, centre y, radius x, radius y].
 const STONES = [
@@ -40,17 +40,22 @@ function draw(size, { maskable }) {
   const n = 4;
   for (let j = 0; j < size; j++) {
     for (let i = 0; i < size; i++) {
-      let bg = 0, stone = 0;
+      let bg = 0,
+        stone = 0;
       for (let sj = 0; sj < n; sj++) {
         for (let si = 0; si < n; si++) {
-          const x = (i + (si + 0.5) / n) / size, y = (j + (sj + 0.5) / n) / size;
+          const x = (i + (si + 0.5) / n) / size,
+            y = (j + (sj + 0.5) / n) / size;
           if (!maskable && !inRoundedSquare(x, y, 0.18)) continue;
-          if (inStone(x, y, scale)) stone++; else bg++;
+          if (inStone(x, y, scale)) stone++;
+          else bg++;
         }
       }
-      const cover = bg + stone, o = (j * size + i) * 4;
+      const cover = bg + stone,
+        o = (j * size + i) * 4;
       if (cover === 0) continue;
-      for (let c = 0; c < 3; c++) px[o + c] = Math.round((THEME[c] * bg + BACKGROUND[c] * stone) / cover);
+      for (let c = 0; c < 3; c++)
+        px[o + c] = Math.round((THEME[c] * bg + BACKGROUND[c] * stone) / cover);
       px[o + 3] = Math.round((255 * cover) / (n * n));
     }
   }
@@ -82,11 +87,11 @@ export function encodePng(size, rgba) {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(size, 0);
   header.writeUInt32BE(size, 4);
-  header[8] = 8;  // bit depth
-  header[9] = 6;  // RGBA
+  header[8] = 8; // bit depth
+  header[9] = 6; // RGBA
   const rows = Buffer.alloc(size * (size * 4 + 1));
   for (let j = 0; j < size; j++) {
-    rows[j * (size * 4 + 1)] = 0;  // filter: none
+    rows[j * (size * 4 + 1)] = 0; // filter: none
     rgba.copy(rows, j * (size * 4 + 1) + 1, j * size * 4, (j + 1) * size * 4);
   }
   return Buffer.concat([

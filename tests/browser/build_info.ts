@@ -16,7 +16,8 @@ export function buildInfo(dir = APP_DIR): BuildInfo {
 
 /** The files the service worker must precache: all of the build but sw.js and dotfiles. */
 export function expectedPrecache(dir = APP_DIR): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)))
     .filter((f) => f !== 'sw.js' && !f.startsWith('.'))

@@ -21,8 +21,15 @@ export { expect };
 
 export const CHROMIUM = process.env['CAIRN_CHROMIUM'] ?? '/usr/bin/chromium';
 // DESIGN.md's flags for headless Chromium here.
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 export const SCREENSHOTS = join(ROOT, 'build/browser-screenshots');
 
 export interface Profile {
@@ -38,12 +45,20 @@ export interface Network {
   online(): Promise<void>;
 }
 
-export async function launch(dir: string, baseURL: string): Promise<{ context: BrowserContext; page: Page }> {
+export async function launch(
+  dir: string,
+  baseURL: string,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, baseURL,
-    viewport: { width: 412, height: 915 }, deviceScaleFactor: 1, serviceWorkers: 'allow',
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    baseURL,
+    viewport: { width: 412, height: 915 },
+    deviceScaleFactor: 1,
+    serviceWorkers: 'allow',
   });
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   return { context, page };
 }
 
@@ -62,13 +77,24 @@ export async function installabilityErrors(page: Page): Promise<{ errorId: strin
 /** Fires a Background Sync event on the origin's service worker, as the browser would when the
  * connection returns (CDP ServiceWorker.dispatchSyncEvent). `through` is any page of the
  * context; it need not be one of the app's. */
-export async function dispatchSync(through: Page, origin: string, tag: string, lastChance = false): Promise<void> {
+export async function dispatchSync(
+  through: Page,
+  origin: string,
+  tag: string,
+  lastChance = false,
+): Promise<void> {
   const s = await cdp(through);
   const registrationId = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no service worker registration for ${origin}`)), 10_000);
+    const timer = setTimeout(
+      () => fail(new Error(`no service worker registration for ${origin}`)),
+      10_000,
+    );
     s.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
       const r = registrations.find((x) => x.scopeURL.startsWith(origin) && !x.isDeleted);
-      if (r) { clearTimeout(timer); ok(r.registrationId); }
+      if (r) {
+        clearTimeout(timer);
+        ok(r.registrationId);
+      }
     });
     void s.send('ServiceWorker.enable');
   });
@@ -78,21 +104,31 @@ export async function dispatchSync(through: Page, origin: string, tag: string, l
 
 /** Waits until the page is controlled by an activated service worker. */
 export async function controlled(page: Page): Promise<void> {
-  await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated', null, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => navigator.serviceWorker.controller?.state === 'activated',
+    null,
+    { timeout: 20_000 },
+  );
 }
 
-export const test = base.extend<{ serverUrl: string; profile: Profile; network: Network;
-                                  shot: (page: Page, name: string) => Promise<void> }>({
+export const test = base.extend<{
+  serverUrl: string;
+  profile: Profile;
+  network: Network;
+  shot: (page: Page, name: string) => Promise<void>;
+}>({
   serverUrl: async ({}, use) => {
     const url = process.env['CAIRN_TEST_URL'];
-    if (!url) throw new Error('CAIRN_TEST_URL is not set: run through tests/browser/playwright.config.ts');
+    if (!url)
+      throw new Error('CAIRN_TEST_URL is not set: run through tests/browser/playwright.config.ts');
     await use(url);
   },
   profile: async ({ serverUrl }, use) => {
     const dir = fs.mkdtempSync(join(os.tmpdir(), 'cairn-profile-'));
     const first = await launch(dir, serverUrl);
     const profile: Profile = {
-      dir, ...first,
+      dir,
+      ...first,
       async restart() {
         await profile.context.close();
         Object.assign(profile, await launch(dir, serverUrl));
@@ -102,19 +138,26 @@ export const test = base.extend<{ serverUrl: string; profile: Profile; network: 
     await profile.context.close();
     fs.rmSync(dir, { recursive: true, force: true });
   },
-  context: async ({ profile }, use) => { await use(profile.context); },
-  page: async ({ profile }, use) => { await use(profile.page); },
+  context: async ({ profile }, use) => {
+    await use(profile.context);
+  },
+  page: async ({ profile }, use) => {
+    await use(profile.page);
+  },
   network: async ({ profile }, use) => {
     const flip = async (online: boolean): Promise<void> => {
       await profile.context.setOffline(!online);
       for (const p of profile.context.pages()) {
-        if (p.url().startsWith('http')) await p.waitForFunction((want) => navigator.onLine === want, online);
+        if (p.url().startsWith('http'))
+          await p.waitForFunction((want) => navigator.onLine === want, online);
       }
     };
     await use({ offline: () => flip(false), online: () => flip(true) });
   },
   shot: async ({}, use) => {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    await use(async (page, name) => { await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true }); });
+    await use(async (page, name) => {
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    });
   },
 });

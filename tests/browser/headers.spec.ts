@@ -27,7 +27,9 @@ test('the build is served with the right types and caching', async ({ page }) =>
   expect(js['cache-control']).toBe('public, max-age=31536000, immutable');
   for (const glue of buildInfo().ort) {
     expect((await get(`/${glue}`))['content-type']).toMatch(/^text\/javascript/);
-    expect((await get(`/${glue.replace(/\.mjs$/, '.wasm')}`))['content-type']).toBe('application/wasm');
+    expect((await get(`/${glue.replace(/\.mjs$/, '.wasm')}`))['content-type']).toBe(
+      'application/wasm',
+    );
   }
   expect((await page.request.get('/no-such-file.js')).status()).toBe(404);
   const index = await page.request.get('/models/index.json');

@@ -9,15 +9,23 @@ test('Chromium reports no installability errors', async ({ page, shot }) => {
   await shot(page, 'start');
 });
 
-test('the manifest names the app, scope, display, share target and loadable icons', async ({ page }) => {
+test('the manifest names the app, scope, display, share target and loadable icons', async ({
+  page,
+}) => {
   await page.goto('/');
   const res = await page.request.get('/app.webmanifest');
   expect(res.headers()['content-type']).toBe('application/manifest+json');
   const m = await res.json();
-  expect(m).toMatchObject({ short_name: 'Cairn', display: 'standalone', start_url: './#/compose', scope: './' });
+  expect(m).toMatchObject({
+    short_name: 'Cairn',
+    display: 'standalone',
+    start_url: './#/compose',
+    scope: './',
+  });
   expect(m.share_target).toMatchObject({ method: 'POST', enctype: 'multipart/form-data' });
-  expect(m.icons.map((i: { sizes: string; purpose: string }) => `${i.sizes} ${i.purpose}`).sort())
-    .toEqual(['192x192 any', '512x512 any', '512x512 maskable']);
+  expect(
+    m.icons.map((i: { sizes: string; purpose: string }) => `${i.sizes} ${i.purpose}`).sort(),
+  ).toEqual(['192x192 any', '512x512 any', '512x512 maskable']);
   for (const icon of m.icons as { src: string; sizes: string; type: string }[]) {
     const png = await page.request.get(new URL(icon.src, res.url()).href);
     expect(png.status(), icon.src).toBe(200);
@@ -36,8 +44,14 @@ test('the manifest names the app, scope, display, share target and loadable icon
   }
 });
 
-test('without a core worker the app explains itself instead of going blank', async ({ page, shot }) => {
-  test.skip(buildInfo().coreWorker !== null, 'this build has a core worker (screens.spec.ts covers it)');
+test('without a core worker the app explains itself instead of going blank', async ({
+  page,
+  shot,
+}) => {
+  test.skip(
+    buildInfo().coreWorker !== null,
+    'this build has a core worker (screens.spec.ts covers it)',
+  );
   await page.goto('/');
   await expect(page.locator('body')).toHaveAttribute('data-screen', 'recovery');
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('Cairn could not start');

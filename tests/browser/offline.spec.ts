@@ -9,12 +9,16 @@ test('the service worker precaches every file of the build with its revision', a
     const name = (await caches.keys()).find((k) => k.startsWith('workbox-precache'));
     if (!name) return [];
     const keys = await (await caches.open(name)).keys();
-    return keys.map((r) => {
-      const u = new URL(r.url);
-      return `${u.pathname.slice(1)}${u.searchParams.has('__WB_REVISION__') ? ' (revisioned)' : ''}`;
-    }).sort();
+    return keys
+      .map((r) => {
+        const u = new URL(r.url);
+        return `${u.pathname.slice(1)}${u.searchParams.has('__WB_REVISION__') ? ' (revisioned)' : ''}`;
+      })
+      .sort();
   });
-  const expected = expectedPrecache().map((f) => /\.[0-9a-f]{16}\.[a-z]+$/.test(f) ? f : `${f} (revisioned)`);
+  const expected = expectedPrecache().map((f) =>
+    /\.[0-9a-f]{16}\.[a-z]+$/.test(f) ? f : `${f} (revisioned)`,
+  );
   expect(cached).toEqual(expected.sort());
   // ONNX Runtime Web's runtime is among them.
   for (const glue of buildInfo().ort) {
@@ -23,7 +27,11 @@ test('the service worker precaches every file of the build with its revision', a
   }
 });
 
-test('the app shell reloads offline, and any navigation falls back to it', async ({ page, network, shot }) => {
+test('the app shell reloads offline, and any navigation falls back to it', async ({
+  page,
+  network,
+  shot,
+}) => {
   await page.goto('/');
   await controlled(page);
   await expect(page.locator('#net')).toHaveText('Online');
@@ -41,7 +49,10 @@ test('the app shell reloads offline, and any navigation falls back to it', async
   await expect(page.locator('#net')).toHaveText('Online');
 });
 
-test('offline without the service worker does fail (the test above can fail)', async ({ page, network }) => {
+test('offline without the service worker does fail (the test above can fail)', async ({
+  page,
+  network,
+}) => {
   await page.goto('/');
   await controlled(page);
   await page.evaluate(async () => {

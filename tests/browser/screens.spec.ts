@@ -7,7 +7,10 @@ import { controlled, expect, test } from './fixtures';
 const PASSPHRASE = 'correct horse battery staple';
 
 test('the screens, from first run to unlock after a restart', async ({ page, profile, shot }) => {
-  test.skip(buildInfo().coreWorker === null, 'build/pwa has no core worker yet (pwa/src/worker/core_worker.ts)');
+  test.skip(
+    buildInfo().coreWorker === null,
+    'build/pwa has no core worker yet (pwa/src/worker/core_worker.ts)',
+  );
   await page.goto('/');
   await controlled(page);
   await expect(page.locator('body')).toHaveAttribute('data-screen', 'first-run');
@@ -23,7 +26,11 @@ test('the screens, from first run to unlock after a restart', async ({ page, pro
   await expect(page.getByLabel('Task')).toBeVisible();
   await expect(page.getByRole('group', { name: 'Quality' })).toBeVisible();
   await shot(page, 'compose');
-  for (const [link, screen] of [['Drafts', 'drafts'], ['Exports', 'jobs'], ['Models', 'models']] as const) {
+  for (const [link, screen] of [
+    ['Drafts', 'drafts'],
+    ['Exports', 'jobs'],
+    ['Models', 'models'],
+  ] as const) {
     await page.getByRole('navigation').getByRole('link', { name: link }).click();
     await expect(page.locator('body')).toHaveAttribute('data-screen', screen);
     await expect(page.locator('.hint').first()).not.toHaveText('Loading…');

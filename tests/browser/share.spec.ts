@@ -3,12 +3,17 @@
 import { controlled, expect, test } from './fixtures';
 import type { Page } from '@playwright/test';
 
-const PHOTO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const PHOTO = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 // Submits a multipart form to the share action: a navigation POST, like a share from the gallery.
 async function share(page: Page, withPhoto: boolean): Promise<string[]> {
   const urls: string[] = [];
-  page.on('framenavigated', (f) => { if (f === page.mainFrame()) urls.push(f.url()); });
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) urls.push(f.url());
+  });
   const manifest = await (await page.request.get('/app.webmanifest')).json();
   await page.evaluate((action) => {
     const form = document.createElement('form');
@@ -25,8 +30,16 @@ async function share(page: Page, withPhoto: boolean): Promise<string[]> {
     form.id = 'share-form';
     document.body.append(form);
   }, manifest.share_target.action as string);
-  if (withPhoto) await page.setInputFiles('#share-form input[type=file]', { name: 'beach.png', mimeType: 'image/png', buffer: PHOTO });
-  await Promise.all([page.waitForURL(/#\//), page.evaluate(() => (document.getElementById('share-form') as HTMLFormElement).submit())]);
+  if (withPhoto)
+    await page.setInputFiles('#share-form input[type=file]', {
+      name: 'beach.png',
+      mimeType: 'image/png',
+      buffer: PHOTO,
+    });
+  await Promise.all([
+    page.waitForURL(/#\//),
+    page.evaluate(() => (document.getElementById('share-form') as HTMLFormElement).submit()),
+  ]);
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
   return urls;
 }
@@ -35,11 +48,22 @@ test('a shared photo is kept by the service worker and opens compose', async ({ 
   await page.goto('/');
   await controlled(page);
   const urls = await share(page, true);
-  expect(urls.some((u) => u.endsWith('/#/compose?shared=1')), urls.join(', ')).toBe(true);
+  expect(
+    urls.some((u) => u.endsWith('/#/compose?shared=1')),
+    urls.join(', '),
+  ).toBe(true);
   // Compose takes the photo from the share inbox (Cache Storage), once.
   const kept = await page.evaluate(async () => {
-    const r = await (await caches.open('cairn-share')).match(new URL('shared/photo', location.href).href);
-    return r ? { type: r.headers.get('Content-Type'), name: r.headers.get('X-Cairn-File-Name'), size: (await r.arrayBuffer()).byteLength } : null;
+    const r = await (
+      await caches.open('cairn-share')
+    ).match(new URL('shared/photo', location.href).href);
+    return r
+      ? {
+          type: r.headers.get('Content-Type'),
+          name: r.headers.get('X-Cairn-File-Name'),
+          size: (await r.arrayBuffer()).byteLength,
+        }
+      : null;
   });
   const screen = await page.locator('body').getAttribute('data-screen');
   if (screen === 'compose') {
@@ -55,6 +79,9 @@ test('a share without a photo opens compose without one', async ({ page }) => {
   await page.goto('/');
   await controlled(page);
   const urls = await share(page, false);
-  expect(urls.some((u) => u.endsWith('/#/compose')), urls.join(', ')).toBe(true);
+  expect(
+    urls.some((u) => u.endsWith('/#/compose')),
+    urls.join(', '),
+  ).toBe(true);
   expect(urls.some((u) => u.includes('shared=1'))).toBe(false);
 });

@@ -15,7 +15,13 @@ function submission(base: string, key: string) {
     idempotencyKey: key,
     url: `${base}/v1/jobs`,
     headers: { 'Content-Type': 'application/json', 'X-Cairn-Device': DEVICE },
-    body: JSON.stringify({ v: 1, idempotency_key: key, kind: 'caption-hq', preset: 'final', payload: { caption: key } }),
+    body: JSON.stringify({
+      v: 1,
+      idempotency_key: key,
+      kind: 'caption-hq',
+      preset: 'final',
+      payload: { caption: key },
+    }),
   };
 }
 
@@ -23,7 +29,10 @@ async function toServiceWorker(page: Page, message: unknown): Promise<unknown> {
   return page.evaluate(async (m) => {
     const reg = await navigator.serviceWorker.ready;
     const channel = new MessageChannel();
-    const answer = new Promise((ok) => { channel.port1.onmessage = (e) => ok(e.data); setTimeout(() => ok(null), 100); });
+    const answer = new Promise((ok) => {
+      channel.port1.onmessage = (e) => ok(e.data);
+      setTimeout(() => ok(null), 100);
+    });
     reg.active!.postMessage(m, [channel.port2]);
     return answer;
   }, message);
@@ -33,36 +42,52 @@ async function pending(page: Page): Promise<number> {
   return page.evaluate(async () => {
     const reg = await navigator.serviceWorker.ready;
     const channel = new MessageChannel();
-    const answer = new Promise<number>((ok) => { channel.port1.onmessage = (e) => ok(e.data.count); });
+    const answer = new Promise<number>((ok) => {
+      channel.port1.onmessage = (e) => ok(e.data.count);
+    });
     reg.active!.postMessage({ type: 'cairn-jobs:count' }, [channel.port2]);
     return answer;
   });
 }
 
 async function serverJobs(base: string): Promise<string[]> {
-  const res = await fetch(`${base}/v1/jobs?since=0&limit=100`, { headers: { 'X-Cairn-Device': DEVICE } });
-  const feed = await res.json() as { jobs: { idempotency_key: string }[] };
+  const res = await fetch(`${base}/v1/jobs?since=0&limit=100`, {
+    headers: { 'X-Cairn-Device': DEVICE },
+  });
+  const feed = (await res.json()) as { jobs: { idempotency_key: string }[] };
   return feed.jobs.map((j) => j.idempotency_key).sort();
 }
 
-test('with the app open, a cairn-jobs sync wakes the page and leaves the copies', async ({ page, serverUrl }) => {
+test('with the app open, a cairn-jobs sync wakes the page and leaves the copies', async ({
+  page,
+  serverUrl,
+}) => {
   await page.goto('/');
   await controlled(page);
-  await toServiceWorker(page, { type: 'cairn-jobs:queue', submission: submission(serverUrl, 'open-page-key-0001') });
+  await toServiceWorker(page, {
+    type: 'cairn-jobs:queue',
+    submission: submission(serverUrl, 'open-page-key-0001'),
+  });
   await expect.poll(() => pending(page)).toBe(1);
   await page.evaluate(() => {
     (window as unknown as { got: string[] }).got = [];
-    navigator.serviceWorker.addEventListener('message', (e) => (window as unknown as { got: string[] }).got.push(e.data.type));
+    navigator.serviceWorker.addEventListener('message', (e) =>
+      (window as unknown as { got: string[] }).got.push(e.data.type),
+    );
   });
   await dispatchSync(page, serverUrl, 'cairn-jobs');
-  await expect.poll(() => page.evaluate(() => (window as unknown as { got: string[] }).got)).toEqual(['cairn-jobs:sync']);
-  expect(await pending(page)).toBe(1);  // the engine delivers; the service worker did not replay
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { got: string[] }).got))
+    .toEqual(['cairn-jobs:sync']);
+  expect(await pending(page)).toBe(1); // the engine delivers; the service worker did not replay
   await toServiceWorker(page, { type: 'cairn-jobs:settled', idempotencyKey: 'open-page-key-0001' });
   await expect.poll(() => pending(page)).toBe(0);
   expect(await serverJobs(serverUrl)).toEqual([]);
 });
 
-test('with no page open, the copies are replayed with their keys once the server is back', async ({ page }) => {
+test('with no page open, the copies are replayed with their keys once the server is back', async ({
+  page,
+}) => {
   const models = fs.mkdtempSync(join(os.tmpdir(), 'cairn-models-'));
   const data = fs.mkdtempSync(join(os.tmpdir(), 'cairn-data-'));
   let server = await startServer({ app: APP_DIR, models, dataDir: data });
@@ -81,11 +106,16 @@ test('with no page open, the copies are replayed with their keys once the server
     await page.goto('about:blank');
     await dispatchSync(page, base, 'cairn-jobs');
     await page.waitForTimeout(1000);
-    await page.goto(`${base}/`);  // the precached shell, served by the service worker
+    await page.goto(`${base}/`); // the precached shell, served by the service worker
     expect(await pending(page)).toBe(2);
 
     // The server is back on the same port and data: the sync delivers both, once each.
-    server = await startServer({ app: APP_DIR, models, dataDir: data, port: Number(new URL(base).port) });
+    server = await startServer({
+      app: APP_DIR,
+      models,
+      dataDir: data,
+      port: Number(new URL(base).port),
+    });
     await page.goto('about:blank');
     await dispatchSync(page, base, 'cairn-jobs');
     await expect.poll(() => serverJobs(base)).toEqual(['replay-key-0000001', 'replay-key-0000002']);
@@ -98,13 +128,17 @@ test('with no page open, the copies are replayed with their keys once the server
   }
 });
 
-test('the replay keeps a copy refused for now (401) and drops one refused for good (400)', async ({ page, serverUrl }) => {
+test('the replay keeps a copy refused for now (401) and drops one refused for good (400)', async ({
+  page,
+  serverUrl,
+}) => {
   await page.goto('/');
   await controlled(page);
   const unauthenticated = submission(serverUrl, 'no-device-key-0001');
   delete (unauthenticated.headers as Record<string, string>)['X-Cairn-Device'];
   const malformed = { ...submission(serverUrl, 'bad-body-key-00001'), body: '{"v":1,' };
-  for (const s of [unauthenticated, malformed]) await toServiceWorker(page, { type: 'cairn-jobs:queue', submission: s });
+  for (const s of [unauthenticated, malformed])
+    await toServiceWorker(page, { type: 'cairn-jobs:queue', submission: s });
   await expect.poll(() => pending(page)).toBe(2);
   await page.goto('about:blank');
   await dispatchSync(page, serverUrl, 'cairn-jobs');

@@ -3,13 +3,21 @@ import type { CoreClient } from '../core_client.js';
 import type { VaultState } from '../protocol.js';
 
 export type Route = 'first-run' | 'unlock' | 'recovery' | 'compose' | 'drafts' | 'jobs' | 'models';
-export const ROUTES: readonly Route[] = ['first-run', 'unlock', 'recovery', 'compose', 'drafts', 'jobs', 'models'];
+export const ROUTES: readonly Route[] = [
+  'first-run',
+  'unlock',
+  'recovery',
+  'compose',
+  'drafts',
+  'jobs',
+  'models',
+];
 
 /** Why the recovery screen is shown. */
 export type Recovery =
-  | { kind: 'core'; detail: string }     // the core worker did not start or answer
-  | { kind: 'damaged'; detail: string }  // the vault is there but cannot be read
-  | { kind: 'evicted' };                 // a vault was made here, and now there is none
+  | { kind: 'core'; detail: string } // the core worker did not start or answer
+  | { kind: 'damaged'; detail: string } // the vault is there but cannot be read
+  | { kind: 'evicted' }; // a vault was made here, and now there is none
 
 export interface App {
   core: CoreClient | null;
@@ -27,18 +35,27 @@ export interface App {
 const MADE_HERE = 'cairn.vault-made-here';
 export const vaultMadeHere = {
   get: (): boolean => localStorage.getItem(MADE_HERE) === '1',
-  set: (on: boolean): void => { if (on) localStorage.setItem(MADE_HERE, '1'); else localStorage.removeItem(MADE_HERE); },
+  set: (on: boolean): void => {
+    if (on) localStorage.setItem(MADE_HERE, '1');
+    else localStorage.removeItem(MADE_HERE);
+  },
 };
 
 /** The route to show for `wanted` in the app's current state. */
 export function gate(app: App, wanted: Route): Route {
   if (app.recovery) return 'recovery';
   switch (app.vault) {
-    case 'unknown': return 'recovery';
-    case 'absent': return 'first-run';
-    case 'locked': return 'unlock';
-    case 'damaged': return 'recovery';
+    case 'unknown':
+      return 'recovery';
+    case 'absent':
+      return 'first-run';
+    case 'locked':
+      return 'unlock';
+    case 'damaged':
+      return 'recovery';
     case 'unlocked':
-      return wanted === 'first-run' || wanted === 'unlock' || wanted === 'recovery' ? 'compose' : wanted;
+      return wanted === 'first-run' || wanted === 'unlock' || wanted === 'recovery'
+        ? 'compose'
+        : wanted;
   }
 }

@@ -6,7 +6,10 @@ type Child = Node | string | number | null | undefined | false;
 
 /** h('button', { type: 'button', onclick: go }, 'Save'): attributes; on* become listeners. */
 export function h<K extends keyof HTMLElementTagNameMap>(
-    tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
@@ -37,7 +40,10 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLD
 }
 
 /** An error line tied to a control (aria-invalid, aria-describedby); show('') hides it. */
-export function errorLine(control?: HTMLElement): { el: HTMLParagraphElement; show(text: string): void } {
+export function errorLine(control?: HTMLElement): {
+  el: HTMLParagraphElement;
+  show(text: string): void;
+} {
   const el = h('p', { class: 'error', role: 'alert', hidden: true });
   el.id = `e-${Math.random().toString(36).slice(2, 9)}`;
   return {
@@ -59,6 +65,10 @@ export function errorLine(control?: HTMLElement): { el: HTMLParagraphElement; sh
 
 /** A screen: a section with a focusable heading (focused when the screen opens). */
 export function screen(title: string, ...children: Child[]): HTMLElement {
-  return h('section', { class: 'screen', 'aria-labelledby': 'screen-title' },
-    h('h2', { id: 'screen-title', tabindex: -1 }, title), ...children);
+  return h(
+    'section',
+    { class: 'screen', 'aria-labelledby': 'screen-title' },
+    h('h2', { id: 'screen-title', tabindex: -1 }, title),
+    ...children,
+  );
 }

@@ -8,18 +8,33 @@ import { storagePanel } from './storage_panel.js';
 export const MIN_PASSPHRASE = 8;
 
 export function firstRunScreen(app: App): HTMLElement {
-  const pass = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSPHRASE });
+  const pass = h('input', {
+    type: 'password',
+    autocomplete: 'new-password',
+    required: true,
+    minlength: MIN_PASSPHRASE,
+  });
   const again = h('input', { type: 'password', autocomplete: 'new-password', required: true });
   const err = errorLine(pass);
   const submit = h('button', { type: 'submit' }, 'Create vault');
-  const form = h('form', { class: 'card', novalidate: true },
-    field('Passphrase', pass, `At least ${MIN_PASSPHRASE} characters. It opens your vault; Cairn cannot recover it for you.`),
+  const form = h(
+    'form',
+    { class: 'card', novalidate: true },
+    field(
+      'Passphrase',
+      pass,
+      `At least ${MIN_PASSPHRASE} characters. It opens your vault; Cairn cannot recover it for you.`,
+    ),
     field('Passphrase again', again),
-    err.el, submit);
+    err.el,
+    submit,
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (pass.value.length < MIN_PASSPHRASE) return err.show(`The passphrase needs at least ${MIN_PASSPHRASE} characters.`);
-    if (pass.value !== again.value) return err.show('The two passphrases differ. Type the same one twice.');
+    if (pass.value.length < MIN_PASSPHRASE)
+      return err.show(`The passphrase needs at least ${MIN_PASSPHRASE} characters.`);
+    if (pass.value !== again.value)
+      return err.show('The two passphrases differ. Type the same one twice.');
     err.show('');
     submit.disabled = true;
     submit.textContent = 'Creating…';
@@ -30,13 +45,24 @@ export function firstRunScreen(app: App): HTMLElement {
       app.announce('Vault created.');
       app.setVault('unlocked');
     } catch (error) {
-      err.show(error instanceof CairnError ? `Could not create the vault: ${error.message}` : String(error));
+      err.show(
+        error instanceof CairnError
+          ? `Could not create the vault: ${error.message}`
+          : String(error),
+      );
       submit.disabled = false;
       submit.textContent = 'Create vault';
     }
   });
-  return screen('Welcome to Cairn',
-    h('p', { class: 'lead' }, 'Cairn drafts captions and hashtags for your photos on this device, ' +
-      'online or not. First, make a vault: everything Cairn keeps is encrypted with your passphrase.'),
-    form, storagePanel(app.announce));
+  return screen(
+    'Welcome to Cairn',
+    h(
+      'p',
+      { class: 'lead' },
+      'Cairn drafts captions and hashtags for your photos on this device, ' +
+        'online or not. First, make a vault: everything Cairn keeps is encrypted with your passphrase.',
+    ),
+    form,
+    storagePanel(app.announce),
+  );
 }

@@ -4,8 +4,12 @@ export function bytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return '—';
   if (n < 1000) return `${n} B`;
   const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n, i = -1;
-  do { v /= 1000; i++; } while (v >= 1000 && i < units.length - 1);
+  let v = n,
+    i = -1;
+  do {
+    v /= 1000;
+    i++;
+  } while (v >= 1000 && i < units.length - 1);
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 

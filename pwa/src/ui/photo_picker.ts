@@ -10,7 +10,12 @@ export interface PhotoPicker {
 export function photoPicker(): PhotoPicker {
   let current: File | null = null;
   let url = '';
-  const input = h('input', { type: 'file', accept: 'image/*', id: 'photo-input', class: 'visually-hidden' });
+  const input = h('input', {
+    type: 'file',
+    accept: 'image/*',
+    id: 'photo-input',
+    class: 'visually-hidden',
+  });
   const preview = h('img', { class: 'preview', alt: '', hidden: true });
   const name = h('p', { class: 'photo-name' }, 'No photo yet.');
   const set = (file: File | null): void => {
@@ -23,8 +28,13 @@ export function photoPicker(): PhotoPicker {
     name.textContent = file ? file.name : 'No photo yet.';
   };
   input.addEventListener('change', () => set(input.files?.[0] ?? null));
-  const el = h('div', { class: 'photo' },
-    input, h('label', { for: 'photo-input', class: 'button secondary' }, 'Choose a photo'),
-    preview, name);
+  const el = h(
+    'div',
+    { class: 'photo' },
+    input,
+    h('label', { for: 'photo-input', class: 'button secondary' }, 'Choose a photo'),
+    preview,
+    name,
+  );
   return { el, photo: () => current, set };
 }

@@ -5,7 +5,9 @@ import { JOBS_SYNC_TAG } from '../../../service_worker/messages.js';
 import type { PageToSw, SwToPage } from '../../../service_worker/messages.js';
 import type { App } from './app.js';
 
-interface SyncManager { register(tag: string): Promise<void> }
+interface SyncManager {
+  register(tag: string): Promise<void>;
+}
 
 export function startServiceWorker(app: App, banner: HTMLElement, reload: HTMLButtonElement): void {
   if (!('serviceWorker' in navigator)) return;
@@ -22,7 +24,8 @@ export function startServiceWorker(app: App, banner: HTMLElement, reload: HTMLBu
     wb.messageSkipWaiting();
   });
   navigator.serviceWorker.addEventListener('message', (e: MessageEvent<SwToPage>) => {
-    if (e.data?.type === 'cairn-jobs:sync') app.core?.call('sync.run', undefined).catch(() => undefined);
+    if (e.data?.type === 'cairn-jobs:sync')
+      app.core?.call('sync.run', undefined).catch(() => undefined);
     if (e.data?.type === 'cairn-open-job') app.go('jobs', { job: String(e.data.jobId) });
   });
   // The core worker's messages for the service worker (job submission copies for replay).
@@ -30,7 +33,9 @@ export function startServiceWorker(app: App, banner: HTMLElement, reload: HTMLBu
     const reg = await navigator.serviceWorker.ready;
     reg.active?.postMessage(message);
     if (message.type === 'cairn-jobs:queue') {
-      await (reg as ServiceWorkerRegistration & { sync?: SyncManager }).sync?.register(JOBS_SYNC_TAG).catch(() => undefined);
+      await (reg as ServiceWorkerRegistration & { sync?: SyncManager }).sync
+        ?.register(JOBS_SYNC_TAG)
+        .catch(() => undefined);
     }
   });
   void wb.register();
@@ -38,7 +43,16 @@ export function startServiceWorker(app: App, banner: HTMLElement, reload: HTMLBu
 
 /** A job finished while the app is in the background: a notification that opens it. */
 export async function notifyJobDone(jobId: number, text: string): Promise<void> {
-  if (!('Notification' in self) || Notification.permission !== 'granted' || document.visibilityState === 'visible') return;
+  if (
+    !('Notification' in self) ||
+    Notification.permission !== 'granted' ||
+    document.visibilityState === 'visible'
+  )
+    return;
   const reg = await navigator.serviceWorker?.ready;
-  await reg?.showNotification('Cairn: HQ export ready', { body: text, tag: `job-${jobId}`, data: { jobId } });
+  await reg?.showNotification('Cairn: HQ export ready', {
+    body: text,
+    tag: `job-${jobId}`,
+    data: { jobId },
+  });
 }

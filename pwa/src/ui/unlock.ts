@@ -7,7 +7,13 @@ export function unlockScreen(app: App): HTMLElement {
   const pass = h('input', { type: 'password', autocomplete: 'current-password', required: true });
   const err = errorLine(pass);
   const submit = h('button', { type: 'submit' }, 'Unlock');
-  const form = h('form', { class: 'card', novalidate: true }, field('Passphrase', pass), err.el, submit);
+  const form = h(
+    'form',
+    { class: 'card', novalidate: true },
+    field('Passphrase', pass),
+    err.el,
+    submit,
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!pass.value) return err.show('Type your passphrase.');
@@ -23,7 +29,9 @@ export function unlockScreen(app: App): HTMLElement {
       submit.textContent = 'Unlock';
       const code = error instanceof CairnError ? error.code : 'internal';
       if (code === 'wrong_passphrase' || code === 'auth_failed') {
-        err.show('That passphrase does not open this vault. Check it (and Caps Lock) and try again.');
+        err.show(
+          'That passphrase does not open this vault. Check it (and Caps Lock) and try again.',
+        );
         pass.select();
         pass.focus();
       } else if (code === 'corruption') {
@@ -34,7 +42,13 @@ export function unlockScreen(app: App): HTMLElement {
       }
     }
   });
-  return screen('Unlock your vault',
-    h('p', { class: 'lead' }, 'Your drafts and models are encrypted on this device. Type your passphrase to open them.'),
-    form);
+  return screen(
+    'Unlock your vault',
+    h(
+      'p',
+      { class: 'lead' },
+      'Your drafts and models are encrypted on this device. Type your passphrase to open them.',
+    ),
+    form,
+  );
 }
