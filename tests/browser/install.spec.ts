@@ -57,5 +57,11 @@ test('without a core worker the app explains itself instead of going blank', asy
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('Cairn could not start');
   await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
   await expect(page.getByRole('navigation')).toBeHidden();
+  // Storage: its use is shown, and persistence can be asked for from here too.
+  await expect(page.getByText(/^Cairn uses .+ of the .+ this browser allows/)).toBeVisible();
+  await page.getByRole('button', { name: 'Keep my data on this device' }).click();
+  await expect(page.locator('#status')).toHaveText(
+    /^(The browser will keep Cairn's data\.|The browser did not agree to keep Cairn's data)/,
+  );
   await shot(page, 'recovery');
 });

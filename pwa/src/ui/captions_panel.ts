@@ -12,7 +12,8 @@ export interface CaptionsPanel {
   edit(draft: Draft): void;
 }
 
-const HASHTAG = /#[\p{L}\p{N}_]+/gu;
+// A hashtag starts a word: "not#tag" has none.
+const HASHTAG = /(?<![\p{L}\p{N}_])#[\p{L}\p{N}_]+/gu;
 
 export function hashtagsOf(text: string): string[] {
   return [...new Set(text.match(HASHTAG) ?? [])];
