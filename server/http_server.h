@@ -38,12 +38,12 @@ inline constexpr char kDeviceHeader[] = "X-Cairn-Device";
 inline constexpr size_t kMaxDeviceIdChars = 64;
 
 struct ServerOptions {
+  std::string app_dir;     // the PWA's build, served at / (server/static_files.h); empty: none
+  std::string models_dir;  // model packs at /models/<id>/<file> and /models/index.json
   std::string bind = kDefaultBind;
   int port = kDefaultPort;  // 0: the system picks a free port; port() tells which
   std::string data_dir;     // created (0700) if missing; holds jobs.db and server.key
   int threads = 8;          // cpp-httplib's worker threads
-  std::string app_dir;      // the PWA's build, served at / (server/static_files.h); empty: none
-  std::string models_dir;   // model packs at /models/<id>/<file> and /models/index.json
 };
 
 // True for a device id the placeholder header accepts: 1..64 of [A-Za-z0-9_-].

@@ -2,9 +2,8 @@
 """A tiny HTTP client for cairn_server_test.sh (the build root has no curl).
 
 usage: http_client.py PORT METHOD PATH [--device ID] [--type CONTENT_TYPE]
-                      [--body TEXT | --body-size N] [--header 'Name: value']... [--headers]
-Prints the status on the first line, then (with --headers) the response headers as
-"Name: value" lines and an empty line, then the body. Exits 0 whenever a response came back.
+                      [--body TEXT | --body-size N]
+Prints the status on the first line, then the body. Exits 0 whenever a response came back.
 """
 import argparse
 import http.client
@@ -18,8 +17,6 @@ p.add_argument("--device")
 p.add_argument("--type")
 p.add_argument("--body")
 p.add_argument("--body-size", type=int)
-p.add_argument("--header", action="append", default=[])
-p.add_argument("--headers", action="store_true")
 a = p.parse_args()
 
 body = None
@@ -32,9 +29,6 @@ if a.device is not None:
     headers["X-Cairn-Device"] = a.device
 if a.type is not None:
     headers["Content-Type"] = a.type
-for h in a.header:
-    name, _, value = h.partition(":")
-    headers[name.strip()] = value.strip()
 conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
 try:
     conn.request(a.method, a.path, body=body, headers=headers)
@@ -42,8 +36,4 @@ except (BrokenPipeError, ConnectionResetError):
     pass  # the server may refuse an oversize body before reading it; its answer is still there
 resp = conn.getresponse()
 print(resp.status)
-if a.headers:
-    for name, value in resp.getheaders():
-        print(f"{name}: {value}")
-    print()
-print(resp.read().decode(errors="replace"))
+print(resp.read().decode())

@@ -42,7 +42,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$port" ] || { echo "cairn-server did not start:"; cat "$dir/out.txt" "$dir/err.txt"; exit 1; }
-get() { python3 "$here/http_client.py" "$port" GET "$@" --headers; }
+get() { python3 "$here/http_get.py" "$port" "$@"; }
 
 expect "--help names --app and --models" 0 "--app DIR.*--models DIR" -- "$bin" --help
 expect "/ is index.html as HTML" 0 "^200" -- get /
