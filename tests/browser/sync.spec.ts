@@ -1,6 +1,9 @@
 // Background Sync of HQ job submissions (service_worker/job_replay.ts): with a page open the
 // 'cairn-jobs' sync wakes the page's engine; with none open the service worker replays the
 // copies it keeps, with their idempotency keys, until the server has them.
+// The submissions carry the X-Cairn-Device placeholder of the server on main. Once device
+// authentication lands (branch auth), sign them with `cairn-cli device sign` instead: a stored
+// signed request replayed verbatim within the server's 5-minute window is accepted.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
