@@ -16,6 +16,7 @@ import { notifyJobDone, startServiceWorker } from './ui/service_worker.js';
 import { unlockScreen } from './ui/unlock.js';
 
 const START_TIMEOUT_MS = 20_000;
+const STATUS_MS = 8_000;
 
 const SCREENS: Record<Route, (app: App, params: URLSearchParams) => HTMLElement> = {
   'first-run': firstRunScreen,
@@ -59,9 +60,13 @@ const app: App = {
   },
   announce(text) {
     status.textContent = '';
-    // A new text node each time, so screen readers announce a repeated message again.
+    // A new text node each time, so screen readers announce a repeated message again; the
+    // visible line goes away after a while.
     requestAnimationFrame(() => {
       status.textContent = text;
+      setTimeout(() => {
+        if (status.textContent === text) status.textContent = '';
+      }, STATUS_MS);
     });
   },
   setVault(state: VaultState) {
