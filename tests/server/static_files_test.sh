@@ -26,6 +26,7 @@ echo 'export default 1;' >"$app/cairn_web.mjs"
 printf 'wasm-bytes' >"$app/cairn_web.wasm"
 echo 'console.log(1);' >"$app/main.0123456789abcdef.js"
 echo 'body{}' >"$app/sub/styles.css"
+: >"$app/empty.txt"
 echo 'secret' >"$app/.git/config"
 echo 'TOP-SECRET' >"$dir/secret.txt"
 ln -s "$dir/secret.txt" "$app/escape.txt"
@@ -61,6 +62,9 @@ expect ".wasm is application/wasm" 0 "^Content-Type: application/wasm" -- get /c
 expect "a content-hashed name is immutable" 0 \
   "^Cache-Control: public, max-age=31536000, immutable" -- get /main.0123456789abcdef.js
 expect "a subdirectory's CSS" 0 "^Content-Type: text/css" -- get /sub/styles.css
+expect "an empty file is 200" 0 "^200" -- get /empty.txt
+expect "... with no body" 0 "^Content-Length: 0" -- get /empty.txt
+expect "HEAD has the headers" 0 "^Content-Type: text/javascript" -- get /sw.js --method HEAD
 etag=$(get /sw.js | sed -n 's/^ETag: //p' | tr -d '\r')
 expect "an ETag" 0 '^".+"$' -- echo "$etag"
 expect "If-None-Match with it is 304" 0 "^304" -- get /sw.js --header "If-None-Match: $etag"
