@@ -3,6 +3,7 @@
 // Needs the core worker (the wasm core); skipped, saying so, while the build has none.
 import { buildInfo } from './build_info';
 import { controlled, expect, test } from './fixtures';
+import { share } from './share_target';
 
 const PASSPHRASE = 'correct horse battery staple';
 
@@ -26,6 +27,16 @@ test('the screens, from first run to unlock after a restart', async ({ page, pro
   await expect(page.getByLabel('Task')).toBeVisible();
   await expect(page.getByRole('group', { name: 'Quality' })).toBeVisible();
   await shot(page, 'compose');
+  // A photo shared from the gallery opens in compose (after unlocking, if the new page's core
+  // starts locked).
+  await share(page, true);
+  if ((await page.locator('body').getAttribute('data-screen')) === 'unlock') {
+    await page.getByLabel('Passphrase').fill(PASSPHRASE);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+  }
+  await expect(page.locator('body')).toHaveAttribute('data-screen', 'compose');
+  await expect(page.locator('.photo-name')).toHaveText('beach.png');
+  await expect(page.locator('img.preview')).toBeVisible();
   for (const [link, screen] of [
     ['Drafts', 'drafts'],
     ['Exports', 'jobs'],
