@@ -29,8 +29,9 @@ precacheAndRoute(self.__WB_MANIFEST);
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html')));
 
 // The list of model packs: fresh when online, the last one seen when offline.
+const modelIndex = new URL('models/index.json', self.registration.scope).href;
 registerRoute(
-  ({ url }) => url.origin === self.location.origin && url.pathname === '/models/index.json',
+  ({ url }) => url.href === modelIndex,
   new NetworkFirst({ cacheName: 'cairn-model-index', networkTimeoutSeconds: 5 }),
 );
 

@@ -61,3 +61,12 @@ test('offline without the service worker does fail (the test above can fail)', a
   await network.offline();
   await expect(page.reload()).rejects.toThrow(/ERR_INTERNET_DISCONNECTED/);
 });
+
+test('the list of model packs is the last one seen when offline', async ({ page, network }) => {
+  await page.goto('/');
+  await controlled(page);
+  const online = await page.evaluate(async () => (await fetch('models/index.json')).json());
+  await network.offline();
+  const offline = await page.evaluate(async () => (await fetch('models/index.json')).json());
+  expect(offline).toEqual(online);
+});
