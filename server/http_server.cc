@@ -17,6 +17,7 @@
 #include "core/base/bytes.h"
 #include "core/base/clock.h"
 #include "core/crypto/random.h"
+#include "server/static_files.h"
 #include "sync/api_gateway.h"
 #include "sync/api_router.h"
 #include "sync/device_authenticator.h"
@@ -192,6 +193,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   http.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
     res.set_content(self->metrics.Render(), "text/plain; version=0.0.4");
   });
+  MountStaticFiles(http, {.app_dir = options.app_dir, .models_dir = options.models_dir});
+  SetIsolationHeaders(http);
   // Responses cpp-httplib makes itself (413 for an oversize body, 404 for other paths, 400 for
   // a malformed request) get the protocol's JSON error; the router's already have a body.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

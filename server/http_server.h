@@ -43,6 +43,8 @@ inline constexpr int kDefaultPort = 8787;
 inline constexpr char kDefaultBind[] = "127.0.0.1";
 
 struct ServerOptions {
+  std::string app_dir;     // the PWA's build, served at / (server/static_files.h); empty: none
+  std::string models_dir;  // model packs at /models/<id>/<file> and /models/index.json
   std::string bind = kDefaultBind;
   int port = kDefaultPort;  // 0: the system picks a free port; port() tells which
   std::string data_dir;     // created (0700) if missing; holds jobs.db, devices.db, server.key

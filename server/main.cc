@@ -16,7 +16,7 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: cairn-server --data DIR [--port N] [--bind ADDR]\n"
+    "usage: cairn-server --data DIR [--port N] [--bind ADDR] [--app DIR] [--models DIR]\n"
     "\n"
     "Serves the Cairn sync protocol v1 (POST /v1/devices, /v1/jobs), GET /healthz and\n"
     "GET /metrics. Devices register an Ed25519 public key and sign every request with it\n"
@@ -27,6 +27,9 @@ constexpr char kUsage[] =
     "  --data DIR   where the job store (jobs.db), the devices and recent request nonces\n"
     "               (devices.db) and the job-id key live; created if missing\n"
     "               (env CAIRN_SERVER_DATA)\n"
+    "  --app DIR    serve the PWA's build (build/pwa) at /\n"
+    "  --models DIR serve model packs at /models/<id>/<file> and their list at\n"
+    "               /models/index.json\n"
     "  --port N     TCP port, default 8787; 0 picks a free one (env CAIRN_SERVER_PORT)\n"
     "  --bind ADDR  address to listen on, default 127.0.0.1. Another address (0.0.0.0 for\n"
     "               all) is safe from forged requests, but the server speaks plain HTTP: put\n"
@@ -66,7 +69,8 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (arg != "--port" && arg != "--data" && arg != "--bind") {
+    if (arg != "--port" && arg != "--data" && arg != "--bind" && arg != "--app" &&
+        arg != "--models") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -74,6 +78,8 @@ int main(int argc, char** argv) {
     if (arg == "--port") port_text = value;
     if (arg == "--data") options.data_dir = value;
     if (arg == "--bind") options.bind = value;
+    if (arg == "--app") options.app_dir = value;
+    if (arg == "--models") options.models_dir = value;
   }
   if (!port_text.empty() && !ParsePort(port_text, &options.port)) {
     return UsageError("--port must be a whole number from 0 to 65535, not '" + port_text + "'");

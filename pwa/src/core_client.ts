@@ -5,6 +5,7 @@
 //   const result = await core.call('captions.generate', req, { onText: (t) => out.append(t) });
 //
 // A failed call rejects with a CairnError whose `code` is the worker's.
+import type { PageToSw } from '../../service_worker/messages.js';
 import { Api, CairnError, FromWorker, Job, Op } from './protocol.js';
 
 export interface CallOptions {
@@ -22,6 +23,7 @@ export class CoreClient {
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private jobListeners: ((job: Job) => void)[] = [];
+  private swListeners: ((message: PageToSw) => void)[] = [];
 
   constructor(private readonly worker: Worker) {
     worker.addEventListener('message', (e: MessageEvent<FromWorker>) => this.onMessage(e.data));
@@ -40,13 +42,24 @@ export class CoreClient {
     });
   }
 
-  onJob(listener: (job: Job) => void): void {
+  /** Calls `listener` on every job event; the returned function stops that. */
+  onJob(listener: (job: Job) => void): () => void {
     this.jobListeners.push(listener);
+    return () => { this.jobListeners = this.jobListeners.filter((l) => l !== listener); };
+  }
+
+  /** Messages the worker has for the service worker (the UI forwards them). */
+  onServiceWorkerMessage(listener: (message: PageToSw) => void): void {
+    this.swListeners.push(listener);
   }
 
   private onMessage(m: FromWorker): void {
     if (m.type === 'job') {
       for (const l of this.jobListeners) l(m.job);
+      return;
+    }
+    if (m.type === 'sw') {
+      for (const l of this.swListeners) l(m.message);
       return;
     }
     const p = this.pending.get(m.id);

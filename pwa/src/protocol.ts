@@ -5,6 +5,7 @@
 // before that any number of `progress` / `text` events for the same id. Errors keep their stable
 // `code` across postMessage (CairnError below): the UI switches on the code, never on the text.
 // Model output (captions, raw text) is untrusted: the UI renders it with textContent, never as HTML.
+import type { PageToSw } from '../../service_worker/messages.js';
 
 /** Stable error codes. The numeric twins come from the C ABI (generated constants); these
  * names are what crosses postMessage. */
@@ -160,6 +161,9 @@ export interface Api {
   'jobs.enqueue': [{ kind: Job['kind']; preset: Preset; draftId: number | null; payload: unknown }, Job];
   'jobs.list': [void, Job[]];
   'sync.online': [{ online: boolean }, void];
+  // A 'cairn-jobs' Background Sync fired while the app is open (service_worker/job_replay.ts):
+  // run the sync engine now.
+  'sync.run': [void, void];
 }
 export type Op = keyof Api;
 
@@ -171,4 +175,8 @@ export type FromWorker =
   | { id: number; type: 'progress'; loaded: number; total: number; label: string }
   | { id: number; type: 'text'; chunk: string }
   // Not tied to a request: a job changed state (the UI refreshes and may notify).
-  | { id: 0; type: 'job'; job: Job };
+  | { id: 0; type: 'job'; job: Job }
+  // Not tied to a request: a message for the service worker, which a dedicated worker cannot
+  // reach; the UI forwards it (e.g. a copy of a job submission for Background Sync replay,
+  // service_worker/messages.ts).
+  | { id: 0; type: 'sw'; message: PageToSw };

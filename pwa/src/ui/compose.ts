@@ -1,0 +1,143 @@
+// Compose: a photo, the four prompt fields, a preset and a count; captions stream in as the
+// model writes them, then one is picked, edited and saved as a draft (captions_panel.ts).
+import { CairnError } from '../protocol.js';
+import type { CaptionRequest, Draft, Preset } from '../protocol.js';
+import type { App } from './app.js';
+import { captionsPanel } from './captions_panel.js';
+import { errorLine, field, h, screen } from './dom.js';
+import { photoPicker } from './photo_picker.js';
+import { takeSharedPhoto } from './share_inbox.js';
+
+const PRESETS: { value: Preset; label: string; hint: string }[] = [
+  { value: 'low', label: 'Low', hint: 'fastest, shortest' },
+  { value: 'preview', label: 'Preview', hint: 'balanced' },
+  { value: 'final', label: 'Final', hint: 'best on this device' },
+];
+
+export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
+  const photo = photoPicker();
+  const task = h('input', { type: 'text', value: 'Write Instagram captions for this photo' });
+  const context = h('textarea', {
+    rows: 3,
+    placeholder: 'What is in the photo, where, who it is for',
+  });
+  const style = h('input', { type: 'text', placeholder: 'e.g. playful, short, one emoji each' });
+  const format = h('input', {
+    type: 'text',
+    placeholder: 'Leave empty: Cairn asks for JSON itself',
+  });
+  const count = h('input', { type: 'number', min: 1, max: 10, value: 3, inputmode: 'numeric' });
+  const presets = h(
+    'fieldset',
+    { class: 'presets' },
+    h('legend', {}, 'Quality'),
+    ...PRESETS.map((p) =>
+      h(
+        'label',
+        { class: 'choice' },
+        h('input', {
+          type: 'radio',
+          name: 'preset',
+          value: p.value,
+          checked: p.value === 'preview',
+        }),
+        ` ${p.label} `,
+        h('span', { class: 'hint' }, `(${p.hint})`),
+      ),
+    ),
+  );
+  const err = errorLine(count);
+  const generate = h('button', { type: 'submit' }, 'Generate captions');
+  const panel = captionsPanel(app, () => ({
+    task: task.value,
+    context: context.value,
+    style: style.value,
+    outputFormat: format.value,
+  }));
+
+  const form = h(
+    'form',
+    { class: 'card', novalidate: true },
+    photo.el,
+    field('Task', task, 'What the captions are for.'),
+    field('Context', context, 'Facts the captions may use. Model output is checked against them.'),
+    field('Style', style),
+    field('Output format', format),
+    presets,
+    field('How many captions', count, '1 to 10.'),
+    err.el,
+    generate,
+  );
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const n = Number(count.value);
+    if (!Number.isInteger(n) || n < 1 || n > 10) return err.show('Ask for 1 to 10 captions.');
+    if (!task.value.trim()) return err.show('Say what the captions are for (Task).');
+    err.show('');
+    const preset = (form.querySelector<HTMLInputElement>('input[name=preset]:checked')?.value ??
+      'preview') as Preset;
+    const request: CaptionRequest = {
+      prompt: {
+        task: task.value,
+        context: context.value,
+        style: style.value,
+        outputFormat: format.value,
+      },
+      count: n,
+      maxChars: 220,
+      maxHashtags: 5,
+      emojiRequired: false,
+      banned: [],
+      preset,
+      seed: crypto.getRandomValues(new Uint32Array(1))[0]!,
+    };
+    generate.disabled = true;
+    generate.textContent = 'Generating…';
+    try {
+      await panel.generate(request);
+    } catch (error) {
+      err.show(error instanceof CairnError ? describe(error) : String(error));
+    } finally {
+      generate.disabled = false;
+      generate.textContent = 'Generate captions';
+    }
+  });
+
+  if (params.get('shared') === '1') {
+    void takeSharedPhoto().then((file) => {
+      if (!file) return;
+      photo.set(file);
+      app.announce(`Shared photo ${file.name} is ready.`);
+    });
+  }
+  const draftId = Number(params.get('draft'));
+  if (Number.isInteger(draftId) && draftId > 0) {
+    void app.core!.call('drafts.get', { id: draftId }).then(
+      (d: Draft) => {
+        task.value = d.prompt.task;
+        context.value = d.prompt.context;
+        style.value = d.prompt.style;
+        format.value = d.prompt.outputFormat;
+        panel.edit(d);
+      },
+      (error: Error) => err.show(`Could not open the draft: ${error.message}`),
+    );
+  }
+  return screen('Compose', form, panel.el);
+}
+
+function describe(e: CairnError): string {
+  switch (e.code) {
+    case 'not_found':
+      return 'No caption model is installed yet. Install one on the Models screen.';
+    case 'model_tampered':
+      return `The caption model failed its check and was not used: ${e.message}`;
+    case 'vault_locked':
+      return 'The vault is locked. Unlock it and try again.';
+    case 'cancelled':
+      return 'Generation was stopped.';
+    default:
+      return `Could not generate captions: ${e.message}`;
+  }
+}

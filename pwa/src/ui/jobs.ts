@@ -1,0 +1,91 @@
+// HQ export jobs: where each one is, queued (waiting for a connection) → sent → done.
+import type { Job } from '../protocol.js';
+import type { App } from './app.js';
+import { h, screen } from './dom.js';
+import { when } from './format.js';
+
+const STEPS = ['Queued', 'Sent', 'Done'] as const;
+
+/** The step a job has reached (0..2), and what to say about it. */
+export function jobStep(job: Job): { step: number; label: string } {
+  switch (job.state) {
+    case 'queued':
+      return {
+        step: 0,
+        label: navigator.onLine ? 'Queued, sending soon' : 'Queued, waiting for a connection',
+      };
+    case 'sending':
+      return { step: 0, label: 'Sending…' };
+    case 'accepted':
+      return { step: 1, label: 'Sent, waiting for the server' };
+    case 'running':
+      return { step: 1, label: 'Sent, rendering on the server' };
+    case 'done':
+      return { step: 2, label: 'Done' };
+    case 'failed':
+      return { step: -1, label: `Failed: ${job.lastError || 'no reason given'}` };
+    case 'cancelled':
+      return { step: -1, label: 'Cancelled' };
+  }
+}
+
+export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
+  const list = h('ul', { class: 'list jobs', 'aria-live': 'polite' });
+  const status = h('p', { class: 'hint' }, 'Loading…');
+  const focus = Number(params.get('job'));
+  const items = new Map<number, HTMLLIElement>();
+  const render = (job: Job): void => {
+    const { step, label } = jobStep(job);
+    const li = h(
+      'li',
+      {
+        class: `job ${job.state}`,
+        id: `job-${job.id}`,
+        'aria-current': job.id === focus ? 'true' : null,
+      },
+      h(
+        'span',
+        { class: 'text' },
+        `${job.kind === 'caption-hq' ? 'HQ caption' : 'Image export'} · ${job.preset}`,
+      ),
+      h(
+        'ol',
+        { class: 'steps', 'aria-label': 'Progress' },
+        ...STEPS.map((s, i) =>
+          h(
+            'li',
+            { class: i <= step ? 'reached' : '', 'aria-current': i === step ? 'step' : null },
+            s,
+          ),
+        ),
+      ),
+      h('span', { class: 'state', 'data-state': job.state }, label),
+      h(
+        'span',
+        { class: 'meta' },
+        `job ${job.id}${job.draftId ? ` · draft ${job.draftId}` : ''} · ${when(job.updatedAtMs)}`,
+      ),
+    );
+    const old = items.get(job.id);
+    if (old) old.replaceWith(li);
+    else list.prepend(li);
+    items.set(job.id, li);
+  };
+  const stop = app.core!.onJob((job) => {
+    if (list.isConnected) render(job);
+    else stop();
+  });
+  void app.core!.call('jobs.list', undefined).then(
+    (jobs) => {
+      for (const j of [...jobs].sort((a, b) => a.createdAtMs - b.createdAtMs)) render(j);
+      status.textContent = jobs.length
+        ? ''
+        : 'No HQ exports yet. Save a draft, then choose "Export in HQ".';
+      document.getElementById(`job-${focus}`)?.scrollIntoView({ block: 'center' });
+    },
+    (error: Error) => {
+      status.textContent = `Could not load jobs: ${error.message}`;
+    },
+  );
+  return screen('HQ exports', status, list);
+}

@@ -1,0 +1,102 @@
+// Models: what is installed and what can be, with size and licence before any download,
+// install progress in bytes and %, and the latency measured on this device.
+import type { ModelEntry } from '../protocol.js';
+import type { App } from './app.js';
+import { h, screen } from './dom.js';
+import { bytes, ms, percent } from './format.js';
+
+/** "Fast preview" is offered only when the measured p95 is under this (DESIGN.md). */
+export const FAST_PREVIEW_P95_MS = 400;
+
+export function modelsScreen(app: App): HTMLElement {
+  const list = h('ul', { class: 'list models' });
+  const status = h('p', { class: 'hint' }, 'Loading…');
+  void app.core!.call('models.list', undefined).then(
+    (models) => {
+      list.replaceChildren(...models.map((m) => modelItem(app, m)));
+      status.textContent = models.length ? '' : 'No models are offered by the server yet.';
+    },
+    (error: Error) => {
+      status.textContent = `Could not list the models: ${error.message}`;
+    },
+  );
+  return screen(
+    'Models',
+    h(
+      'p',
+      { class: 'lead' },
+      'Models run on this device. Downloads are ' +
+        'opt-in: each shows its size and licence first, and is checked against its signature before use.',
+    ),
+    status,
+    list,
+  );
+}
+
+function modelItem(app: App, m: ModelEntry): HTMLLIElement {
+  const progress = h('progress', {
+    max: Math.max(m.bytes, 1),
+    value: 0,
+    hidden: true,
+    'aria-label': `Download of ${m.id}`,
+  });
+  const progressText = h('p', { class: 'progress-text' });
+  const install = h(
+    'button',
+    { type: 'button' },
+    m.state === 'failed' ? 'Retry download' : `Install (${bytes(m.bytes)})`,
+  );
+  install.hidden = m.state === 'installed' || m.state === 'downloading';
+  const fast = m.p95Ms !== null && m.p95Ms < FAST_PREVIEW_P95_MS;
+  const li = h(
+    'li',
+    { class: `model ${m.state}` },
+    h('h3', {}, `${m.id} `, h('span', { class: 'meta' }, `v${m.version} · ${m.task}`)),
+    h(
+      'dl',
+      {},
+      h('dt', {}, 'Size'),
+      h('dd', {}, bytes(m.bytes)),
+      h('dt', {}, 'Licence'),
+      h(
+        'dd',
+        {},
+        `${m.licence} (${m.commercialUse ? 'commercial use allowed' : 'non-commercial only'})`,
+      ),
+      h('dt', {}, 'State'),
+      h('dd', { class: 'state' }, m.state),
+      h('dt', {}, 'Backend'),
+      h('dd', {}, m.backend ?? 'not measured yet'),
+      h('dt', {}, 'Latency per token'),
+      h('dd', {}, m.p50Ms === null ? 'not measured yet' : `p50 ${ms(m.p50Ms)}, p95 ${ms(m.p95Ms)}`),
+    ),
+    fast ? h('p', { class: 'badge' }, 'Fast preview available on this device') : null,
+    progress,
+    progressText,
+    install,
+  );
+  install.addEventListener('click', async () => {
+    install.disabled = true;
+    progress.hidden = false;
+    try {
+      const done = await app.core!.call(
+        'models.install',
+        { id: m.id },
+        {
+          onProgress: (loaded, total) => {
+            progress.max = Math.max(total, 1);
+            progress.value = loaded;
+            progressText.textContent = `${bytes(loaded)} of ${bytes(total)} (${percent(loaded, total)})`;
+          },
+        },
+      );
+      app.announce(`${m.id} installed.`);
+      li.replaceWith(modelItem(app, done));
+    } catch (error) {
+      progressText.textContent = `Download stopped: ${(error as Error).message}. It resumes where it stopped.`;
+      install.disabled = false;
+      install.textContent = 'Retry download';
+    }
+  });
+  return li;
+}

@@ -1,0 +1,38 @@
+// What the server's headers give the app: cross-origin isolation (SharedArrayBuffer, so ONNX
+// Runtime Web may use threads), MIME types and caching of the real build.
+import { buildInfo } from './build_info';
+import { expect, test } from './fixtures';
+
+test('COOP and COEP make the app cross-origin isolated', async ({ page }) => {
+  await page.goto('/');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  expect(await page.evaluate(() => typeof SharedArrayBuffer)).toBe('function');
+});
+
+test('the build is served with the right types and caching', async ({ page }) => {
+  await page.goto('/');
+  const get = async (path: string) => (await page.request.get(path)).headers();
+  const html = await get('/');
+  expect(html['content-type']).toMatch(/^text\/html/);
+  expect(html['cache-control']).toBe('no-cache');
+  expect(html['cross-origin-opener-policy']).toBe('same-origin');
+  expect(html['cross-origin-embedder-policy']).toBe('require-corp');
+  const sw = await get('/sw.js');
+  expect(sw['content-type']).toMatch(/^text\/javascript/);
+  expect(sw['cache-control']).toBe('no-cache');
+  const main = await page.locator('script[type=module]').getAttribute('src');
+  expect(main).toMatch(/^\.\/main\.[0-9a-f]{16}\.js$/);
+  const js = await get(main!);
+  expect(js['content-type']).toMatch(/^text\/javascript/);
+  expect(js['cache-control']).toBe('public, max-age=31536000, immutable');
+  for (const glue of buildInfo().ort) {
+    expect((await get(`/${glue}`))['content-type']).toMatch(/^text\/javascript/);
+    expect((await get(`/${glue.replace(/\.mjs$/, '.wasm')}`))['content-type']).toBe(
+      'application/wasm',
+    );
+  }
+  expect((await page.request.get('/no-such-file.js')).status()).toBe(404);
+  const index = await page.request.get('/models/index.json');
+  expect(index.headers()['content-type']).toBe('application/json');
+  expect(Array.isArray((await index.json()).packs)).toBe(true);
+});

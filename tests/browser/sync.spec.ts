@@ -1,0 +1,152 @@
+// Background Sync of HQ job submissions (service_worker/job_replay.ts): with a page open the
+// 'cairn-jobs' sync wakes the page's engine; with none open the service worker replays the
+// copies it keeps, with their idempotency keys, until the server has them.
+// The submissions carry the X-Cairn-Device placeholder of the server on main. Once device
+// authentication lands (branch auth), sign them with `cairn-cli device sign` instead: a stored
+// signed request replayed verbatim within the server's 5-minute window is accepted.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { controlled, dispatchSync, expect, test } from './fixtures';
+import { APP_DIR, startServer } from './server';
+
+const DEVICE = 'dev-browser-test';
+
+function submission(base: string, key: string) {
+  return {
+    idempotencyKey: key,
+    url: `${base}/v1/jobs`,
+    headers: { 'Content-Type': 'application/json', 'X-Cairn-Device': DEVICE },
+    body: JSON.stringify({
+      v: 1,
+      idempotency_key: key,
+      kind: 'caption-hq',
+      preset: 'final',
+      payload: { caption: key },
+    }),
+  };
+}
+
+async function toServiceWorker(page: Page, message: unknown): Promise<unknown> {
+  return page.evaluate(async (m) => {
+    const reg = await navigator.serviceWorker.ready;
+    const channel = new MessageChannel();
+    const answer = new Promise((ok) => {
+      channel.port1.onmessage = (e) => ok(e.data);
+      setTimeout(() => ok(null), 100);
+    });
+    reg.active!.postMessage(m, [channel.port2]);
+    return answer;
+  }, message);
+}
+
+async function pending(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.ready;
+    const channel = new MessageChannel();
+    const answer = new Promise<number>((ok) => {
+      channel.port1.onmessage = (e) => ok(e.data.count);
+    });
+    reg.active!.postMessage({ type: 'cairn-jobs:count' }, [channel.port2]);
+    return answer;
+  });
+}
+
+async function serverJobs(base: string): Promise<string[]> {
+  const res = await fetch(`${base}/v1/jobs?since=0&limit=100`, {
+    headers: { 'X-Cairn-Device': DEVICE },
+  });
+  const feed = (await res.json()) as { jobs: { idempotency_key: string }[] };
+  return feed.jobs.map((j) => j.idempotency_key).sort();
+}
+
+test('with the app open, a cairn-jobs sync wakes the page and leaves the copies', async ({
+  page,
+  serverUrl,
+}) => {
+  await page.goto('/');
+  await controlled(page);
+  await toServiceWorker(page, {
+    type: 'cairn-jobs:queue',
+    submission: submission(serverUrl, 'open-page-key-0001'),
+  });
+  await expect.poll(() => pending(page)).toBe(1);
+  await page.evaluate(() => {
+    (window as unknown as { got: string[] }).got = [];
+    navigator.serviceWorker.addEventListener('message', (e) =>
+      (window as unknown as { got: string[] }).got.push(e.data.type),
+    );
+  });
+  await dispatchSync(page, serverUrl, 'cairn-jobs');
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { got: string[] }).got))
+    .toEqual(['cairn-jobs:sync']);
+  expect(await pending(page)).toBe(1); // the engine delivers; the service worker did not replay
+  await toServiceWorker(page, { type: 'cairn-jobs:settled', idempotencyKey: 'open-page-key-0001' });
+  await expect.poll(() => pending(page)).toBe(0);
+  expect(await serverJobs(serverUrl)).toEqual([]);
+});
+
+test('with no page open, the copies are replayed with their keys once the server is back', async ({
+  page,
+}) => {
+  const models = fs.mkdtempSync(join(os.tmpdir(), 'cairn-models-'));
+  const data = fs.mkdtempSync(join(os.tmpdir(), 'cairn-data-'));
+  let server = await startServer({ app: APP_DIR, models, dataDir: data });
+  const base = server.url;
+  try {
+    await page.goto(`${base}/`);
+    await controlled(page);
+    // Three copies, two of them for the same job: the later one replaces the earlier.
+    for (const key of ['replay-key-0000001', 'replay-key-0000002', 'replay-key-0000001']) {
+      await toServiceWorker(page, { type: 'cairn-jobs:queue', submission: submission(base, key) });
+    }
+    await expect.poll(() => pending(page)).toBe(2);
+
+    // The server is unreachable: the replay fails and keeps both copies.
+    await server.stop();
+    await page.goto('about:blank');
+    await dispatchSync(page, base, 'cairn-jobs');
+    await page.waitForTimeout(1000);
+    await page.goto(`${base}/`); // the precached shell, served by the service worker
+    expect(await pending(page)).toBe(2);
+
+    // The server is back on the same port and data: the sync delivers both, once each.
+    server = await startServer({
+      app: APP_DIR,
+      models,
+      dataDir: data,
+      port: Number(new URL(base).port),
+    });
+    await page.goto('about:blank');
+    await dispatchSync(page, base, 'cairn-jobs');
+    await expect.poll(() => serverJobs(base)).toEqual(['replay-key-0000001', 'replay-key-0000002']);
+    await page.goto(`${base}/`);
+    expect(await pending(page)).toBe(0);
+  } finally {
+    await server.stop();
+    fs.rmSync(models, { recursive: true, force: true });
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test('the replay keeps a copy refused for now (401) and drops one refused for good (400)', async ({
+  page,
+  serverUrl,
+}) => {
+  await page.goto('/');
+  await controlled(page);
+  const unauthenticated = submission(serverUrl, 'no-device-key-0001');
+  delete (unauthenticated.headers as Record<string, string>)['X-Cairn-Device'];
+  const malformed = { ...submission(serverUrl, 'bad-body-key-00001'), body: '{"v":1,' };
+  for (const s of [unauthenticated, malformed])
+    await toServiceWorker(page, { type: 'cairn-jobs:queue', submission: s });
+  await expect.poll(() => pending(page)).toBe(2);
+  await page.goto('about:blank');
+  await dispatchSync(page, serverUrl, 'cairn-jobs');
+  await page.goto('/');
+  await expect.poll(() => pending(page)).toBe(1);
+  await toServiceWorker(page, { type: 'cairn-jobs:settled', idempotencyKey: 'no-device-key-0001' });
+  await expect.poll(() => pending(page)).toBe(0);
+});

@@ -1,0 +1,102 @@
+// The UI's decisions that need no core: which screen a vault state allows, hashtags in a caption,
+// job progress labels, and numbers as shown. Run in Chromium (navigator.onLine, Unicode regexps).
+import * as esbuild from 'esbuild';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+async function loadUi(page: Page): Promise<void> {
+  const out = await esbuild.build({
+    entryPoints: [join(__dirname, 'ui_logic_entry.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: 'ui',
+    target: 'es2022',
+  });
+  await page.goto('about:blank');
+  await page.addScriptTag({ content: out.outputFiles[0]!.text });
+}
+
+test('the gate sends each vault state to its screen', async ({ page }) => {
+  await loadUi(page);
+  const routes = await page.evaluate(() => {
+    const g = (window as any).ui.gate;
+    const app = (vault: string, recovery: unknown = null) => ({ vault, recovery });
+    return {
+      absent: g(app('absent'), 'drafts'),
+      locked: g(app('locked'), 'compose'),
+      damaged: g(app('damaged'), 'compose'),
+      unknown: g(app('unknown'), 'models'),
+      unlockedDrafts: g(app('unlocked'), 'drafts'),
+      unlockedUnlock: g(app('unlocked'), 'unlock'),
+      recovering: g(app('unlocked', { kind: 'evicted' }), 'compose'),
+    };
+  });
+  expect(routes).toEqual({
+    absent: 'first-run',
+    locked: 'unlock',
+    damaged: 'recovery',
+    unknown: 'recovery',
+    unlockedDrafts: 'drafts',
+    unlockedUnlock: 'compose',
+    recovering: 'recovery',
+  });
+});
+
+test('hashtags come out of a caption once each, in any script', async ({ page }) => {
+  await loadUi(page);
+  const tags = await page.evaluate(() =>
+    (window as any).ui.hashtagsOf('Sun #beach, #été #beach #東京 #dog_days! not#tag? # lone'),
+  );
+  expect(tags).toEqual(['#beach', '#été', '#東京', '#dog_days']);
+});
+
+test('jobs read queued → sent → done, and offline says it waits', async ({ page, network }) => {
+  await loadUi(page);
+  const step = (state: string) =>
+    page.evaluate(
+      (s) => (window as any).ui.jobStep({ state: s, lastError: 'render_failed' }),
+      state,
+    );
+  expect(await step('queued')).toEqual({ step: 0, label: 'Queued, sending soon' });
+  expect(await step('accepted')).toMatchObject({ step: 1 });
+  expect(await step('running')).toMatchObject({ step: 1 });
+  expect(await step('done')).toEqual({ step: 2, label: 'Done' });
+  expect(await step('failed')).toEqual({ step: -1, label: 'Failed: render_failed' });
+  await network.offline();
+  expect(await step('queued')).toEqual({ step: 0, label: 'Queued, waiting for a connection' });
+});
+
+test('sizes and shares are shown as people read them', async ({ page }) => {
+  await loadUi(page);
+  const shown = await page.evaluate(() => {
+    const { bytes, percent, ms } = (window as any).ui;
+    return [
+      bytes(0),
+      bytes(999),
+      bytes(5_739_005),
+      bytes(22_050_922),
+      bytes(1.5e9),
+      percent(1, 3),
+      percent(5, 0),
+      percent(7, 5),
+      ms(null),
+      ms(3.14),
+      ms(412.6),
+    ];
+  });
+  expect(shown).toEqual([
+    '0 B',
+    '999 B',
+    '5.7 MB',
+    '22 MB',
+    '1.5 GB',
+    '33 %',
+    '0 %',
+    '100 %',
+    '—',
+    '3.1 ms',
+    '413 ms',
+  ]);
+});
