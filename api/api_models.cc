@@ -49,8 +49,13 @@ json SummaryJson(const model::Manifest& m) {
   }
   json variants = json::array();
   for (const model::Variant& v : m.variants) {
+    json inputs = json::array();
+    for (const model::TensorSpec& t : v.inputs) {
+      inputs.push_back({{"name", t.name}, {"type", t.type}, {"shape", t.shape}});
+    }
     variants.push_back({{"name", v.name},
                         {"runtime", v.runtime},
+                        {"inputs", inputs},
                         {"precision", v.precision},
                         {"execution_providers", v.execution_providers},
                         {"file", v.file}});

@@ -81,6 +81,25 @@ Result<storage::DraftInput> ParseDraft(const char* text) {
   return d;
 }
 
+json JobJson(const storage::OutboxJob& j) {
+  json payload = json::parse(j.payload_json, nullptr, /*allow_exceptions=*/false);
+  json result = j.result_json.empty()
+                    ? json(nullptr)
+                    : json::parse(j.result_json, nullptr, /*allow_exceptions=*/false);
+  return {{"id", j.id},
+          {"kind", j.kind},
+          {"preset", j.preset},
+          {"state", j.state},
+          {"idempotency_key", j.idempotency_key},
+          {"attempts", j.attempts},
+          {"last_error", j.last_error},
+          {"server_job_id", j.server_job_id},
+          {"created_at_ms", j.created_at_ms},
+          {"updated_at_ms", j.updated_at_ms},
+          {"payload", payload.is_discarded() ? json(nullptr) : payload},
+          {"result", result.is_discarded() ? json(nullptr) : result}};
+}
+
 }  // namespace
 
 int Fail(const Status& s) {
@@ -218,6 +237,38 @@ int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char**
     for (const storage::SearchHit& h : hits) {
       out.push_back({{"draft_id", h.draft_id}, {"score", h.score}, {"snippet", h.snippet}});
     }
+    return out;
+  });
+}
+
+int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
+                      const char* payload_json, char** out_job) {
+  return ReturnJson(out_job, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_RETURN_IF_ERROR(Need(kind, "kind"));
+    CAIRN_RETURN_IF_ERROR(Need(preset, "preset"));
+    CAIRN_RETURN_IF_ERROR(Need(payload_json, "payload_json"));
+    const std::string_view k = kind, p = preset;
+    if (k != "caption-hq" && k != "image-export") {
+      return InvalidArgument("job kind must be caption-hq or image-export, not '" + std::string(k) + "'");
+    }
+    if (p != "low" && p != "preview" && p != "final") {
+      return InvalidArgument("preset must be low, preview or final, not '" + std::string(p) + "'");
+    }
+    if (!json::parse(payload_json, nullptr, /*allow_exceptions=*/false).is_object()) {
+      return InvalidArgument("a job payload must be a JSON object");
+    }
+    CAIRN_ASSIGN_OR_RETURN(storage::OutboxJob job, vault->vault->EnqueueJob(k, p, payload_json));
+    return JobJson(job);
+  });
+}
+
+int cairn_jobs_list(cairn_vault* vault, char** out_jobs) {
+  return ReturnJson(out_jobs, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<storage::OutboxJob> jobs, vault->vault->ListJobs());
+    json out = json::array();
+    for (const storage::OutboxJob& j : jobs) out.push_back(JobJson(j));
     return out;
   });
 }

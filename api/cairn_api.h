@@ -83,6 +83,12 @@ int cairn_draft_get(cairn_vault* vault, int64_t id, char** out_draft);
 int cairn_drafts_list(cairn_vault* vault, int limit, int offset, char** out_drafts);
 int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char** out_hits);
 
+/* The HQ-export outbox (the sync engine drives the states). Out: the job as JSON {id, kind,
+ * preset, state, idempotency_key, attempts, last_error, created_at_ms, updated_at_ms, payload}. */
+int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
+                      const char* payload_json, char** out_job);
+int cairn_jobs_list(cairn_vault* vault, char** out_jobs);
+
 /* Model packs. A pack is its manifest verified against its signature and the trusted keys
  * (hex Ed25519 public keys separated by whitespace or commas); nothing of a pack is stored or
  * loaded before that. Out-JSON: the manifest's summary (id, version, task, licence, files,

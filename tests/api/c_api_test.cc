@@ -85,6 +85,16 @@ TEST_CASE("the C ABI creates, opens and refuses a wrong passphrase with a stable
   CHECK(list[0]["caption"] == "Golden hour, again");
   REQUIRE(cairn_drafts_search(b.v, "golden", 10, &out) == CAIRN_OK);
   CHECK(TakeJson(out).size() == 1);
+  // The outbox: a job is durable with its idempotency key from the moment it is queued.
+  CHECK(cairn_job_enqueue(b.v, "caption-hq", "ultra", "{}", &out) == CAIRN_INVALID_ARGUMENT);
+  CHECK(cairn_job_enqueue(b.v, "caption-hq", "final", "[1]", &out) == CAIRN_INVALID_ARGUMENT);
+  REQUIRE(cairn_job_enqueue(b.v, "caption-hq", "final", R"({"draft_id":1})", &out) == CAIRN_OK);
+  json job = TakeJson(out);
+  CHECK(job["state"] == "queued");
+  CHECK(job["payload"]["draft_id"] == 1);
+  CHECK(job["idempotency_key"].get<std::string>().size() >= 16);
+  REQUIRE(cairn_jobs_list(b.v, &out) == CAIRN_OK);
+  CHECK(TakeJson(out).size() == 1);
   REQUIRE(cairn_vault_check(b.v, &out) == CAIRN_OK);
   CHECK(std::string(out) == "ok");
   cairn_free(out);
