@@ -70,6 +70,7 @@ function inputsHash() {
       .map((f) => join(WASM_DIR, f)),
   ];
   for (const f of files) h.update(relative(ROOT, f)).update('\0').update(fs.readFileSync(f));
+  h.update(`keys:${process.env.CAIRN_TRUSTED_KEYS ?? ''}`);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -204,6 +205,13 @@ async function build(out, inputs) {
       join(out, glue.replace(/\.mjs$/, '.wasm')),
     );
   }
+
+  // The model-signing keys this build trusts ($CAIRN_TRUSTED_KEYS: hex Ed25519 public keys,
+  // comma- or space-separated; ./cairn passes the key that signs the packs it serves). They come
+  // from the app's own origin, as its code does; a pack signed by any other key is refused.
+  const keys = (process.env.CAIRN_TRUSTED_KEYS ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const k of keys) if (!/^[0-9a-f]{64}$/.test(k)) fail(`CAIRN_TRUSTED_KEYS: '${k}' is not a hex Ed25519 public key`);
+  write('trusted-keys.json', JSON.stringify({ keys }) + '\n');
 
   // The service worker last, with a revision for every file it precaches.
   write('build-info.json', JSON.stringify(info, null, 1) + '\n');

@@ -5,14 +5,12 @@
 // before that any number of `progress` / `text` events for the same id. Errors keep their stable
 // `code` across postMessage (CairnError below): the UI switches on the code, never on the text.
 // Model output (captions, raw text) is untrusted: the UI renders it with textContent, never as HTML.
+import type { StatusName } from '../../build/wasm-release/api/cairn_abi.js';
 import type { PageToSw } from '../../service_worker/messages.js';
 
-/** Stable error codes. The numeric twins come from the C ABI (generated constants); these
- * names are what crosses postMessage. */
-export type ErrorCode =
-  | 'invalid_argument' | 'not_found' | 'already_exists' | 'wrong_passphrase' | 'corruption'
-  | 'auth_failed' | 'io_error' | 'storage_full' | 'unsupported' | 'failed_precondition'
-  | 'cancelled' | 'unavailable' | 'vault_locked' | 'model_tampered' | 'network' | 'internal';
+/** Stable error codes: the core's status names (generated from api/cairn_api.h, never copied
+ * by hand) and the worker's own: the vault is locked, no model is installed. */
+export type ErrorCode = Exclude<StatusName, 'ok'> | 'vault_locked' | 'no_model';
 
 export class CairnError extends Error {
   constructor(readonly code: ErrorCode, message: string) {
@@ -96,6 +94,7 @@ export interface CaptionRequest {
   banned: string[];
   preset: Preset;
   seed: number;
+  backend?: Backend | null;  // try this execution provider first (it falls back if it fails)
 }
 
 export interface CheckedCaption {
@@ -105,6 +104,8 @@ export interface CheckedCaption {
 }
 
 export interface CaptionResult {
+  /** Execution providers tried before the one that ran, and why each failed. */
+  fallbacks: { backend: Backend; error: string }[];
   captions: CheckedCaption[];
   problems: string[];
   provenance: Provenance;

@@ -1,6 +1,6 @@
 // cairn-server for the browser tests: a real server process on a free loopback port, with a
 // fresh data dir, serving an app dir (--app) and a models dir (--models).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -88,7 +88,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 /** A fresh models dir for a test server: copies of the packs in $CAIRN_TEST_MODELS_DIR, else
- * the ctest tiny packs (build/native-asan/test-models), else the built-in ones (build/models). */
+ * the ctest tiny packs (build/native-asan/test-models), else the built-in ones (build/models).
+ * With $CAIRN_CLI_BIN and $CAIRN_MODEL_KEY (./cairn browser sets both) every pack is signed with
+ * the key the app trusts, and a copy of tiny-llama with one flipped byte in its model file is
+ * added as "cairn-test-tampered" (its manifest is validly signed; the file does not match it). */
 export function makeModelsDir(): string {
   const dir = fs.mkdtempSync(join(os.tmpdir(), 'cairn-models-'));
   const sources = [
@@ -98,5 +101,24 @@ export function makeModelsDir(): string {
   ];
   const from = sources.find((s) => s && fs.existsSync(s));
   if (from) fs.cpSync(from, dir, { recursive: true });
+  const cli = process.env['CAIRN_CLI_BIN'];
+  const key = process.env['CAIRN_MODEL_KEY'];
+  if (!cli || !key) return dir;
+  const llama = join(dir, 'tiny-llama');
+  if (fs.existsSync(join(llama, 'manifest.json'))) {
+    const tampered = join(dir, 'tampered');
+    fs.cpSync(llama, tampered, { recursive: true });
+    const manifest = JSON.parse(fs.readFileSync(join(tampered, 'manifest.json'), 'utf8'));
+    manifest.id = 'cairn-test-tampered';
+    fs.writeFileSync(join(tampered, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    const model = fs.readFileSync(join(tampered, 'model.onnx'));
+    model[model.length >> 1] ^= 1;
+    fs.writeFileSync(join(tampered, 'model.onnx'), model);
+  }
+  for (const pack of fs.readdirSync(dir)) {
+    if (!fs.existsSync(join(dir, pack, 'manifest.json'))) continue;
+    const r = spawnSync(cli, ['pack', 'sign', key, join(dir, pack)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`could not sign ${pack}: ${r.stderr}`);
+  }
   return dir;
 }

@@ -99,7 +99,8 @@ export function captionsPanel(app: App, prompt: () => PromptParts): CaptionsPane
     const p = r.provenance;
     provenance.textContent =
       `${p.modelId} ${p.modelVersion} (${p.quantization}) on ${p.backend}, ${p.tier}, ` +
-      `${p.preset}; ${r.generatedTokens} tokens at ${r.tokensPerSecond.toFixed(0)}/s`;
+      `${p.preset}; ${r.generatedTokens} tokens at ${r.tokensPerSecond.toFixed(0)}/s` +
+      r.fallbacks.map((f) => `; ${f.backend} was not usable (${f.error})`).join('');
   };
 
   editor.addEventListener('submit', async (e) => {

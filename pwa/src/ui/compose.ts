@@ -129,9 +129,10 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
 
 function describe(e: CairnError): string {
   switch (e.code) {
-    case 'not_found':
+    case 'no_model':
       return 'No caption model is installed yet. Install one on the Models screen.';
-    case 'model_tampered':
+    case 'auth_failed':
+    case 'corruption':
       return `The caption model failed its check and was not used: ${e.message}`;
     case 'vault_locked':
       return 'The vault is locked. Unlock it and try again.';

@@ -1,0 +1,259 @@
+// The core worker: hosts the wasm core (api/), the vault on OPFS (opfs_pool.ts) and ONNX Runtime
+// Web (ort_driver.ts), and answers the UI's requests (protocol.ts), one at a time, in order.
+import type {
+  Api, CaptionRequest, CaptionResult, Capabilities, Draft, DraftInput, FromWorker, Job, Op,
+  SearchHit, StorageInfo, ToWorker, VaultState,
+} from '../protocol.js';
+import { CairnError } from '../protocol.js';
+import { probeCapabilities } from './capabilities.js';
+import { Core } from './core.js';
+import { Models } from './models.js';
+import { OpfsPool } from './opfs_pool.js';
+
+const VAULT_DIR = '/vault';
+
+interface CDraft {
+  id: number; version: number; created_at_ms: number; updated_at_ms: number; caption: string;
+  hashtags: string[]; status: DraftInput['status'];
+  prompt: { task: string; context: string; style: string; output_format: string };
+}
+interface CJob {
+  id: number; kind: Job['kind']; preset: Job['preset']; state: Job['state']; last_error: string;
+  created_at_ms: number; updated_at_ms: number; payload: { draft_id?: number } | null;
+  result: unknown;
+}
+interface CResult {
+  captions: { text: string; problems: string[]; safety: { level: string; findings: { reason: string }[] } }[];
+  problems: string[];
+  provenance: {
+    model_id: string; model_version: string; model_checksum: string; quantization: string;
+    backend: string; tier: string; preset: string; prompt_schema: string; seed: number;
+  };
+  stats: { prompt_tokens: number; generated_tokens: number; tokens_per_second: number; total_ms: number };
+}
+
+const toDraft = (d: CDraft): Draft => ({
+  id: d.id, version: d.version, createdAtMs: d.created_at_ms, updatedAtMs: d.updated_at_ms,
+  caption: d.caption, hashtags: d.hashtags, status: d.status,
+  prompt: { task: d.prompt.task, context: d.prompt.context, style: d.prompt.style, outputFormat: d.prompt.output_format },
+});
+const toJob = (j: CJob): Job => ({
+  id: j.id, kind: j.kind, preset: j.preset, state: j.state, lastError: j.last_error,
+  createdAtMs: j.created_at_ms, updatedAtMs: j.updated_at_ms,
+  draftId: j.payload?.draft_id ?? null, result: j.result ?? null,
+});
+
+class Worker {
+  private vault = 0;
+  private caps: Capabilities | null = null;
+
+  constructor(
+    private readonly pool: OpfsPool,
+    private readonly core: Core,
+    private readonly models: Models,
+    private readonly post: (m: FromWorker) => void,
+  ) {}
+
+  setCaps(c: Capabilities): void {
+    this.caps = c;
+  }
+
+  capabilities(): Capabilities {
+    return this.caps!;
+  }
+
+  private open(): number {
+    if (!this.vault) throw new CairnError('vault_locked', 'the vault is locked: unlock it first');
+    return this.vault;
+  }
+
+  private exists(): boolean {
+    return this.core.withStrings([VAULT_DIR], ([d]) => this.core.out('vault_exists', d!) === 1);
+  }
+
+  async handle(id: number, op: Op, arg: unknown): Promise<unknown> {
+    const core = this.core;
+    switch (op) {
+      case 'capabilities':
+        return this.capabilities();
+      case 'storage.info': {
+        const est = await navigator.storage.estimate();
+        const persisted = (await navigator.storage.persisted?.()) ?? false;
+        return { usageBytes: est.usage ?? this.pool.usedBytes(), quotaBytes: est.quota ?? 0, persisted } satisfies StorageInfo;
+      }
+      case 'vault.state': {
+        if (this.vault) return 'unlocked' satisfies VaultState;
+        return (this.exists() ? 'locked' : 'absent') satisfies VaultState;
+      }
+      case 'vault.create': {
+        const { passphrase } = arg as Api['vault.create'][0];
+        if (this.exists()) throw new CairnError('already_exists', 'a vault already exists on this device');
+        this.vault = core.withStrings([VAULT_DIR, passphrase], ([d, p]) => core.out('vault_create', d!, p!));
+        return undefined;
+      }
+      case 'vault.unlock': {
+        const { passphrase } = arg as Api['vault.unlock'][0];
+        if (this.vault) return undefined;
+        this.vault = core.withStrings([VAULT_DIR, passphrase], ([d, p]) => core.out('vault_open', d!, p!));
+        return undefined;
+      }
+      case 'vault.lock':
+        this.lock();
+        return undefined;
+      case 'vault.reset':
+        this.lock();
+        this.pool.wipe();
+        return undefined;
+      case 'drafts.list': {
+        const { limit, offset } = arg as Api['drafts.list'][0];
+        return core.json<CDraft[]>('drafts_list', this.open(), limit, offset).map(toDraft);
+      }
+      case 'drafts.get': {
+        const { id: draftId } = arg as Api['drafts.get'][0];
+        return toDraft(core.json<CDraft>('draft_get', this.open(), draftId, 0));
+      }
+      case 'drafts.save': {
+        const { id: draftId, draft } = arg as Api['drafts.save'][0];
+        const body = JSON.stringify({
+          caption: draft.caption, hashtags: draft.hashtags, status: draft.status,
+          prompt: { task: draft.prompt.task, context: draft.prompt.context, style: draft.prompt.style, output_format: draft.prompt.outputFormat },
+        });
+        // draft ids are small positive integers: they pass as the i64's low half.
+        return toDraft(core.withStrings([body], ([b]) => core.json<CDraft>('draft_save', this.open(), draftId ?? 0, 0, b!)));
+      }
+      case 'drafts.search': {
+        const { query, limit } = arg as Api['drafts.search'][0];
+        const hits = core.withStrings([query], ([q]) =>
+          core.json<{ draft_id: number; score: number; snippet: string }[]>('drafts_search', this.open(), q!, limit));
+        return hits.map((x): SearchHit => ({ draftId: x.draft_id, score: x.score, snippet: x.snippet }));
+      }
+      case 'models.list':
+        return this.models.list(this.open());
+      case 'models.install': {
+        const { id: modelId } = arg as Api['models.install'][0];
+        return this.models.install(this.open(), modelId, (loaded, total, label) =>
+          this.post({ id, type: 'progress', loaded, total, label }));
+      }
+      case 'captions.generate':
+        return this.generate(id, arg as CaptionRequest);
+      case 'jobs.enqueue': {
+        const { kind, preset, draftId, payload } = arg as Api['jobs.enqueue'][0];
+        const body = JSON.stringify({ ...(payload as object), draft_id: draftId });
+        const job = toJob(core.withStrings([kind, preset, body], ([k, p, b]) =>
+          core.json<CJob>('job_enqueue', this.open(), k!, p!, b!)));
+        this.post({ id: 0, type: 'job', job });
+        return job;
+      }
+      case 'jobs.list':
+        return core.json<CJob[]>('jobs_list', this.open()).map(toJob);
+      case 'sync.online':
+      case 'sync.run':
+        // The sync engine joins the worker with the rest of issue 8: jobs wait in the outbox.
+        return undefined;
+    }
+    throw new CairnError('invalid_argument', `unknown request ${String(op)}`);
+  }
+
+  private lock(): void {
+    this.models.unloadAll();
+    if (this.vault) this.core.fn('vault_close')(this.vault);
+    this.vault = 0;
+  }
+
+  private async generate(id: number, req: CaptionRequest): Promise<CaptionResult> {
+    const vault = this.open();
+    const installed = (await this.models.list(vault)).filter((m) => m.state === 'installed' && m.task === 'caption-lm');
+    if (installed.length === 0) {
+      throw new CairnError('no_model', 'no caption model is installed: install one on the Models screen');
+    }
+    const model = await this.models.captionModel(vault, installed[0]!.id, req.backend ?? null);
+    const core = this.core;
+    const request = JSON.stringify({
+      task: req.prompt.task, context: req.prompt.context, style: req.prompt.style,
+      output_format: req.prompt.outputFormat, count: req.count, max_chars: req.maxChars,
+      max_hashtags: req.maxHashtags, emoji_required: req.emojiRequired, banned: req.banned,
+      preset: req.preset, seed: req.seed,
+    });
+    const session = core.withStrings([request], ([r]) => core.out('caption_start', model.handle, r!));
+    const slots = core.fn('malloc')(16);
+    let logitsPtr = 0;
+    try {
+      model.decoder.reset();
+      while (!core.fn('caption_done')(session)) {
+        core.check(core.fn('caption_next_feeds')(session, slots, slots + 4, slots + 8));
+        const idsPtr = core.m.HEAP32[slots >> 2]!;
+        const count = core.m.HEAP32[(slots + 4) >> 2]!;
+        const past = core.m.HEAP32[(slots + 8) >> 2]!; // low half of the i64: contexts are small
+        const ids = core.m.HEAP32.slice(idsPtr >> 2, (idsPtr >> 2) + count);
+        const logits = await model.decoder.step(ids, past);
+        if (!logitsPtr) logitsPtr = core.fn('malloc')(logits.length * 4);
+        core.m.HEAPF32.set(logits, logitsPtr >> 2);
+        const text = core.takeString(core.out('caption_consume', session, logitsPtr, logits.length));
+        if (text) this.post({ id, type: 'text', chunk: text });
+      }
+      const backend = `ort-web-${model.decoder.backend}`;
+      const r = core.withStrings([backend], ([b]) => core.json<CResult>('caption_finish', session, b!));
+      const p = r.provenance;
+      return {
+        fallbacks: model.decoder.attempts,
+        captions: r.captions.map((c) => ({
+          text: c.text, problems: c.problems,
+          safety: { verdict: c.safety.level as CaptionResult['captions'][0]['safety']['verdict'], reasons: c.safety.findings.map((f) => f.reason) },
+        })),
+        problems: r.problems,
+        provenance: {
+          modelId: p.model_id, modelVersion: p.model_version, modelChecksum: p.model_checksum,
+          quantization: p.quantization, backend: p.backend, tier: p.tier as 'device',
+          preset: p.preset as CaptionRequest['preset'], promptSchema: Number(p.prompt_schema.replace(/\D/g, '')) || 1,
+          seed: p.seed,
+        },
+        promptTokens: r.stats.prompt_tokens,
+        generatedTokens: r.stats.generated_tokens,
+        tokensPerSecond: r.stats.tokens_per_second,
+        totalMs: r.stats.total_ms,
+      };
+    } finally {
+      if (logitsPtr) core.fn('free')(logitsPtr);
+      core.fn('free')(slots);
+      core.fn('caption_close')(session);
+      model.decoder.reset();
+    }
+  }
+}
+
+// Start-up: requests that arrive before the core is ready wait for it; if it cannot start,
+// each gets the reason (the UI shows the recovery screen).
+const ready: Promise<{ worker: Worker; pool: OpfsPool }> = (async () => {
+  const caps = await probeCapabilities();
+  if (!caps.opfs) throw new CairnError('unsupported', 'this browser has no OPFS sync access handles');
+  const pool = await OpfsPool.open('cairn');
+  const core = await Core.load(pool);
+  let keys = '';
+  try {
+    const res = await fetch(new URL('trusted-keys.json', self.location.href));
+    if (res.ok) keys = ((await res.json()) as { keys: string[] }).keys.join(',');
+  } catch {
+    keys = '';
+  }
+  const models = new Models(core, keys, () => caps);
+  const worker = new Worker(pool, core, models, (m) => self.postMessage(m));
+  worker.setCaps(caps);
+  return { worker, pool };
+})();
+
+let queue: Promise<void> = Promise.resolve();
+self.addEventListener('message', (e: MessageEvent<ToWorker>) => {
+  const { id, op, arg } = e.data;
+  queue = queue.then(async () => {
+    try {
+      const { worker, pool } = await ready;
+      const value = await worker.handle(id, op, arg);
+      await pool.topUp();
+      self.postMessage({ id, type: 'result', value } satisfies FromWorker);
+    } catch (err) {
+      const code = err instanceof CairnError ? err.code : 'internal';
+      const message = err instanceof Error ? err.message : String(err);
+      self.postMessage({ id, type: 'error', code, message } satisfies FromWorker);
+    }
+  });
+});
