@@ -46,6 +46,16 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
       ),
     ),
   );
+  // Which execution provider to try first; the worker falls back (webnn → webgpu → wasm) when
+  // it fails, and the provenance line says what actually ran.
+  const backend = h(
+    'select',
+    {},
+    h('option', { value: '' }, 'Automatic (fastest measured)'),
+    h('option', { value: 'webnn' }, 'WebNN'),
+    h('option', { value: 'webgpu' }, 'WebGPU'),
+    h('option', { value: 'wasm' }, 'WebAssembly (CPU)'),
+  );
   const err = errorLine(count);
   const generate = h('button', { type: 'submit' }, 'Generate captions');
   const panel = captionsPanel(app, () => ({
@@ -65,6 +75,7 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
     field('Output format', format),
     presets,
     field('How many captions', count, '1 to 10.'),
+    field('Run on', backend, 'If this one is not available here, Cairn falls back and says so.'),
     err.el,
     generate,
   );
@@ -91,6 +102,7 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
       banned: [],
       preset,
       seed: crypto.getRandomValues(new Uint32Array(1))[0]!,
+      backend: (backend.value || null) as CaptionRequest['backend'],
     };
     generate.disabled = true;
     generate.textContent = 'Generating…';

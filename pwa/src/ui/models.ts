@@ -91,7 +91,11 @@ function modelItem(app: App, m: ModelEntry): HTMLLIElement {
         },
       );
       app.announce(`${m.id} installed.`);
-      li.replaceWith(modelItem(app, done));
+      const next = modelItem(app, done);
+      // The download's last line stays: what arrived, verified.
+      next.querySelector('.progress-text')!.textContent =
+        `${progressText.textContent}: verified against its signed manifest.`;
+      li.replaceWith(next);
     } catch (error) {
       progressText.textContent = `Download stopped: ${(error as Error).message}. It resumes where it stopped.`;
       install.disabled = false;
