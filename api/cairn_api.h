@@ -89,6 +89,24 @@ int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
                       const char* payload_json, char** out_job);
 int cairn_jobs_list(cairn_vault* vault, char** out_jobs);
 
+/* The sync engine (sync/engine.h) over the vault's outbox, with the device's Ed25519 key (made
+ * once and kept in the vault) signing every request. The host carries out what it returns:
+ * out_instructions is a JSON array of
+ *   {"type":"send","request_id":N,"method","target","headers":{...},"body"}   (already signed)
+ *   {"type":"wake_at","at_ms":N}        {"type":"notify","job_id":N,"kind","message"}
+ * (the engine's Store instructions are committed to the vault before this returns). Events
+ * (event_json): {"type":"app_start","online":bool} | {"type":"online"} | {"type":"offline"} |
+ * {"type":"tick"} | {"type":"job_created","job_id":N} | {"type":"cancel_requested","job_id":N} |
+ * {"type":"response","request_id":N,"status":N,"headers":{...},"body":"..."} |
+ * {"type":"network_error","request_id":N,"reason":"..."}. Times are unix ms. */
+typedef struct cairn_sync cairn_sync;
+int cairn_sync_open(cairn_vault* vault, double seed, cairn_sync** out);
+void cairn_sync_close(cairn_sync* sync);
+/* The signed POST /v1/devices that registers this device (idempotent: send it at start). */
+int cairn_sync_register_request(cairn_sync* sync, double now_ms, char** out_request);
+int cairn_sync_handle(cairn_sync* sync, double now_ms, const char* event_json,
+                      char** out_instructions);
+
 /* Model packs. A pack is its manifest verified against its signature and the trusted keys
  * (hex Ed25519 public keys separated by whitespace or commas); nothing of a pack is stored or
  * loaded before that. Out-JSON: the manifest's summary (id, version, task, licence, files,

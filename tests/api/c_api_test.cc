@@ -221,3 +221,67 @@ TEST_CASE("model packs install verified into the vault and drive captions throug
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// The sync engine through the ABI, against a scripted server: the job is submitted signed, and
+// the engine's states are committed to the vault before the instructions come back.
+TEST_CASE("the sync ABI signs what it sends and commits the outbox before returning") {
+  TempDir dir;
+  Vault v;
+  REQUIRE(cairn_vault_create((dir / "vault").c_str(), "correct horse", &v.v) == CAIRN_OK);
+  cairn_sync* s = nullptr;
+  REQUIRE(cairn_sync_open(v.v, 7, &s) == CAIRN_OK);
+  char* out = nullptr;
+  REQUIRE(cairn_sync_register_request(s, 1.7e12, &out) == CAIRN_OK);
+  json reg = TakeJson(out);
+  CHECK(reg["method"] == "POST");
+  CHECK(reg["target"] == "/v1/devices");
+  const std::string device = reg["headers"]["Cairn-Device"];
+  CHECK(device.size() == 32);
+  CHECK(reg["headers"].contains("Cairn-Signature"));
+
+  REQUIRE(cairn_sync_handle(s, 1.7e12, R"({"type":"app_start","online":true})", &out) == CAIRN_OK);
+  TakeJson(out);
+  REQUIRE(cairn_job_enqueue(v.v, "caption-hq", "final", R"({"task":"t"})", &out) == CAIRN_OK);
+  const int64_t job = TakeJson(out)["id"];
+  const std::string created = R"({"type":"job_created","job_id":)" + std::to_string(job) + "}";
+  REQUIRE(cairn_sync_handle(s, 1.7e12, created.c_str(), &out) == CAIRN_OK);
+  json ins = TakeJson(out);
+  json send;
+  for (const json& i : ins) {
+    if (i["type"] == "send") send = i;
+  }
+  REQUIRE(send.is_object());
+  CHECK(send["method"] == "POST");
+  CHECK(send["target"] == "/v1/jobs");
+  CHECK(send["headers"]["Cairn-Device"] == device);  // the same device key, kept in the vault
+  // Committed before the Send came back: the outbox already says it is being sent.
+  REQUIRE(cairn_jobs_list(v.v, &out) == CAIRN_OK);
+  CHECK(TakeJson(out)[0]["state"] == "sending");
+
+  const std::string refused = R"({"type":"response","request_id":)" +
+                              std::to_string(send["request_id"].get<int64_t>()) +
+                              R"(,"status":400,"headers":{"Content-Type":"application/json"},)"
+                              R"("body":"{\"error\":{\"code\":\"bad_payload\",\"message\":\"no task\"}}"})";
+  REQUIRE(cairn_sync_handle(s, 1.7e12 + 10, refused.c_str(), &out) == CAIRN_OK);
+  json after = TakeJson(out);
+  bool notified = false;
+  for (const json& i : after) notified |= i["type"] == "notify" && i["kind"] == "failed";
+  CHECK(notified);
+  REQUIRE(cairn_jobs_list(v.v, &out) == CAIRN_OK);
+  json jobs = TakeJson(out);
+  CHECK(jobs[0]["state"] == "failed");
+  CHECK(cairn_sync_handle(s, 1.7e12, R"({"type":"teleport"})", &out) == CAIRN_INVALID_ARGUMENT);
+  cairn_sync_close(s);
+
+  // Reopened, the device keeps its identity.
+  REQUIRE(cairn_sync_open(v.v, 8, &s) == CAIRN_OK);
+  REQUIRE(cairn_sync_register_request(s, 1.7e12, &out) == CAIRN_OK);
+  CHECK(TakeJson(out)["headers"]["Cairn-Device"] == device);
+  cairn_sync_close(s);
+}
+
+}  // namespace
+}  // namespace cairn
