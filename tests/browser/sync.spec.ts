@@ -1,9 +1,10 @@
 // Background Sync of HQ job submissions (service_worker/job_replay.ts): with a page open the
 // 'cairn-jobs' sync wakes the page's engine; with none open the service worker replays the
 // copies it keeps, with their idempotency keys, until the server has them.
-// The submissions carry the X-Cairn-Device placeholder of the server on main. Once device
-// authentication lands (branch auth), sign them with `cairn-cli device sign` instead: a stored
-// signed request replayed verbatim within the server's 5-minute window is accepted.
+// The copies are signed requests (sync/PROTOCOL.md, Authentication) of a test device whose key
+// cairn-cli holds ($CAIRN_CLI_BIN, set by ./cairn browser): a stored signed request replayed
+// verbatim within the server's 5-minute window is accepted.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
@@ -11,20 +12,52 @@ import type { Page } from '@playwright/test';
 import { controlled, dispatchSync, expect, test } from './fixtures';
 import { APP_DIR, startServer } from './server';
 
-const DEVICE = 'dev-browser-test';
+function cli(args: string[], input?: string): string {
+  const bin = process.env['CAIRN_CLI_BIN'];
+  if (!bin) throw new Error('CAIRN_CLI_BIN is not set: run through ./cairn browser');
+  const r = spawnSync(bin, args, { encoding: 'utf8', input });
+  if (r.status !== 0) throw new Error(`cairn-cli ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
 
-function submission(base: string, key: string) {
+/** A device key held by cairn-cli, registered with each server it is used on. */
+class Device {
+  readonly key = join(fs.mkdtempSync(join(os.tmpdir(), 'cairn-device-')), 'device.json');
+  constructor() {
+    cli(['device', 'keygen', this.key]);
+  }
+  headers(method: string, target: string, body: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of cli(['device', 'sign', this.key, method, target, '--body-file', '-'], body)
+      .split('\n')
+      .filter(Boolean)) {
+      const i = line.indexOf(': ');
+      out[line.slice(0, i)] = line.slice(i + 2);
+    }
+    return out;
+  }
+  async register(base: string): Promise<void> {
+    const body = cli(['device', 'register', this.key]).trim();
+    const res = await fetch(`${base}/v1/devices`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...this.headers('POST', '/v1/devices', body) },
+      body,
+    });
+    if (res.status !== 200 && res.status !== 201) throw new Error(`registration: ${res.status}`);
+  }
+}
+
+const device = new Device();
+
+function submission(base: string, key: string, body?: string) {
+  const text =
+    body ??
+    JSON.stringify({ v: 1, idempotency_key: key, kind: 'caption-hq', preset: 'final', payload: { caption: key } });
   return {
     idempotencyKey: key,
     url: `${base}/v1/jobs`,
-    headers: { 'Content-Type': 'application/json', 'X-Cairn-Device': DEVICE },
-    body: JSON.stringify({
-      v: 1,
-      idempotency_key: key,
-      kind: 'caption-hq',
-      preset: 'final',
-      payload: { caption: key },
-    }),
+    headers: { 'Content-Type': 'application/json', ...device.headers('POST', '/v1/jobs', text) },
+    body: text,
   };
 }
 
@@ -54,9 +87,8 @@ async function pending(page: Page): Promise<number> {
 }
 
 async function serverJobs(base: string): Promise<string[]> {
-  const res = await fetch(`${base}/v1/jobs?since=0&limit=100`, {
-    headers: { 'X-Cairn-Device': DEVICE },
-  });
+  const target = '/v1/jobs?since=0&limit=100';
+  const res = await fetch(`${base}${target}`, { headers: device.headers('GET', target, '') });
   const feed = (await res.json()) as { jobs: { idempotency_key: string }[] };
   return feed.jobs.map((j) => j.idempotency_key).sort();
 }
@@ -65,6 +97,7 @@ test('with the app open, a cairn-jobs sync wakes the page and leaves the copies'
   page,
   serverUrl,
 }) => {
+  await device.register(serverUrl);
   await page.goto('/');
   await controlled(page);
   await toServiceWorker(page, {
@@ -96,6 +129,7 @@ test('with no page open, the copies are replayed with their keys once the server
   let server = await startServer({ app: APP_DIR, models, dataDir: data });
   const base = server.url;
   try {
+    await device.register(base);
     await page.goto(`${base}/`);
     await controlled(page);
     // Three copies, two of them for the same job: the later one replaces the earlier.
@@ -135,11 +169,14 @@ test('the replay keeps a copy refused for now (401) and drops one refused for go
   page,
   serverUrl,
 }) => {
+  await device.register(serverUrl);
   await page.goto('/');
   await controlled(page);
-  const unauthenticated = submission(serverUrl, 'no-device-key-0001');
-  delete (unauthenticated.headers as Record<string, string>)['X-Cairn-Device'];
-  const malformed = { ...submission(serverUrl, 'bad-body-key-00001'), body: '{"v":1,' };
+  const unauthenticated = {
+    ...submission(serverUrl, 'no-device-key-0001'),
+    headers: { 'Content-Type': 'application/json' },
+  };
+  const malformed = submission(serverUrl, 'bad-body-key-00001', '{"v":1,');
   for (const s of [unauthenticated, malformed])
     await toServiceWorker(page, { type: 'cairn-jobs:queue', submission: s });
   await expect.poll(() => pending(page)).toBe(2);

@@ -9,6 +9,8 @@ import { probeCapabilities } from './capabilities.js';
 import { Core } from './core.js';
 import { Models } from './models.js';
 import { OpfsPool } from './opfs_pool.js';
+import type { Serial } from './sync_host.js';
+import { SyncHost } from './sync_host.js';
 
 const VAULT_DIR = '/vault';
 
@@ -46,13 +48,34 @@ const toJob = (j: CJob): Job => ({
 class Worker {
   private vault = 0;
   private caps: Capabilities | null = null;
+  private online = navigator.onLine;
+  private readonly sync: SyncHost;
 
   constructor(
     private readonly pool: OpfsPool,
     private readonly core: Core,
     private readonly models: Models,
     private readonly post: (m: FromWorker) => void,
-  ) {}
+    serial: Serial,
+  ) {
+    this.sync = new SyncHost(
+      core,
+      serial,
+      (jobId) => {
+        const job = this.vault ? this.listJobs().find((j) => j.id === jobId) : undefined;
+        if (job) this.post({ id: 0, type: 'job', job });
+      },
+      () => (this.vault ? this.listJobs() : []),
+      (jobs) => {
+        for (const job of jobs) this.post({ id: 0, type: 'job', job });
+      },
+      (message) => this.post({ id: 0, type: 'sw', message }),
+    );
+  }
+
+  private listJobs(): Job[] {
+    return this.core.json<CJob[]>('jobs_list', this.vault).map(toJob);
+  }
 
   setCaps(c: Capabilities): void {
     this.caps = c;
@@ -89,12 +112,14 @@ class Worker {
         const { passphrase } = arg as Api['vault.create'][0];
         if (this.exists()) throw new CairnError('already_exists', 'a vault already exists on this device');
         this.vault = core.withStrings([VAULT_DIR, passphrase], ([d, p]) => core.out('vault_create', d!, p!));
+        await this.sync.start(this.vault, this.online);
         return undefined;
       }
       case 'vault.unlock': {
         const { passphrase } = arg as Api['vault.unlock'][0];
         if (this.vault) return undefined;
         this.vault = core.withStrings([VAULT_DIR, passphrase], ([d, p]) => core.out('vault_open', d!, p!));
+        await this.sync.start(this.vault, this.online);
         return undefined;
       }
       case 'vault.lock':
@@ -141,20 +166,31 @@ class Worker {
         const body = JSON.stringify({ ...(payload as object), draft_id: draftId });
         const job = toJob(core.withStrings([kind, preset, body], ([k, p, b]) =>
           core.json<CJob>('job_enqueue', this.open(), k!, p!, b!)));
-        this.post({ id: 0, type: 'job', job });
-        return job;
+        this.sync.event({ type: 'job_created', job_id: job.id });
+        return this.listJobs().find((j) => j.id === job.id) ?? job;
       }
       case 'jobs.list':
-        return core.json<CJob[]>('jobs_list', this.open()).map(toJob);
-      case 'sync.online':
+        this.open();
+        return this.listJobs();
+      case 'sync.online': {
+        const { online } = arg as Api['sync.online'][0];
+        this.online = online;
+        if (online) await this.sync.register();
+        this.sync.event({ type: online ? 'online' : 'offline' });
+        return undefined;
+      }
       case 'sync.run':
-        // The sync engine joins the worker with the rest of issue 8: jobs wait in the outbox.
+        // A Background Sync fired: the connection is back, so run the engine now.
+        this.online = true;
+        await this.sync.register();
+        this.sync.event({ type: 'online' });
         return undefined;
     }
     throw new CairnError('invalid_argument', `unknown request ${String(op)}`);
   }
 
   private lock(): void {
+    this.sync.stop();
     this.models.unloadAll();
     if (this.vault) this.core.fn('vault_close')(this.vault);
     this.vault = 0;
@@ -236,15 +272,18 @@ const ready: Promise<{ worker: Worker; pool: OpfsPool }> = (async () => {
     keys = '';
   }
   const models = new Models(core, keys, () => caps);
-  const worker = new Worker(pool, core, models, (m) => self.postMessage(m));
+  const worker = new Worker(pool, core, models, (m) => self.postMessage(m), serial);
   worker.setCaps(caps);
   return { worker, pool };
 })();
 
 let queue: Promise<void> = Promise.resolve();
+function serial(task: () => Promise<void> | void): void {
+  queue = queue.then(task).catch((e: unknown) => console.error('cairn core worker:', e));
+}
 self.addEventListener('message', (e: MessageEvent<ToWorker>) => {
   const { id, op, arg } = e.data;
-  queue = queue.then(async () => {
+  serial(async () => {
     try {
       const { worker, pool } = await ready;
       const value = await worker.handle(id, op, arg);

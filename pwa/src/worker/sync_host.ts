@@ -1,0 +1,142 @@
+// The host of the core's sync engine in the worker: it feeds the engine events (start, online,
+// offline, timer ticks, each response) and carries out what comes back — signed requests sent
+// with fetch, the one timer, notices for the UI. The engine commits every state to the vault's
+// outbox before its instructions reach here, so a killed worker resumes from the vault.
+import type { PageToSw } from '../../../service_worker/messages.js';
+import type { Job } from '../protocol.js';
+import type { Core } from './core.js';
+
+interface Instruction {
+  type: 'send' | 'wake_at' | 'notify';
+  request_id?: number;
+  method?: string;
+  target?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  at_ms?: number;
+  job_id?: number;
+  kind?: string;
+  message?: string;
+}
+
+/** Runs `task` in the worker's one queue (vault calls never interleave). */
+export type Serial = (task: () => Promise<void> | void) => void;
+
+export class SyncHost {
+  private handle = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly core: Core,
+    private readonly serial: Serial,
+    private readonly onNotice: (jobId: number, kind: string, message: string) => void,
+    private readonly jobs: () => Job[],
+    private readonly onJobs: (jobs: Job[]) => void,
+    // For the service worker (through the page): a submission that could not be sent is kept
+    // there for Background Sync replay; one the server answered is dropped from it.
+    private readonly toSw: (message: PageToSw) => void,
+  ) {}
+
+  /** Opens the engine over an unlocked vault and starts it. */
+  async start(vault: number, online: boolean): Promise<void> {
+    this.stop();
+    const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+    this.handle = this.core.out('sync_open', vault, seed);
+    if (online) await this.register();
+    this.event({ type: 'app_start', online });
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.handle) this.core.fn('sync_close')(this.handle);
+    this.handle = 0;
+  }
+
+  get running(): boolean {
+    return this.handle !== 0;
+  }
+
+  /** Registers the device key with the server (idempotent); offline it is simply retried at
+   * the next start or `online`. */
+  async register(): Promise<void> {
+    if (!this.handle) return;
+    const req = this.core.json<Instruction>('sync_register_request', this.handle, Date.now());
+    try {
+      await fetch(req.target!, { method: req.method!, headers: req.headers!, body: req.body! });
+    } catch {
+      // offline: the job requests will wait and retry
+    }
+  }
+
+  /** Feeds one event (JSON as cairn_sync_handle takes it) and carries out the instructions. */
+  event(e: Record<string, unknown>): void {
+    if (!this.handle) return;
+    const body = JSON.stringify(e);
+    const out = this.core.withStrings([body], ([b]) =>
+      this.core.json<Instruction[]>('sync_handle', this.handle, Date.now(), b!),
+    );
+    let changed = false;
+    for (const i of out) {
+      if (i.type === 'send') this.send(i);
+      else if (i.type === 'wake_at') this.wake(i.at_ms!);
+      else if (i.type === 'notify') {
+        changed = true;
+        this.onNotice(i.job_id!, i.kind!, i.message!);
+      }
+    }
+    if (changed || out.some((i) => i.type === 'send')) this.onJobs(this.jobs());
+  }
+
+  private send(i: Instruction): void {
+    const id = i.request_id!;
+    const init: RequestInit = { method: i.method!, headers: i.headers! };
+    if (i.body) init.body = i.body;
+    const submission = i.method === 'POST' && i.target === '/v1/jobs' ? submissionKey(i.body) : '';
+    fetch(i.target!, init).then(
+      async (res) => {
+        if (submission && res.status !== 401 && res.status !== 408 && res.status !== 429 && res.status < 500) {
+          this.toSw({ type: 'cairn-jobs:settled', idempotencyKey: submission });
+        }
+        const text = await res.text();
+        const headers: Record<string, string> = {};
+        res.headers.forEach((v, k) => (headers[k] = v));
+        this.serial(() => {
+          this.event({ type: 'response', request_id: id, status: res.status, headers, body: text });
+        });
+      },
+      (err: unknown) => {
+        if (submission) {
+          this.toSw({
+            type: 'cairn-jobs:queue',
+            submission: {
+              idempotencyKey: submission,
+              url: new URL(i.target!, self.location.href).href,
+              headers: i.headers!,
+              body: i.body!,
+            },
+          });
+        }
+        this.serial(() => {
+          this.event({ type: 'network_error', request_id: id, reason: String((err as Error).message ?? err) });
+        });
+      },
+    );
+  }
+
+  private wake(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.serial(() => this.event({ type: 'tick' }));
+    }, Math.max(0, at - Date.now()));
+  }
+}
+
+function submissionKey(body: string | undefined): string {
+  try {
+    return String((JSON.parse(body ?? '') as { idempotency_key?: string }).idempotency_key ?? '');
+  } catch {
+    return '';
+  }
+}
