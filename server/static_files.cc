@@ -16,6 +16,15 @@
 #include <vector>
 
 namespace cairn::server {
+
+namespace {
+constexpr char kContentSecurityPolicy[] =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
+    "connect-src 'self'; img-src 'self' blob: data:; style-src 'self'; font-src 'self'; "
+    "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
+}  // namespace
+
 namespace {
 
 constexpr char kNoCache[] = "no-cache";
@@ -195,7 +204,14 @@ void SetIsolationHeaders(httplib::Server& http) {
   http.set_default_headers({{"Cross-Origin-Opener-Policy", "same-origin"},
                             {"Cross-Origin-Embedder-Policy", "require-corp"},
                             {"Cross-Origin-Resource-Policy", "same-origin"},
-                            {"X-Content-Type-Options", "nosniff"}});
+                            {"X-Content-Type-Options", "nosniff"},
+                            // The app runs only its own scripts: no inline script, no eval
+                            // beyond compiling WebAssembly, nothing framed, nothing fetched
+                            // from elsewhere; model output can never become markup that runs.
+                            {"Content-Security-Policy", kContentSecurityPolicy},
+                            {"Referrer-Policy", "no-referrer"},
+                            {"Permissions-Policy",
+                             "camera=(), microphone=(), geolocation=(), payment=(), usb=()"}});
 }
 
 void MountStaticFiles(httplib::Server& http, const StaticOptions& options) {

@@ -70,7 +70,9 @@ test('offline drafting end to end: install, generate offline, save, reload, rest
   await first.check();
   const text = (await page.locator('#caption-text').inputValue()).trim();
   // Whatever the random test weights say, it is shown as text, never parsed as HTML.
-  await page.locator('#caption-text').fill(`${text} offline draft`.trim());
+  // Markup in a caption (model output or the creator's edit) stays text everywhere it is shown.
+  const hostile = '<img src=x onerror="document.body.dataset.pwned=1">';
+  await page.locator('#caption-text').fill(`${text} offline draft ${hostile}`.trim());
   await page.getByRole('button', { name: 'Save as draft' }).click();
   await expect(page.getByText(/^Saved \(draft \d+, version 1\)\.$/)).toBeVisible();
   await shot(page, 'compose-captions');
@@ -80,6 +82,9 @@ test('offline drafting end to end: install, generate offline, save, reload, rest
   await unlock(page);
   await page.getByRole('navigation').getByRole('link', { name: 'Drafts' }).click();
   await expect(page.getByText('offline draft')).toBeVisible();
+  await expect(page.getByText(hostile)).toBeVisible();
+  await expect(page.locator('main img[src=x]')).toHaveCount(0);
+  await expect(page.locator('body')).not.toHaveAttribute('data-pwned', '1');
   await shot(page, 'drafts-offline');
 
   await network.online();
@@ -121,4 +126,46 @@ test('WebNN asked for but unavailable falls back, and provenance names what ran'
   const provenance = page.locator('.provenance');
   await expect(provenance).toContainText('on ort-web-wasm');
   await expect(provenance).toContainText('webnn was not usable');
+});
+
+test('an HQ export asked for offline is sent on reconnection, rendered and stored with provenance', async ({
+  page,
+  network,
+  serverUrl,
+  shot,
+}) => {
+  await createVault(page);
+  await install(page, 'cairn-test-tiny-llama');
+  await expect(
+    page.locator('li.model', { hasText: 'cairn-test-tiny-llama' }).locator('.state'),
+  ).toHaveText('installed', { timeout: 60_000 });
+  await network.offline();
+  await generate(page);
+  await page.locator('input[name=caption-choice]').first().check();
+  await page.getByRole('button', { name: 'Save as draft' }).click();
+  await expect(page.getByText(/^Saved \(draft \d+, version 1\)\.$/)).toBeVisible();
+  await page.getByRole('button', { name: /HQ/ }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-screen', 'jobs');
+  const job = page.locator('li.job').first();
+  await expect(job.locator('.state')).toHaveText(/waiting for a connection|Sending/);
+  await shot(page, 'jobs-queued-offline');
+
+  // A real reconnection: the app's engine registers the device and sends the signed job; the
+  // server's render worker renders it; the engine follows the changes feed and fetches the
+  // result into the vault's outbox.
+  await network.online();
+  await expect(job.locator('.state')).toHaveText('Done', { timeout: 90_000 });
+  await expect(job.locator('.hq-captions li').first()).toBeVisible();
+  await expect(job.locator('.provenance')).toHaveText(
+    /^cairn-test-tiny-llama \S+ \(fp32\) on ort-native-cpu, cloud, final$/,
+  );
+  await shot(page, 'jobs-done');
+
+  // Stored, not just shown: after a reload the result comes back from the vault.
+  await page.reload();
+  await unlock(page);
+  await page.getByRole('navigation').getByRole('link', { name: /Exports/ }).click();
+  await expect(page.locator('li.job').first().locator('.state')).toHaveText('Done');
+  await expect(page.locator('li.job .hq-captions li').first()).toBeVisible();
+  void serverUrl;
 });

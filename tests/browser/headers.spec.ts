@@ -36,3 +36,32 @@ test('the build is served with the right types and caching', async ({ page }) =>
   expect(index.headers()['content-type']).toBe('application/json');
   expect(Array.isArray((await index.json()).packs)).toBe(true);
 });
+
+test('a strict Content-Security-Policy: no inline script, no eval beyond WebAssembly', async ({
+  page,
+}) => {
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  await page.goto('/');
+  const csp = (await page.request.get('/')).headers()['content-security-policy'] ?? '';
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(csp).toContain("object-src 'none'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain('unsafe-inline');
+  // An inline script injected into the page does not run.
+  const ran = await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.head.append(s);
+    return (window as unknown as { __inline?: number }).__inline === 1;
+  });
+  expect(ran).toBe(false);
+  // The app itself (its worker, wasm core and ONNX Runtime) starts under the policy.
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  await expect(page.locator('body')).not.toHaveAttribute('data-screen', 'recovery');
+  // The only violation is the injected script's.
+  expect(violations.length).toBeGreaterThan(0);
+  expect(violations.filter((v) => !v.startsWith('Executing inline script'))).toEqual([]);
+});

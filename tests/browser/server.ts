@@ -47,6 +47,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       options.app,
       '--models',
       options.models,
+      // Render workers for HQ jobs, on the tiny test pack signed with the key the app trusts.
+      ...(process.env['CAIRN_TRUSTED_KEYS']
+        ? ['--workers', '1', '--caption-model', 'cairn-test-tiny-llama', '--trust', process.env['CAIRN_TRUSTED_KEYS']]
+        : ['--workers', '0']),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } },
   );

@@ -138,10 +138,15 @@ export function captionsPanel(app: App, prompt: () => PromptParts): CaptionsPane
         kind: 'caption-hq',
         preset: 'final',
         draftId,
+        // The caption-hq payload (sync/PROTOCOL.md): the request this device ran, which the
+        // server renders again on its fp32 model with more candidates, reranked.
         payload: {
-          caption: caption.value.trim(),
-          hashtags: hashtagsOf(hashtags.value),
-          prompt: prompt(),
+          task: prompt().task,
+          context: prompt().context,
+          style: prompt().style,
+          count: 3,
+          max_chars: 220,
+          max_hashtags: 5,
         },
       });
       app.announce(

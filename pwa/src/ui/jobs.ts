@@ -29,6 +29,29 @@ export function jobStep(job: Job): { step: number; label: string } {
   }
 }
 
+interface HqResult {
+  captions?: { text?: unknown }[];
+  provenance?: Record<string, unknown>;
+}
+
+/** A done caption-hq job's captions (untrusted model output: text nodes only) and provenance. */
+function hqResult(result: unknown): HTMLElement | null {
+  const r = result as HqResult | null;
+  if (!r || !Array.isArray(r.captions)) return null;
+  const p = r.provenance ?? {};
+  return h(
+    'div',
+    { class: 'hq-result' },
+    h('ol', { class: 'hq-captions' }, ...r.captions.map((c) => h('li', {}, String(c.text ?? '')))),
+    h(
+      'p',
+      { class: 'provenance hint' },
+      `${String(p['model_id'])} ${String(p['model_version'])} (${String(p['quantization'])}) on ` +
+        `${String(p['backend'])}, ${String(p['tier'])}, ${String(p['preset'])}`,
+    ),
+  );
+}
+
 export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
   const list = h('ul', { class: 'list jobs', 'aria-live': 'polite' });
   const status = h('p', { class: 'hint' }, 'Loading…');
@@ -65,6 +88,7 @@ export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
         { class: 'meta' },
         `job ${job.id}${job.draftId ? ` · draft ${job.draftId}` : ''} · ${when(job.updatedAtMs)}`,
       ),
+      job.state === 'done' ? hqResult(job.result) : null,
     );
     const old = items.get(job.id);
     if (old) old.replaceWith(li);

@@ -163,7 +163,10 @@ class Worker {
         return this.generate(id, arg as CaptionRequest);
       case 'jobs.enqueue': {
         const { kind, preset, draftId, payload } = arg as Api['jobs.enqueue'][0];
-        const body = JSON.stringify({ ...(payload as object), draft_id: draftId });
+        // The payload goes to the server as is (it refuses unknown fields): the draft it came
+        // from stays on the device.
+        void draftId;
+        const body = JSON.stringify(payload);
         const job = toJob(core.withStrings([kind, preset, body], ([k, p, b]) =>
           core.json<CJob>('job_enqueue', this.open(), k!, p!, b!)));
         this.sync.event({ type: 'job_created', job_id: job.id });
