@@ -42,9 +42,9 @@ Result<int64_t> Whole(const json& v, const std::string& key, int64_t lo, int64_t
 }
 
 uint64_t SeedFromJobId(std::string_view job_id) {
-  const Bytes h = crypto::Blake2bHash(AsBytes(job_id), 8).value();
+  const Bytes h = crypto::Blake2bHash(AsBytes(job_id), 16).value();  // cannot fail: 16 is valid
   uint64_t seed = 0;
-  for (uint8_t b : h) seed = (seed << 8) | b;
+  for (size_t i = 0; i < 8; ++i) seed = (seed << 8) | h[i];
   return seed & static_cast<uint64_t>(kMaxPayloadSeed);
 }
 
