@@ -260,6 +260,44 @@ expect "... and none busy now" 0 '^cairn_workers_busy 0$' -- echo "$metrics"
 stop_server; status=$?
 expect "SIGTERM with workers exits 0" 0 "" -- test "$status" = 0
 
+# A worker killed mid-job (SIGKILL: no drain): the job is neither lost nor failed; once its
+# lease lapses, the restarted server's worker claims it again and finishes it. Then SIGTERM
+# while a job runs: the server waits for it (the drain) and exits 0 with the job done.
+big() {  # a longer caption-hq job (seconds): 4 captions of up to 300 characters, 2+ rounds
+  echo '{"v":1,"idempotency_key":"'"$1"'","kind":"caption-hq","preset":"final","payload":{"task":"Write 4 captions","context":"pier","count":4,"max_chars":300}}'
+}
+wait_running() {
+  for _ in $(seq 100); do
+    grep -q '"state":"running"' <<<"$(http GET "/v1/jobs/$1" --sign "$dir/a.key")" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+workers_w=(--data "$dir/data-w" --models "$dir/models" --trust-file "$dir/trusted.txt" --lease-seconds 2
+           --caption-model cairn-test-tiny-llama)
+start_server "${workers_w[@]}" --workers 1
+kill_id=$(id_of "$(submit "$(big key-kill-0123456789abc)")")
+expect "a long job is running" 0 "" -- wait_running "$kill_id"
+kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=
+start_server "${workers_w[@]}" --workers 0
+expect "after the kill the job is still there, not failed" 0 "\"id\":\"$kill_id\".*\"state\":\"(running|accepted)\"" -- \
+  flat "$(http GET "/v1/jobs/$kill_id" --sign "$dir/a.key")"
+stop_server
+start_server "${workers_w[@]}" --workers 1
+expect "once its lease lapsed another worker finished it" 0 "\"id\":\"$kill_id\".*\"state\":\"done\"" -- \
+  wait_job "$dir/a.key" "$kill_id"
+expect "... exactly once (this server's worker did it)" 0 '^cairn_worker_jobs_total\{outcome="done"\} 1$' -- \
+  http GET /metrics
+drain_id=$(id_of "$(submit "$(big key-drain-0123456789ab)")")
+expect "another long job is running" 0 "" -- wait_running "$drain_id"
+stop_server; status=$?
+expect "SIGTERM during a job exits 0" 0 "" -- test "$status" = 0
+expect "... after waiting for the job" 0 "stopping: waiting for 1 job" -- cat "$dir/err.txt"
+start_server "${workers_w[@]}" --workers 0
+expect "... which was done before the server stopped" 0 "\"id\":\"$drain_id\".*\"state\":\"done\"" -- \
+  flat "$(http GET "/v1/jobs/$drain_id" --sign "$dir/a.key")"
+stop_server
+
 # Workers without a usable model (no trusted keys): the server starts, says why, and fails
 # caption-hq jobs with no_model.
 CAIRN_TRUSTED_KEYS= start_server --data "$dir/data-w" --models "$dir/models"
