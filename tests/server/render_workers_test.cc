@@ -163,6 +163,26 @@ TEST_CASE("a worker renders a caption-hq job on the tiny pack: HQ captions with 
              Catch::Matchers::ContainsSubstring("cairn_worker_jobs_total{outcome=\"done\"} 1\n"));
 }
 
+TEST_CASE("two workers render jobs at once on the one shared model") {
+  testing::TempDir dir;
+  Queue q(dir / "jobs.db");
+  CaptionHqRenderer renderer(&*TinyModel().model);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(q.Submit("key-many-" + std::to_string(i) + "-0123456789", sync::JobKind::kCaptionHq,
+                           kPayload, 1 + i));
+  }
+  WorkerPool pool(q.leases, renderer, Options("w", nullptr, 2));
+  pool.Start();
+  for (const std::string& id : ids) {
+    REQUIRE(WaitUntil([&] { return q.Stored(id).state == JobState::kDone; }));
+    CHECK(q.Result(id)["captions"].size() == 2);
+    CHECK(q.Stored(id).attempts == 1);
+  }
+  pool.Stop();
+  CHECK(pool.Stats().done == 4);
+}
+
 TEST_CASE("the same payload and job render the same captions (the seed comes from the job)") {
   const CaptionHqPayload p = ParseCaptionHqPayload(kPayload, "job-one").value();
   const std::string a = RenderCaptionHq(*TinyModel().model, p, nullptr).value();
