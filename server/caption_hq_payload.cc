@@ -30,7 +30,8 @@ Result<std::string> Text(const json& v, const std::string& key, size_t min, size
 }
 
 Result<int64_t> Whole(const json& v, const std::string& key, int64_t lo, int64_t hi) {
-  const std::string range = " a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+  const std::string range =
+      " a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
   if (!v.is_number_integer()) return Bad("field '" + key + "' must be" + range);
   // Unsigned values beyond int64 read as negative through get<int64_t>: check the sign first.
   if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) {

@@ -175,7 +175,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   CAIRN_ASSIGN_OR_RETURN(impl->store,
                          sync::SqliteJobStore::Open({.path = options.data_dir + "/jobs.db"}));
   impl->service = std::make_unique<sync::JobService>(
-      *impl->store, sync::ServiceOptions{.lease_ms = options.lease_ms, .id_key = std::move(id_key)});
+      *impl->store,
+      sync::ServiceOptions{.lease_ms = options.lease_ms, .id_key = std::move(id_key)});
   impl->router = std::make_unique<sync::ApiRouter>(*impl->service);
   CAIRN_ASSIGN_OR_RETURN(impl->devices, sync::SqliteDeviceStore::Open(
                                             {.path = options.data_dir + "/devices.db"}));

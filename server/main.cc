@@ -22,7 +22,8 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: cairn-server --data DIR [--port N] [--bind ADDR] [--app DIR] [--models DIR]\n"
-    "                    [--workers N] [--caption-model ID] [--trust HEX]... [--trust-file PATH]...\n"
+    "                    [--workers N] [--caption-model ID] [--trust HEX]...\n"
+    "                    [--trust-file PATH]...\n"
     "                    [--lease-seconds N] [--drain-seconds N]\n"
     "\n"
     "Serves the Cairn sync protocol v1 (POST /v1/devices, /v1/jobs), GET /healthz and\n"

