@@ -37,7 +37,6 @@
 #include <memory>
 #include <optional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
