@@ -37,7 +37,6 @@
 #include <memory>
 #include <optional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -48,6 +47,7 @@
 #include "core/engine/caption_json.h"
 #include "core/runtime/ort_decoder.h"
 #include "core/runtime/pack_dir.h"
+#include "core/runtime/trusted_keys.h"
 #include "cli/eval_captions.h"
 #include "sync/protocol.h"
 #include "sync/request_auth.h"
@@ -150,31 +150,7 @@ Args Parse(int argc, char** argv, int first, const std::vector<std::string>& val
 }
 
 Result<model::TrustStore> Trust(const Args& a) {
-  model::TrustStore trust;
-  std::vector<std::string> keys = a.All("trust");
-  if (const char* env = std::getenv("CAIRN_TRUSTED_KEYS")) {
-    std::stringstream ss(env);
-    for (std::string k; std::getline(ss, k, ',');) {
-      if (!k.empty()) keys.push_back(k);
-    }
-  }
-  for (const std::string& path : a.All("trust-file")) {
-    std::ifstream in(path);
-    if (!in) return Status(StatusCode::kNotFound, "cannot read trust file " + path);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && line[0] != '#') keys.push_back(line);
-    }
-  }
-  for (const std::string& k : keys) {
-    Status s = trust.AddHex(k);
-    if (!s.ok()) return s.WithContext("trusted key '" + k.substr(0, 16) + "…'");
-  }
-  if (trust.empty()) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "no trusted signing keys: pass --trust HEX, --trust-file PATH or set "
-                  "$CAIRN_TRUSTED_KEYS; a model pack is never loaded unverified");
-  }
-  return trust;
+  return runtime::LoadTrustedKeys({.hex_keys = a.All("trust"), .files = a.All("trust-file")});
 }
 
 // A caption-lm pack, verified and loaded on the native host.

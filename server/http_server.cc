@@ -17,6 +17,7 @@
 #include "core/base/bytes.h"
 #include "core/base/clock.h"
 #include "core/crypto/random.h"
+#include "server/render_workers.h"
 #include "server/static_files.h"
 #include "sync/api_gateway.h"
 #include "sync/api_router.h"
@@ -128,6 +129,8 @@ struct HttpServer::Impl {
   httplib::Server http;
   int port = 0;
   std::atomic<bool> stopping{false};
+  std::unique_ptr<LockedJobLeases> leases;
+  std::unique_ptr<WorkerPool> pool;  // last: stopped and destroyed before the service
 
   void HandleApi(const httplib::Request& req, httplib::Response& res) {
     // req.target is the request target as sent (not percent-decoded): what the device signed.
@@ -138,7 +141,10 @@ struct HttpServer::Impl {
       std::lock_guard<std::mutex> lock(mu);
       out = gateway->Handle(in, clock->NowUnixMillis());
     }
-    if (out.status == 201 && req.path != sync::kDevicesPath) metrics.CountJobCreated();
+    if (out.status == 201 && req.path != sync::kDevicesPath) {
+      metrics.CountJobCreated();
+      if (pool) pool->Wake();
+    }
     if (out.status == 401) metrics.CountAuthRefusal(sync::ParseError(out).code);
     Write(out, res);
   }
@@ -149,6 +155,13 @@ HttpServer::~HttpServer() = default;
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& options) {
   if (options.data_dir.empty()) return InvalidArgument("the server needs a data directory");
+  if (options.workers < 0) return InvalidArgument("the number of workers must be 0 or more");
+  if (options.workers > 0 && options.renderer == nullptr) {
+    return InvalidArgument("render workers need a renderer");
+  }
+  if (options.lease_ms < 1000 || options.drain_ms < 0) {
+    return InvalidArgument("the lease must be at least 1 s and the drain time 0 or more");
+  }
   if (options.port < 0 || options.port > 65535) {
     return InvalidArgument("port " + std::to_string(options.port) + " is not 0 to 65535");
   }
@@ -162,12 +175,23 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   CAIRN_ASSIGN_OR_RETURN(impl->store,
                          sync::SqliteJobStore::Open({.path = options.data_dir + "/jobs.db"}));
   impl->service = std::make_unique<sync::JobService>(
-      *impl->store, sync::ServiceOptions{.id_key = std::move(id_key)});
+      *impl->store,
+      sync::ServiceOptions{.lease_ms = options.lease_ms, .id_key = std::move(id_key)});
   impl->router = std::make_unique<sync::ApiRouter>(*impl->service);
   CAIRN_ASSIGN_OR_RETURN(impl->devices, sync::SqliteDeviceStore::Open(
                                             {.path = options.data_dir + "/devices.db"}));
   impl->auth = std::make_unique<sync::DeviceAuthenticator>(*impl->devices, sync::AuthOptions{});
   impl->gateway = std::make_unique<sync::ApiGateway>(*impl->auth, *impl->router);
+  if (options.workers > 0) {
+    impl->leases = std::make_unique<LockedJobLeases>(*impl->service, impl->mu);
+    impl->pool = std::make_unique<WorkerPool>(
+        *impl->leases, *options.renderer,
+        WorkerOptions{.workers = options.workers,
+                      .lease_ms = options.lease_ms,
+                      .drain_ms = options.drain_ms,
+                      .name = "w" + ToHex(crypto::RandomBytes(4)),
+                      .clock = impl->clock});
+  }
 
   Impl* self = impl.get();
   httplib::Server& http = impl->http;
@@ -191,7 +215,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
     res.set_content("ok\n", "text/plain");
   });
   http.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
-    res.set_content(self->metrics.Render(), "text/plain; version=0.0.4");
+    std::string text = self->metrics.Render();
+    if (self->pool) text += WorkerMetricsText(self->pool->Stats());
+    res.set_content(text, "text/plain; version=0.0.4");
   });
   MountStaticFiles(http, {.app_dir = options.app_dir, .models_dir = options.models_dir});
   SetIsolationHeaders(http);
@@ -238,6 +264,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
 int HttpServer::port() const { return impl_->port; }
 
 Status HttpServer::Serve() {
+  if (impl_->pool) impl_->pool->Start();
   if (!impl_->http.listen_after_bind()) return Unavailable("the listening socket failed");
   return Status::Ok();
 }
@@ -245,6 +272,7 @@ Status HttpServer::Serve() {
 void HttpServer::Stop() {
   if (impl_->stopping.exchange(true)) return;
   impl_->http.wait_until_ready();  // a Stop racing the start of Serve must not be lost
+  if (impl_->pool) impl_->pool->Stop();  // drains while devices can still read their jobs
   impl_->http.stop();
 }
 

@@ -21,6 +21,11 @@
 // speaks plain HTTP, though, so put TLS in front of it (a reverse proxy) for anything but
 // loopback: signatures stop forgery and replay, not eavesdropping on jobs and results.
 //
+// Render workers: with options.workers > 0, a WorkerPool (server/render_workers.h) claims jobs
+// from the same JobService through the same mutex, held only around each Claim, Renew, Complete
+// and Fail (never while a job renders), and renders them with options.renderer. A new job wakes
+// an idle worker at once. /metrics adds the workers' counters.
+//
 // Limits: request bodies over kMaxRequestBodyBytes (64 KiB) are 413 `too_large` before they are
 // read in full; every error is the protocol's JSON error.
 // Threading: requests are handled on cpp-httplib's thread pool; the gateway and the two stores'
@@ -39,6 +44,8 @@
 
 namespace cairn::server {
 
+class JobRenderer;
+
 inline constexpr int kDefaultPort = 8787;
 inline constexpr char kDefaultBind[] = "127.0.0.1";
 
@@ -50,6 +57,11 @@ struct ServerOptions {
   std::string data_dir;     // created (0700) if missing; holds jobs.db, devices.db, server.key
   int threads = 8;          // cpp-httplib's worker threads
   const Clock* clock = nullptr;  // for request timestamps and job times; nullptr: the system's
+  // Render workers (server/render_workers.h) claiming from this server's queue; 0: none.
+  int workers = 0;
+  JobRenderer* renderer = nullptr;  // required with workers; not owned, outlives the server
+  int64_t lease_ms = 60'000;        // a worker's lease on a job, renewed while it runs
+  int64_t drain_ms = 30'000;        // how long Stop lets running jobs finish
 };
 
 class HttpServer {
@@ -61,10 +73,12 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   int port() const;
-  // Accepts and answers requests until Stop(); kUnavailable if listening fails.
+  // Starts the render workers, then accepts and answers requests until Stop(); kUnavailable if
+  // listening fails.
   Status Serve();
-  // Stops accepting; Serve() returns after the requests in flight are answered. Calls after the
-  // first do nothing.
+  // Stops the workers claiming and waits for their running jobs (at most drain_ms; the rest are
+  // left for their leases to lapse), then stops accepting; Serve() returns after the requests
+  // in flight are answered. Calls after the first do nothing.
   void Stop();
 
  private:

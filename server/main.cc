@@ -9,14 +9,22 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <memory>
 #include <thread>
+#include <vector>
 
+#include "core/runtime/trusted_keys.h"
+#include "server/caption_hq_model.h"
+#include "server/caption_hq_renderer.h"
 #include "server/http_server.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "usage: cairn-server --data DIR [--port N] [--bind ADDR] [--app DIR] [--models DIR]\n"
+    "                    [--workers N] [--caption-model ID] [--trust HEX]...\n"
+    "                    [--trust-file PATH]...\n"
+    "                    [--lease-seconds N] [--drain-seconds N]\n"
     "\n"
     "Serves the Cairn sync protocol v1 (POST /v1/devices, /v1/jobs), GET /healthz and\n"
     "GET /metrics. Devices register an Ed25519 public key and sign every request with it\n"
@@ -35,9 +43,25 @@ constexpr char kUsage[] =
     "               all) is safe from forged requests, but the server speaks plain HTTP: put\n"
     "               a TLS reverse proxy in front so jobs and results are not readable on the\n"
     "               way, and keep this machine's clock synchronized (NTP).\n"
+    "  --workers N  render workers claiming jobs from the queue, default 1; 0: none (another\n"
+    "               server's workers render them)\n"
+    "  --caption-model ID  the caption-lm pack (manifest id) in --models that renders\n"
+    "               caption-hq jobs, fp32 on native ONNX Runtime. Given and not loadable: the\n"
+    "               server refuses to start. Default: the first caption-lm pack (by directory\n"
+    "               name) that verifies; if none does, the server says why at start and fails\n"
+    "               caption-hq jobs with no_model\n"
+    "  --trust HEX, --trust-file PATH  Ed25519 keys trusted to sign model packs (repeatable;\n"
+    "               also env CAIRN_TRUSTED_KEYS, comma-separated); a pack is never loaded\n"
+    "               unverified\n"
+    "  --lease-seconds N  a worker's lease on a job, default 60: renewed while it runs; a\n"
+    "               worker that dies leaves the job to be claimed again once it lapses\n"
+    "  --drain-seconds N  on SIGINT/SIGTERM, how long running jobs may finish, default 30;\n"
+    "               the rest are left for their leases to lapse (never lost)\n"
     "  --help       this text\n"
     "\n"
-    "SIGINT or SIGTERM stops accepting, answers the requests in flight and exits 0.\n";
+    "SIGINT or SIGTERM stops the workers claiming, lets running jobs finish (--drain-seconds),\n"
+    "stops accepting, answers the requests in flight and exits 0. image-export jobs fail with\n"
+    "unsupported_kind until the libvips renders land.\n";
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "cairn-server: %s\n%s", message.c_str(), kUsage);
@@ -56,10 +80,64 @@ bool ParsePort(std::string_view text, int* port) {
   return true;
 }
 
+bool ParseCount(std::string_view text, int lo, int hi, int* out) {
+  if (text.empty() || text.size() > 6) return false;
+  int v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+struct WorkerFlags {
+  int workers = 1;
+  std::string caption_model;
+  cairn::runtime::TrustedKeySources trust;
+};
+
+// The workers' caption model. nullptr with the reason printed when there is none and none was
+// asked for by id; exits (returns false) when the one asked for cannot be loaded.
+bool LoadWorkerModel(const WorkerFlags& flags, const std::string& models_dir,
+                     std::unique_ptr<cairn::server::CaptionHqModel>* out) {
+  cairn::Result<cairn::model::TrustStore> trust = cairn::runtime::LoadTrustedKeys(flags.trust);
+  std::vector<std::string> skipped;
+  cairn::Status why = trust.status();
+  if (trust.ok()) {
+    auto loaded = cairn::server::LoadCaptionHqModel(
+        {.models_dir = models_dir, .model_id = flags.caption_model, .trust = *trust}, &skipped);
+    if (loaded.ok()) *out = std::move(*loaded);
+    why = loaded.status();
+  }
+  for (const std::string& s : skipped) {
+    std::fprintf(stderr, "cairn-server: passed over the pack %s\n", s.c_str());
+  }
+  if (*out) {
+    const auto& p = (*out)->pack;
+    std::fprintf(stderr, "cairn-server: %d render worker(s); caption-hq on %s %s (%s, %s), warmed "
+                 "in %.0f ms\n", flags.workers, p.manifest.id.c_str(), p.manifest.version.c_str(),
+                 p.variant_name.c_str(), (*out)->decoder->backend().c_str(),
+                 (*out)->decoder->warm_up_ms());
+    return true;
+  }
+  if (!flags.caption_model.empty()) {
+    std::fprintf(stderr, "cairn-server: --caption-model %s cannot be used: %s\n",
+                 flags.caption_model.c_str(), why.ToString().c_str());
+    return false;
+  }
+  std::fprintf(stderr, "cairn-server: no caption model for the render workers: %s; caption-hq "
+               "jobs will fail with no_model\n", why.ToString().c_str());
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   cairn::server::ServerOptions options;
+  WorkerFlags worker_flags;
+  int lease_seconds = 60, drain_seconds = 30;
   std::string port_text;
   if (const char* env = std::getenv("CAIRN_SERVER_PORT")) port_text = env;
   if (const char* env = std::getenv("CAIRN_SERVER_DATA")) options.data_dir = env;
@@ -70,7 +148,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (arg != "--port" && arg != "--data" && arg != "--bind" && arg != "--app" &&
-        arg != "--models") {
+        arg != "--models" && arg != "--workers" && arg != "--caption-model" && arg != "--trust" &&
+        arg != "--trust-file" && arg != "--lease-seconds" && arg != "--drain-seconds") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -80,6 +159,20 @@ int main(int argc, char** argv) {
     if (arg == "--bind") options.bind = value;
     if (arg == "--app") options.app_dir = value;
     if (arg == "--models") options.models_dir = value;
+    if (arg == "--caption-model") worker_flags.caption_model = value;
+    if (arg == "--trust") worker_flags.trust.hex_keys.push_back(value);
+    if (arg == "--trust-file") worker_flags.trust.files.push_back(value);
+    if (arg == "--workers" && !ParseCount(value, 0, 64, &worker_flags.workers)) {
+      return UsageError("--workers must be a whole number from 0 to 64, not '" + value + "'");
+    }
+    if (arg == "--lease-seconds" && !ParseCount(value, 1, 3600, &lease_seconds)) {
+      return UsageError("--lease-seconds must be a whole number from 1 to 3600, not '" + value +
+                        "'");
+    }
+    if (arg == "--drain-seconds" && !ParseCount(value, 0, 3600, &drain_seconds)) {
+      return UsageError("--drain-seconds must be a whole number from 0 to 3600, not '" + value +
+                        "'");
+    }
   }
   if (!port_text.empty() && !ParsePort(port_text, &options.port)) {
     return UsageError("--port must be a whole number from 0 to 65535, not '" + port_text + "'");
@@ -93,6 +186,16 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<cairn::server::CaptionHqModel> model;
+  if (worker_flags.workers > 0 && !LoadWorkerModel(worker_flags, options.models_dir, &model)) {
+    return 1;
+  }
+  cairn::server::CaptionHqRenderer renderer(model ? &*model->model : nullptr);
+  options.workers = worker_flags.workers;
+  options.renderer = &renderer;
+  options.lease_ms = int64_t{lease_seconds} * 1000;
+  options.drain_ms = int64_t{drain_seconds} * 1000;
 
   auto server = cairn::server::HttpServer::Open(options);
   if (!server.ok()) {

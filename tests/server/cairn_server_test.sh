@@ -5,12 +5,17 @@
 # submit, get, feed, cancel, another device's job, bad JSON, unknown field, wrong content type,
 # oversize body; then every authentication refusal (unsigned, forged, unknown device, stale,
 # replayed) storing nothing; /healthz, /metrics, SIGTERM, and a restart on the same data dir that
-# still has the job, the devices and the nonces (a replay is still refused).
-# usage: cairn_server_test.sh PATH/TO/cairn-server PATH/TO/cairn-cli
+# still has the job, the devices and the nonces (a replay is still refused). Then the render
+# workers on the tiny test packs (signed here): a caption-hq job rendered to done with its
+# captions and provenance, a bad payload and an image export failed with their codes, the worker
+# metrics; the model flags (an unknown --caption-model refuses to start; no trusted keys fails
+# caption-hq jobs with no_model).
+# usage: cairn_server_test.sh PATH/TO/cairn-server PATH/TO/cairn-cli PATH/TO/test-models
 set -u
 bin=$1
 export CAIRN_CLI=$2
 cli=$2
+test_models=$3
 here=$(dirname "${BASH_SOURCE[0]}")
 dir=$(mktemp -d)
 pid=
@@ -71,7 +76,7 @@ expect "device sign prints the four headers" 0 \
 expect "device sign refuses a target it cannot sign" 1 "printable ASCII" -- \
   "$cli" device sign "$dir/a.key" GET "/v1/jobs?x=a b"
 
-start_server --data "$dir/data"
+start_server --data "$dir/data" --workers 0  # the jobs here stay queued
 reg_a=$("$cli" device register "$dir/a.key")
 expect "register a device is 201 with its id" 0 "^201.*\"device\":\{\"id\":\"$dev_a\"" -- \
   flat "$(http POST /v1/devices --sign "$dir/a.key" --type $json --body "$reg_a")"
@@ -174,7 +179,7 @@ stop_server; status=$?
 expect "SIGTERM exits 0" 0 "" -- test "$status" = 0
 expect "... after saying so" 0 "stopped" -- cat "$dir/err.txt"
 
-start_server  # the data dir from CAIRN_SERVER_DATA this time
+start_server --workers 0  # the data dir from CAIRN_SERVER_DATA this time
 expect "after a restart the job is still there" 0 "^200.*\"id\":\"$id\"" -- \
   flat "$(http GET "/v1/jobs/$id" --sign "$dir/a.key")"
 expect "... and its key still gives the same job" 0 "^200.*\"id\":\"$id\"" -- \
@@ -186,5 +191,124 @@ expect "... and a replay from before the restart is still refused" 0 '^401.*"cod
   flat "$(http POST /v1/jobs --header "$captured" --type $json --body "$job2")"
 kill -INT "$pid"; wait "$pid"; status=$?; pid=
 expect "SIGINT exits 0 too" 0 "" -- test "$status" = 0
+
+# Render workers. The tiny test packs, signed with a key made here and trusted by a file.
+cp -r "$test_models" "$dir/models"
+"$cli" pack keygen "$dir/pack.key" >"$dir/trusted.txt"
+for p in tiny-gpt2 tiny-llama; do "$cli" pack sign "$dir/pack.key" "$dir/models/$p" >/dev/null; done
+# wait_job KEYFILE ID: polls the job (60 s at most) until it is done, failed or cancelled;
+# prints the last answer on one line.
+wait_job() {
+  local r=
+  for _ in $(seq 300); do
+    r=$(flat "$(http GET "/v1/jobs/$2" --sign "$1")")
+    grep -qE '"state":"(done|failed|cancelled)"' <<<"$r" && break
+    sleep 0.2
+  done
+  echo "$r"
+}
+submit() { flat "$(http POST /v1/jobs --sign "$dir/a.key" --type $json --body "$1")"; }
+id_of() { sed -n 's/.*"id":"\([0-9a-f]\{32\}\)".*/\1/p' <<<"$1"; }
+
+expect "--workers must be a number" 2 "--workers must be a whole number from 0 to 64, not 'two'" -- \
+  "$bin" --data "$dir/w0" --workers two
+expect "an unknown --caption-model refuses to start, saying why" 1 \
+  "--caption-model nope cannot be used: .*no pack with id nope" -- \
+  "$bin" --data "$dir/w0" --port 0 --models "$dir/models" --trust-file "$dir/trusted.txt" \
+    --caption-model nope
+expect "a --caption-model whose signer is not trusted refuses to start" 1 \
+  "--caption-model cairn-test-tiny-llama cannot be used: .*(signer|key)" -- \
+  env CAIRN_TRUSTED_KEYS="$("$cli" pack keygen "$dir/other.key")" \
+    "$bin" --data "$dir/w0" --port 0 --models "$dir/models" --caption-model cairn-test-tiny-llama
+
+start_server --data "$dir/data-w" --workers 2 --models "$dir/models" \
+  --trust-file "$dir/trusted.txt" --caption-model cairn-test-tiny-llama
+expect "the workers say which model they run" 0 \
+  "2 render worker\(s\); caption-hq on cairn-test-tiny-llama 1\.0\.0 \(native-fp32, ort-native-cpu\)" -- \
+  cat "$dir/err.txt"
+expect "register on the workers' server" 0 "^201" -- \
+  flat "$(http POST /v1/devices --sign "$dir/a.key" --type $json --body "$reg_a")"
+hq='{"v":1,"idempotency_key":"key-hq-0123456789abc","kind":"caption-hq","preset":"final","payload":{"task":"Write 2 captions","context":"pier at sunset; sea, sky","style":"warm","count":2,"max_chars":60}}'
+hq_id=$(id_of "$(submit "$hq")")
+bad_id=$(id_of "$(submit '{"v":1,"idempotency_key":"key-hq-bad-0123456789","kind":"caption-hq","preset":"final","payload":{"task":"t","colour":"red"}}')")
+img_id=$(id_of "$(submit '{"v":1,"idempotency_key":"key-img-0123456789abc","kind":"image-export","preset":"final","payload":{}}')")
+expect "a caption-hq job is rendered: done" 0 "\"id\":\"$hq_id\".*\"state\":\"done\"" -- \
+  wait_job "$dir/a.key" "$hq_id"
+result=$(flat "$(http GET "/v1/jobs/$hq_id/result" --sign "$dir/a.key")")
+expect "its result has the 2 captions asked for" 0 "^2$" -- \
+  bash -c 'grep -o "\"text\":" <<<"$1" | wc -l' _ "$result"
+expect "... as JSON, with their checks" 0 '^200.*"captions":\[\{.*"ok":(true|false),"problems":\[.*"safety":\{"findings":' -- \
+  echo "$result"
+expect "... with provenance: the cloud tier on native ONNX Runtime, fp32, preset final" 0 \
+  '"provenance":\{"backend":"ort-native-cpu","model_checksum":"[0-9a-f]{64}","model_id":"cairn-test-tiny-llama","model_version":"1.0.0","preset":"final","prompt_schema":"cairn.prompt/1","quantization":"fp32","seed":[0-9]+,"tier":"cloud"\}' -- \
+  echo "$result"
+expect "... from more candidates than asked for" 0 '"hq":\{"candidates":([4-9]|[1-9][0-9]),"rounds":[2-4],' -- \
+  echo "$result"
+expect "a bad payload fails the job with bad_payload, naming the field" 0 \
+  "\"code\":\"bad_payload\".*'colour' is not a field of a caption-hq payload.*\"state\":\"failed\"" -- \
+  wait_job "$dir/a.key" "$bad_id"
+expect "... and it has no result" 0 '^409.*"code":"not_ready"' -- \
+  flat "$(http GET "/v1/jobs/$bad_id/result" --sign "$dir/a.key")"
+expect "an image export fails with unsupported_kind for now" 0 \
+  '"code":"unsupported_kind".*libvips.*"state":"failed"' -- wait_job "$dir/a.key" "$img_id"
+metrics=$(http GET /metrics)
+expect "/metrics counts the workers" 0 '^cairn_workers 2$' -- echo "$metrics"
+expect "... the jobs done" 0 '^cairn_worker_jobs_total\{outcome="done"\} 1$' -- echo "$metrics"
+expect "... and failed" 0 '^cairn_worker_jobs_total\{outcome="failed"\} 2$' -- echo "$metrics"
+expect "... and the time spent rendering" 0 '^cairn_worker_run_seconds_total [0-9.]+$' -- echo "$metrics"
+expect "... and none busy now" 0 '^cairn_workers_busy 0$' -- echo "$metrics"
+stop_server; status=$?
+expect "SIGTERM with workers exits 0" 0 "" -- test "$status" = 0
+
+# A worker killed mid-job (SIGKILL: no drain): the job is neither lost nor failed; once its
+# lease lapses, the restarted server's worker claims it again and finishes it. Then SIGTERM
+# while a job runs: the server waits for it (the drain) and exits 0 with the job done.
+big() {  # a longer caption-hq job (seconds): 4 captions of up to 300 characters, 2+ rounds
+  echo '{"v":1,"idempotency_key":"'"$1"'","kind":"caption-hq","preset":"final","payload":{"task":"Write 4 captions","context":"pier","count":4,"max_chars":300}}'
+}
+wait_running() {
+  for _ in $(seq 100); do
+    grep -q '"state":"running"' <<<"$(http GET "/v1/jobs/$1" --sign "$dir/a.key")" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+workers_w=(--data "$dir/data-w" --models "$dir/models" --trust-file "$dir/trusted.txt" --lease-seconds 2
+           --caption-model cairn-test-tiny-llama)
+start_server "${workers_w[@]}" --workers 1
+kill_id=$(id_of "$(submit "$(big key-kill-0123456789abc)")")
+expect "a long job is running" 0 "" -- wait_running "$kill_id"
+kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=
+start_server "${workers_w[@]}" --workers 0
+expect "after the kill the job is still there, not failed" 0 "\"id\":\"$kill_id\".*\"state\":\"(running|accepted)\"" -- \
+  flat "$(http GET "/v1/jobs/$kill_id" --sign "$dir/a.key")"
+stop_server
+start_server "${workers_w[@]}" --workers 1
+expect "once its lease lapsed another worker finished it" 0 "\"id\":\"$kill_id\".*\"state\":\"done\"" -- \
+  wait_job "$dir/a.key" "$kill_id"
+expect "... exactly once (this server's worker did it)" 0 '^cairn_worker_jobs_total\{outcome="done"\} 1$' -- \
+  http GET /metrics
+drain_id=$(id_of "$(submit "$(big key-drain-0123456789ab)")")
+expect "another long job is running" 0 "" -- wait_running "$drain_id"
+stop_server; status=$?
+expect "SIGTERM during a job exits 0" 0 "" -- test "$status" = 0
+expect "... after waiting for the job" 0 "stopping: waiting for 1 job" -- cat "$dir/err.txt"
+start_server "${workers_w[@]}" --workers 0
+expect "... which was done before the server stopped" 0 "\"id\":\"$drain_id\".*\"state\":\"done\"" -- \
+  flat "$(http GET "/v1/jobs/$drain_id" --sign "$dir/a.key")"
+stop_server
+
+# Workers without a usable model (no trusted keys): the server starts, says why, and fails
+# caption-hq jobs with no_model.
+CAIRN_TRUSTED_KEYS= start_server --data "$dir/data-w" --models "$dir/models"
+expect "without trusted keys the server says it has no caption model, and why" 0 \
+  "no caption model for the render workers: .*no trusted signing keys.*fail with no_model" -- \
+  cat "$dir/err.txt"
+nm_id=$(id_of "$(submit '{"v":1,"idempotency_key":"key-nomodel-012345678","kind":"caption-hq","preset":"final","payload":{"task":"t"}}')")
+expect "... and a caption-hq job fails with no_model" 0 '"code":"no_model".*"state":"failed"' -- \
+  wait_job "$dir/a.key" "$nm_id"
+expect "... while the job done before is still there" 0 "\"id\":\"$hq_id\".*\"state\":\"done\"" -- \
+  flat "$(http GET "/v1/jobs/$hq_id" --sign "$dir/a.key")"
+stop_server
 
 expect_summary
