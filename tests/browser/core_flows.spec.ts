@@ -17,11 +17,12 @@ async function createVault(page: Page): Promise<void> {
   await expect(page.locator('body')).toHaveAttribute('data-screen', 'compose');
 }
 
-async function unlock(page: Page): Promise<void> {
+/** Unlocks, landing where the creator was going (`screen`). */
+async function unlock(page: Page, screen = 'compose'): Promise<void> {
   await expect(page.locator('body')).toHaveAttribute('data-screen', 'unlock');
   await page.getByLabel('Passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-screen', 'compose');
+  await expect(page.locator('body')).toHaveAttribute('data-screen', screen);
 }
 
 async function install(page: Page, id: string): Promise<void> {
@@ -163,8 +164,7 @@ test('an HQ export asked for offline is sent on reconnection, rendered and store
 
   // Stored, not just shown: after a reload the result comes back from the vault.
   await page.reload();
-  await unlock(page);
-  await page.getByRole('navigation').getByRole('link', { name: /Exports/ }).click();
+  await unlock(page, 'jobs');
   await expect(page.locator('li.job').first().locator('.state')).toHaveText('Done');
   await expect(page.locator('li.job .hq-captions li').first()).toBeVisible();
   void serverUrl;
