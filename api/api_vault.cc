@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_internal.h"
+#include "storage/draft_json.h"
 
 namespace cairn::api {
 namespace {
@@ -12,28 +13,13 @@ thread_local int last_code = CAIRN_OK;
 thread_local std::string last_message;
 
 using nlohmann::json;
+using storage::DraftJson;
 
 storage::VaultOptions Options(const HostVfs& host) {
   storage::VaultOptions o;
   o.host_vfs = host.vfs;
   o.exclusive = host.exclusive;
   return o;
-}
-
-json DraftJson(const storage::Draft& d) {
-  const storage::DraftInput& c = d.content;
-  return {{"id", d.id},
-          {"version", d.version},
-          {"created_at_ms", d.created_at_ms},
-          {"updated_at_ms", d.updated_at_ms},
-          {"caption", c.caption},
-          {"hashtags", c.hashtags},
-          {"status", c.status},
-          {"prompt",
-           {{"task", c.prompt.task},
-            {"context", c.prompt.context},
-            {"style", c.prompt.style},
-            {"output_format", c.prompt.output_format}}}};
 }
 
 // Strict: a draft is {caption, hashtags, status?, prompt?: {task, context, style,

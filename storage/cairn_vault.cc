@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/draft_json.h"
 #include "storage/vault.h"
 
 namespace cairn::storage {
@@ -45,32 +46,17 @@ std::string Secret(const char* env) {
   return line;
 }
 
-nlohmann::json ContentJson(const DraftInput& c) {
-  return {{"caption", c.caption},
-          {"hashtags", c.hashtags},
-          {"status", c.status},
-          {"prompt",
-           {{"task", c.prompt.task},
-            {"context", c.prompt.context},
-            {"style", c.prompt.style},
-            {"output_format", c.prompt.output_format}}}};
-}
-
 int Export(Vault& v) {
   auto drafts = v.ListDrafts(1 << 30);
   if (!drafts.ok()) return Fail(drafts.status());
   nlohmann::json out = {{"format", "cairn-drafts-export"}, {"version", 1}, {"drafts", nlohmann::json::array()}};
   for (const Draft& d : *drafts) {
-    nlohmann::json j = ContentJson(d.content);
-    j["id"] = d.id;
-    j["version"] = d.version;
-    j["created_at_ms"] = d.created_at_ms;
-    j["updated_at_ms"] = d.updated_at_ms;
+    nlohmann::json j = DraftJson(d);
     auto history = v.DraftHistory(d.id);
     if (!history.ok()) return Fail(history.status());
     j["history"] = nlohmann::json::array();
     for (const DraftVersion& h : *history) {
-      nlohmann::json hj = ContentJson(h.content);
+      nlohmann::json hj = DraftContentJson(h.content);
       hj["version"] = h.version;
       hj["saved_at_ms"] = h.saved_at_ms;
       j["history"].push_back(hj);

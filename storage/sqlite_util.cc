@@ -96,4 +96,26 @@ Bytes Stmt::Blob(int col) const {
   return b ? Bytes(b, b + sqlite3_column_bytes(stmt_, col)) : Bytes();
 }
 
+Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool exclusive,
+                                 std::string_view schema, std::string_view what) {
+  sqlite3* db = nullptr;
+  const std::string where = std::string(what) + " " + path;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteStatus(db, rc, "open " + where);
+    sqlite3_close(db);
+    return s;
+  }
+  std::string pragmas = exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "";
+  pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+  Status s = Exec(db, pragmas);
+  if (s.ok()) s = Exec(db, schema);
+  if (!s.ok()) {
+    sqlite3_close(db);
+    return s.WithContext(where);
+  }
+  return db;
+}
+
 }  // namespace cairn::storage

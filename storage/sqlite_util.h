@@ -20,6 +20,13 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 // Runs one or more statements without results.
 Status Exec(sqlite3* db, std::string_view sql);
 
+// Opens (creating) the database at `path` on VFS `vfs` (nullptr: the default) the way the
+// server's stores want it: WAL, synchronous=FULL, a 5 s busy timeout, EXCLUSIVE locking if
+// `exclusive`; then runs `schema`. Errors name `what` and the path. The caller closes the
+// connection (sqlite3_close).
+Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool exclusive,
+                                 std::string_view schema, std::string_view what);
+
 class Stmt {
  public:
   static Result<Stmt> Prepare(sqlite3* db, std::string_view sql);

@@ -28,19 +28,9 @@ CREATE INDEX IF NOT EXISTS request_nonces_expiry ON request_nonces(expires_at);
 
 Result<std::unique_ptr<SqliteDeviceStore>> SqliteDeviceStore::Open(
     const SqliteDeviceStoreOptions& o) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(o.path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, o.vfs);
-  if (rc != SQLITE_OK) {
-    Status s = SqliteStatus(db, rc, "open device store " + o.path);
-    sqlite3_close(db);
-    return s;
-  }
+  CAIRN_ASSIGN_OR_RETURN(sqlite3 * db,
+                         storage::OpenWalDatabase(o.path, o.vfs, o.exclusive, kSchema, "device store"));
   std::unique_ptr<SqliteDeviceStore> store(new SqliteDeviceStore(db));
-  std::string pragmas = o.exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "";
-  pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
-  CAIRN_RETURN_IF_ERROR(Exec(db, pragmas).WithContext("device store " + o.path));
-  CAIRN_RETURN_IF_ERROR(Exec(db, kSchema).WithContext("device store " + o.path));
   return store;
 }
 

@@ -76,19 +76,9 @@ Result<std::vector<StoredJob>> ReadAll(Stmt& q) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const SqliteJobStoreOptions& o) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(o.path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, o.vfs);
-  if (rc != SQLITE_OK) {
-    Status s = SqliteStatus(db, rc, "open job store " + o.path);
-    sqlite3_close(db);
-    return s;
-  }
+  CAIRN_ASSIGN_OR_RETURN(sqlite3 * db,
+                         storage::OpenWalDatabase(o.path, o.vfs, o.exclusive, kSchema, "job store"));
   std::unique_ptr<SqliteJobStore> store(new SqliteJobStore(db));
-  std::string pragmas = o.exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "";
-  pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
-  CAIRN_RETURN_IF_ERROR(Exec(db, pragmas).WithContext("job store " + o.path));
-  CAIRN_RETURN_IF_ERROR(Exec(db, kSchema).WithContext("job store " + o.path));
   return store;
 }
 
