@@ -47,8 +47,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       options.app,
       '--models',
       options.models,
-      // Render workers for HQ jobs, on the tiny test pack signed with the key the app trusts.
-      ...(process.env['CAIRN_TRUSTED_KEYS']
+      // Render workers for HQ jobs, on the tiny test pack (when this models dir has it) signed
+      // with the key the app trusts.
+      ...(process.env['CAIRN_TRUSTED_KEYS'] &&
+      fs.existsSync(join(options.models, 'tiny-llama', 'manifest.json'))
         ? ['--workers', '1', '--caption-model', 'cairn-test-tiny-llama', '--trust', process.env['CAIRN_TRUSTED_KEYS']]
         : ['--workers', '0']),
     ],
