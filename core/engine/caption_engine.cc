@@ -175,6 +175,19 @@ Result<std::unique_ptr<CaptionSession>> CaptionSession::Start(const CaptionModel
                               ? request.max_new_tokens
                               : std::min(std::max(preset.max_new_tokens, needed), 2048);
   config.eos_ids = model.eos_ids();
+  // Never past what the model can attend to: positions beyond it fail inside the runtime (a
+  // learned position table has no row for them) or degrade silently.
+  const int64_t context = model.info().manifest.context_length;
+  if (context > 0) {
+    const int64_t room = context - static_cast<int64_t>(prompt_ids.size());
+    if (room < 1) {
+      return Status(StatusCode::kInvalidArgument,
+                    "the prompt (" + std::to_string(prompt_ids.size()) + " tokens) fills model " +
+                        model.info().manifest.id + "'s context of " + std::to_string(context) +
+                        " tokens: shorten the context");
+    }
+    config.max_new_tokens = static_cast<int>(std::min<int64_t>(config.max_new_tokens, room));
+  }
 
   st->result.prompt_tokens = static_cast<int>(prompt_ids.size());
   st->result.context_truncated = rendered.context_truncated;

@@ -218,6 +218,14 @@ Result<Manifest> FromJson(const json& j) {
     return Bad("tokenizer", "is required for a caption-lm model");
   }
 
+  auto ctx = j.find("context_length");
+  if (ctx != j.end()) {
+    if (!ctx->is_number_integer() || ctx->get<int64_t>() < 1 || ctx->get<int64_t>() > (1 << 22)) {
+      return Bad("context_length", "must be a whole number of tokens from 1 to 4194304");
+    }
+    m.context_length = ctx->get<int64_t>();
+  }
+
   auto presets = j.find("presets");
   if (presets != j.end()) {
     if (!presets->is_object() || presets->size() > 8) {

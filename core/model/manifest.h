@@ -80,6 +80,9 @@ struct Manifest {
   std::string tokenizer_file;  // empty if the task needs none
   std::string chat_format;     // "chatml" | "llama3" | "none"
   std::string description;
+  // Tokens the model attends to, prompt and output together (learned positions, or what it was
+  // trained on); 0: not stated. Generation never runs past it.
+  int64_t context_length = 0;
   std::map<std::string, Preset> presets;  // by name; may be empty
   std::string signer;  // key id of the key that signed it (set by VerifyManifest)
 

@@ -33,7 +33,7 @@ def file_entry(directory, name):
 
 
 def write_manifest(directory, *, id, version, task, licence, variants, tokenizer_file,
-                   chat_format, description, presets=None, extra_files=()):
+                   chat_format, description, presets=None, extra_files=(), context_length=None):
     files = sorted({v["file"] for v in variants} | ({tokenizer_file} if tokenizer_file else set())
                    | set(extra_files))
     manifest = {
@@ -48,6 +48,8 @@ def write_manifest(directory, *, id, version, task, licence, variants, tokenizer
     }
     if tokenizer_file:
         manifest["tokenizer"] = {"file": tokenizer_file, "chat_format": chat_format}
+    if context_length:
+        manifest["context_length"] = context_length
     if presets:
         manifest["presets"] = presets
     with open(os.path.join(directory, "manifest.json"), "w", encoding="utf-8") as f:

@@ -135,6 +135,7 @@ def build(out_dir, name, spec):
                    "execution_providers": ["wasm"], "file": "model.onnx",
                    "inputs": inputs, "outputs": outputs}],
         tokenizer_file="tokenizer.json", chat_format=spec["chat_format"],
+        context_length=c.max_positions,
         description=f"Tiny {c.style}-style decoder with random weights, for tests only.",
         presets=pack.DEFAULT_PRESETS)
     size = os.path.getsize(path)

@@ -184,7 +184,7 @@ def export(work, out):
         variants=[variant("native-fp32", "ort-native", "fp32", ["cpu"], "model.onnx"),
                   variant("wasm-int8", "ort-web", "int8", ["wasm"], "model-int8.onnx"),
                   variant("webgpu-fp32", "ort-web", "fp32", ["webgpu", "wasm"], "model.onnx")],
-        tokenizer_file="tokenizer.json", chat_format="chatml",
+        tokenizer_file="tokenizer.json", chat_format="chatml", context_length=c.max_positions,
         description=(f"Llama-style decoder ({info['size']}, {info['parameters']} parameters), "
                      f"trained {info['steps']} steps ({info['minutes']:g} min on "
                      f"{info['device']}; final loss {info['loss']:.3f}) on {info['examples']} "

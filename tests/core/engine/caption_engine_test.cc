@@ -281,3 +281,32 @@ TEST_CASE("a CaptionSession refuses to finish early, and a hosted model cannot r
 
 }  // namespace
 }  // namespace cairn::engine
+
+namespace cairn::engine {
+namespace {
+
+// Regression (found by the render workers): a request whose token budget reached past tiny-gpt2's
+// 1024 learned positions failed inside ONNX Runtime ("Gather ... idx=1024"). The manifest's
+// context_length now bounds generation.
+TEST_CASE("generation stops at the model's context length instead of failing in the runtime") {
+  TempDir dir;
+  auto e = Load(dir, "tiny-gpt2");
+  REQUIRE(e->model->info().manifest.context_length == 1024);
+  CaptionRequest req = Request(10, "final", 5);
+  req.constraints.max_chars = 200;  // 16 + 10 x 208 tokens at most: past the 1024 positions
+  req.max_new_tokens = 0;
+  CaptionResult r = GenerateCaptions(*e->model, req).value();
+  CHECK(r.prompt_tokens + r.generated_tokens <= 1024);
+
+  // A prompt that fills the context is refused, saying so.
+  CaptionRequest huge = Request(1, "low", 0);
+  for (int i = 0; i < 3000; ++i) huge.prompt.context += "x" + std::to_string(i * 7919 % 100000) + " ";
+  huge.max_prompt_tokens = 4000;
+  auto refused = GenerateCaptions(*e->model, huge);
+  REQUIRE(!refused.ok());
+  CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(refused.status().message().find("context of 1024 tokens") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::engine

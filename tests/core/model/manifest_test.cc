@@ -107,6 +107,8 @@ TEST_CASE("hostile manifests get an error naming the field, never a crash") {
       {"bad provider", [](json& m) { m["variants"][0]["execution_providers"] = {"cuda"}; },
        "execution_providers"},
       {"wrong type", [](json& m) { m["id"] = 42; }, "id must be a string"},
+      {"zero context", [](json& m) { m["context_length"] = 0; }, "context_length"},
+      {"context as text", [](json& m) { m["context_length"] = "1024"; }, "context_length"},
       {"missing licence", [](json& m) { m.erase("licence"); }, "licence"},
       {"licence flag not bool", [](json& m) { m["licence"]["commercial_use"] = "yes"; },
        "commercial_use"},
