@@ -51,7 +51,7 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
   const backend = h(
     'select',
     {},
-    h('option', { value: '' }, 'Automatic (fastest measured)'),
+    h('option', { value: '' }, 'Automatic (first that works: WebNN, WebGPU, CPU)'),
     h('option', { value: 'webnn' }, 'WebNN'),
     h('option', { value: 'webgpu' }, 'WebGPU'),
     h('option', { value: 'wasm' }, 'WebAssembly (CPU)'),
