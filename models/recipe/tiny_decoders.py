@@ -53,8 +53,9 @@ PACKS = {
         specials=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         seed=6),
     "tiny-llama": dict(
+        # Rotary positions have no table to run out of: the context it states is a choice.
         config=decoder.Config(style="llama", vocab_size=0, d_model=64, n_layer=2, n_head=4,
-                              n_kv_head=2, d_ff=128),
+                              n_kv_head=2, d_ff=128, max_positions=4096),
         chat_format="llama3",
         specials=["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
                   "<|end_header_id|>", "<|eot_id|>"],
