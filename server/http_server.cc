@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -28,6 +29,11 @@
 #include "sync/sqlite_job_store.h"
 
 namespace cairn::server {
+static_assert(CPPHTTPLIB_REQUEST_URI_MAX_LENGTH == kMaxRequestLineBytes &&
+                  CPPHTTPLIB_HEADER_MAX_LENGTH == kMaxHeaderLineBytes &&
+                  CPPHTTPLIB_HEADER_MAX_COUNT == kMaxHeaderCount,
+              "cpp-httplib's limits changed: update http_server.h and SECURITY.md");
+
 namespace {
 
 constexpr size_t kIdKeyBytes = 32;
@@ -162,6 +168,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   if (options.lease_ms < 1000 || options.drain_ms < 0) {
     return InvalidArgument("the lease must be at least 1 s and the drain time 0 or more");
   }
+  if (options.read_timeout_ms < 100 || options.write_timeout_ms < 100 ||
+      options.requests_per_window < 1) {
+    return InvalidArgument("timeouts must be at least 100 ms and the request rate at least 1");
+  }
   if (options.port < 0 || options.port > 65535) {
     return InvalidArgument("port " + std::to_string(options.port) + " is not 0 to 65535");
   }
@@ -180,7 +190,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   impl->router = std::make_unique<sync::ApiRouter>(*impl->service);
   CAIRN_ASSIGN_OR_RETURN(impl->devices, sync::SqliteDeviceStore::Open(
                                             {.path = options.data_dir + "/devices.db"}));
-  impl->auth = std::make_unique<sync::DeviceAuthenticator>(*impl->devices, sync::AuthOptions{});
+  impl->auth = std::make_unique<sync::DeviceAuthenticator>(
+      *impl->devices, sync::AuthOptions{.max_nonces_per_device = options.requests_per_window});
   impl->gateway = std::make_unique<sync::ApiGateway>(*impl->auth, *impl->router);
   if (options.workers > 0) {
     impl->leases = std::make_unique<LockedJobLeases>(*impl->service, impl->mu);
@@ -198,8 +209,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   const int threads = options.threads > 0 ? options.threads : 1;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(sync::kMaxRequestBodyBytes);
-  http.set_read_timeout(10, 0);
-  http.set_write_timeout(10, 0);
+  http.set_read_timeout(options.read_timeout_ms / 1000, (options.read_timeout_ms % 1000) * 1000);
+  http.set_write_timeout(options.write_timeout_ms / 1000, (options.write_timeout_ms % 1000) * 1000);
+  http.set_keep_alive_timeout(std::max(1, options.read_timeout_ms / 1000));
   auto api = [self](const httplib::Request& req, httplib::Response& res) {
     self->HandleApi(req, res);
   };

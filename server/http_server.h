@@ -27,7 +27,10 @@
 // an idle worker at once. /metrics adds the workers' counters.
 //
 // Limits: request bodies over kMaxRequestBodyBytes (64 KiB) are 413 `too_large` before they are
-// read in full; every error is the protocol's JSON error.
+// read in full (chunked bodies too); request lines, headers and their count are capped by
+// cpp-httplib's build-time limits (kMaxRequestLineBytes, kMaxHeaderLineBytes,
+// kMaxHeaderCount below: over them is a 400/414/431); timeouts and the per-device request rate
+// are ServerOptions. Every error is the protocol's JSON error.
 // Threading: requests are handled on cpp-httplib's thread pool; the gateway and the two stores'
 // SQLite connections are used under one mutex (one request at a time reaches them). The clock
 // in ServerOptions must outlive the server and be thread-safe (every Clock is). Stop() may
@@ -47,6 +50,11 @@ namespace cairn::server {
 class JobRenderer;
 
 inline constexpr int kDefaultPort = 8787;
+// cpp-httplib's compile-time limits, as Debian's build has them (checked at compile time in
+// http_server.cc, so a different build of the library cannot change them silently).
+inline constexpr size_t kMaxRequestLineBytes = 8192;  // CPPHTTPLIB_REQUEST_URI_MAX_LENGTH
+inline constexpr size_t kMaxHeaderLineBytes = 8192;   // CPPHTTPLIB_HEADER_MAX_LENGTH
+inline constexpr size_t kMaxHeaderCount = 100;        // CPPHTTPLIB_HEADER_MAX_COUNT
 inline constexpr char kDefaultBind[] = "127.0.0.1";
 
 struct ServerOptions {
@@ -62,6 +70,14 @@ struct ServerOptions {
   JobRenderer* renderer = nullptr;  // required with workers; not owned, outlives the server
   int64_t lease_ms = 60'000;        // a worker's lease on a job, renewed while it runs
   int64_t drain_ms = 30'000;        // how long Stop lets running jobs finish
+  // Limits (SECURITY.md, "Limits"). A client that sends nothing for read_timeout_ms while a
+  // request is due, or reads nothing for write_timeout_ms, is disconnected: a slow client holds
+  // one thread for that long at most. requests_per_window: how many signed requests a device
+  // may make per authentication window (5 minutes); more are 429 `rate_limited` with
+  // Retry-After.
+  int read_timeout_ms = 10'000;
+  int write_timeout_ms = 10'000;
+  int64_t requests_per_window = 10'000;
 };
 
 class HttpServer {

@@ -25,6 +25,7 @@ constexpr char kUsage[] =
     "                    [--workers N] [--caption-model ID] [--trust HEX]...\n"
     "                    [--trust-file PATH]...\n"
     "                    [--lease-seconds N] [--drain-seconds N]\n"
+    "                    [--timeout-seconds N] [--device-requests N]\n"
     "\n"
     "Serves the Cairn sync protocol v1 (POST /v1/devices, /v1/jobs), GET /healthz and\n"
     "GET /metrics. Devices register an Ed25519 public key and sign every request with it\n"
@@ -57,6 +58,10 @@ constexpr char kUsage[] =
     "               worker that dies leaves the job to be claimed again once it lapses\n"
     "  --drain-seconds N  on SIGINT/SIGTERM, how long running jobs may finish, default 30;\n"
     "               the rest are left for their leases to lapse (never lost)\n"
+    "  --timeout-seconds N  a client that sends (or reads) nothing for N seconds while a\n"
+    "               request is due is disconnected, default 10\n"
+    "  --device-requests N  signed requests a device may make per 5 minutes, default 10000;\n"
+    "               more are answered 429 rate_limited with Retry-After\n"
     "  --help       this text\n"
     "\n"
     "SIGINT or SIGTERM stops the workers claiming, lets running jobs finish (--drain-seconds),\n"
@@ -81,7 +86,7 @@ bool ParsePort(std::string_view text, int* port) {
 }
 
 bool ParseCount(std::string_view text, int lo, int hi, int* out) {
-  if (text.empty() || text.size() > 6) return false;
+  if (text.empty() || text.size() > 7) return false;
   int v = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return false;
@@ -137,7 +142,7 @@ bool LoadWorkerModel(const WorkerFlags& flags, const std::string& models_dir,
 int main(int argc, char** argv) {
   cairn::server::ServerOptions options;
   WorkerFlags worker_flags;
-  int lease_seconds = 60, drain_seconds = 30;
+  int lease_seconds = 60, drain_seconds = 30, timeout_seconds = 10, device_requests = 10'000;
   std::string port_text;
   if (const char* env = std::getenv("CAIRN_SERVER_PORT")) port_text = env;
   if (const char* env = std::getenv("CAIRN_SERVER_DATA")) options.data_dir = env;
@@ -149,7 +154,8 @@ int main(int argc, char** argv) {
     }
     if (arg != "--port" && arg != "--data" && arg != "--bind" && arg != "--app" &&
         arg != "--models" && arg != "--workers" && arg != "--caption-model" && arg != "--trust" &&
-        arg != "--trust-file" && arg != "--lease-seconds" && arg != "--drain-seconds") {
+        arg != "--trust-file" && arg != "--lease-seconds" && arg != "--drain-seconds" &&
+        arg != "--timeout-seconds" && arg != "--device-requests") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -168,6 +174,14 @@ int main(int argc, char** argv) {
     if (arg == "--lease-seconds" && !ParseCount(value, 1, 3600, &lease_seconds)) {
       return UsageError("--lease-seconds must be a whole number from 1 to 3600, not '" + value +
                         "'");
+    }
+    if (arg == "--timeout-seconds" && !ParseCount(value, 1, 300, &timeout_seconds)) {
+      return UsageError("--timeout-seconds must be a whole number from 1 to 300, not '" + value +
+                        "'");
+    }
+    if (arg == "--device-requests" && !ParseCount(value, 1, 1'000'000, &device_requests)) {
+      return UsageError("--device-requests must be a whole number from 1 to 1000000, not '" +
+                        value + "'");
     }
     if (arg == "--drain-seconds" && !ParseCount(value, 0, 3600, &drain_seconds)) {
       return UsageError("--drain-seconds must be a whole number from 0 to 3600, not '" + value +
@@ -196,6 +210,8 @@ int main(int argc, char** argv) {
   options.renderer = &renderer;
   options.lease_ms = int64_t{lease_seconds} * 1000;
   options.drain_ms = int64_t{drain_seconds} * 1000;
+  options.read_timeout_ms = options.write_timeout_ms = timeout_seconds * 1000;
+  options.requests_per_window = device_requests;
 
   auto server = cairn::server::HttpServer::Open(options);
   if (!server.ok()) {

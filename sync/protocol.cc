@@ -392,8 +392,22 @@ ApiError ParseError(const HttpResponse& response) {
   if (err == j.end() || !err->is_object()) return e;
   auto code = err->find("code");
   auto message = err->find("message");
-  if (code != err->end() && code->is_string()) e.code = code->get<std::string>();
-  if (message != err->end() && message->is_string()) e.message = message->get<std::string>();
+  // The code decides what the device does and the message is shown to the user: a code that is
+  // not a wire code's shape (empty, long, other characters) or an oversize message from a
+  // hostile server or proxy is ignored, keeping the http_<status> fallback.
+  if (code != err->end() && code->is_string()) {
+    const std::string& c = code->get_ref<const std::string&>();
+    const bool wire_shaped = !c.empty() && c.size() <= 64 &&
+                             std::all_of(c.begin(), c.end(), [](char ch) {
+                               return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                                      ch == '_';
+                             });
+    if (wire_shaped) e.code = c;
+  }
+  if (message != err->end() && message->is_string() &&
+      message->get_ref<const std::string&>().size() <= kMaxErrorMessageBytes) {
+    e.message = message->get<std::string>();
+  }
   return e;
 }
 

@@ -34,6 +34,7 @@ inline constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
 inline constexpr size_t kMaxPayloadBytes = 32 * 1024;
 inline constexpr size_t kMaxResultBytes = 1024 * 1024;
 inline constexpr int kMaxJsonDepth = 32;
+inline constexpr size_t kMaxErrorMessageBytes = 2000;  // longer messages in an error are ignored
 inline constexpr size_t kMinKeyChars = 16, kMaxKeyChars = 64;
 inline constexpr int kDefaultPageSize = 100, kMaxPageSize = 500;
 
@@ -135,8 +136,10 @@ Result<ChangesPage> ParseChanges(std::string_view body);
 Result<std::string> SerializeResult(const JobResult& result);
 Result<JobResult> ParseResult(std::string_view body);
 std::string SerializeError(const ApiError& error);  // {"error":{"code":..,"message":..}}
-// The error in a non-2xx response. A body that is not Cairn's error JSON (a proxy's page) gives
-// code "http_<status>" and a message naming the status, never a parse failure.
+// The error in a non-2xx response. A body that is not Cairn's error JSON (a proxy's page), or
+// whose code is not a wire code's shape (1..64 of a-z 0-9 _), gives code "http_<status>" and a
+// message naming the status, never a parse failure; a message over kMaxErrorMessageBytes is
+// replaced by that one too.
 ApiError ParseError(const HttpResponse& response);
 
 }  // namespace cairn::sync

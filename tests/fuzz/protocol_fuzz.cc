@@ -84,7 +84,13 @@ void Run(uint8_t which, const std::string& body) {
     case 6: {
       for (int status : {400, 401, 404, 429, 500, 502}) {
         ApiError e = ParseError(HttpResponse{status, {{"Content-Type", "application/json"}}, body});
-        CAIRN_FUZZ_CHECK(!e.code.empty(), "ParseError gave no code");
+        // The code picks what the device does; the message is shown to the user.
+        CAIRN_FUZZ_CHECK(!e.code.empty() && e.code.size() <= 64, "ParseError code: " + e.code);
+        for (char ch : e.code) {
+          CAIRN_FUZZ_CHECK((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_',
+                           "ParseError code: " + e.code);
+        }
+        CAIRN_FUZZ_CHECK(e.message.size() <= kMaxErrorMessageBytes, "ParseError message size");
       }
       return;
     }

@@ -119,6 +119,14 @@ TEST_CASE("errors are JSON with a code; a foreign error page still reads") {
   ApiError proxy = ParseError(HttpResponse{502, {}, "<html>Bad Gateway</html>"});
   CHECK(proxy.code == "http_502");
   CHECK(proxy.message == "the server answered HTTP 502");
+  // Found by the protocol fuzzer: an empty code (or one that is no wire code, or an oversize
+  // message) from a hostile server falls back like a foreign page.
+  CHECK(ParseError(HttpResponse{400, {}, R"({"error":{"code":""}})"}).code == "http_400");
+  CHECK(ParseError(HttpResponse{400, {}, R"({"error":{"code":"<b>x</b>"}})"}).code == "http_400");
+  ApiError huge = ParseError(HttpResponse{
+      400, {}, R"({"error":{"code":"bad_value","message":")" + std::string(3000, 'm') + R"("}})"});
+  CHECK(huge.code == "bad_value");
+  CHECK(huge.message == "the server answered HTTP 400");
 
   CHECK(ApiErrorFromStatus(NotFound("no job x")).http_status == 404);
   CHECK(ApiErrorFromStatus(ResourceExhausted("slow down")).http_status == 429);
