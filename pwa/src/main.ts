@@ -1,6 +1,7 @@
 // The UI's entry: starts the core worker (through CoreClient), the service worker, the network
 // indicator, and shows the screen the vault's state allows (ui/app.ts's gate). Whatever fails at
 // start-up ends on the recovery screen with an explanation, never a blank page.
+import './trusted_types.js'; // first: the Trusted Types policy the CSP requires
 import { CoreClient } from './core_client.js';
 import type { VaultState } from './protocol.js';
 import type { App, Route } from './ui/app.js';

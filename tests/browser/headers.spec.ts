@@ -50,18 +50,61 @@ test('a strict Content-Security-Policy: no inline script, no eval beyond WebAsse
   expect(csp).toContain("object-src 'none'");
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).not.toContain('unsafe-inline');
-  // An inline script injected into the page does not run.
+  // An inline script injected into the page does not run: Trusted Types refuse its text (the
+  // default policy never makes script from a string), and the CSP would refuse to run it.
   const ran = await page.evaluate(() => {
     const s = document.createElement('script');
-    s.textContent = 'window.__inline = 1';
+    try {
+      s.textContent = 'window.__inline = 1';
+    } catch {
+      return 'refused by Trusted Types';
+    }
     document.head.append(s);
-    return (window as unknown as { __inline?: number }).__inline === 1;
+    return (window as unknown as { __inline?: number }).__inline === 1 ? 'ran' : 'blocked by CSP';
   });
-  expect(ran).toBe(false);
+  expect(ran).not.toBe('ran');
   // The app itself (its worker, wasm core and ONNX Runtime) starts under the policy.
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
   await expect(page.locator('body')).not.toHaveAttribute('data-screen', 'recovery');
-  // The only violation is the injected script's.
-  expect(violations.length).toBeGreaterThan(0);
+  // No violation but the injected script's.
   expect(violations.filter((v) => !v.startsWith('Executing inline script'))).toEqual([]);
+});
+
+test('Trusted Types: no string ever becomes HTML or script; scripts only from this origin', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  const csp = (await page.request.get('/')).headers()['content-security-policy'] ?? '';
+  expect(csp).toContain("require-trusted-types-for 'script'");
+  expect(csp).toContain('trusted-types default');
+  const outcome = await page.evaluate(() => {
+    const tryIt = (f: () => void) => {
+      try {
+        f();
+        return 'allowed';
+      } catch (e) {
+        return e instanceof TypeError ? 'refused' : `other: ${String(e)}`;
+      }
+    };
+    const div = document.createElement('div');
+    return {
+      innerHTML: tryIt(() => (div.innerHTML = '<img src=x onerror="document.body.dataset.pwned=1">')),
+      insertAdjacentHTML: tryIt(() => div.insertAdjacentHTML('beforeend', '<b>x</b>')),
+      foreignWorker: tryIt(() => new Worker('https://example.com/evil.js')),
+      anotherPolicy: tryIt(() =>
+        (window as unknown as { trustedTypes: { createPolicy: (n: string, r: object) => void } })
+          .trustedTypes.createPolicy('escape-hatch', {}),
+      ),
+      text: tryIt(() => (div.textContent = '<b>text is fine</b>')),
+    };
+  });
+  expect(outcome).toEqual({
+    innerHTML: 'refused',
+    insertAdjacentHTML: 'refused',
+    foreignWorker: 'refused',
+    anotherPolicy: 'refused',
+    text: 'allowed',
+  });
+  expect(await page.locator('body').getAttribute('data-pwned')).toBeNull();
 });

@@ -1,5 +1,6 @@
 // The core worker: hosts the wasm core (api/), the vault on OPFS (opfs_pool.ts) and ONNX Runtime
 // Web (ort_driver.ts), and answers the UI's requests (protocol.ts), one at a time, in order.
+import '../trusted_types.js'; // first: the Trusted Types policy the CSP requires
 import type {
   Api, CaptionRequest, CaptionResult, Capabilities, Draft, DraftInput, FromWorker, Job, Op,
   SearchHit, StorageInfo, ToWorker, VaultState,
