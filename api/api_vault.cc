@@ -4,7 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_internal.h"
+#include "core/crypto/aead.h"
 #include "storage/draft_json.h"
+#include "storage/key_file.h"
 
 namespace cairn::api {
 namespace {
@@ -86,6 +88,17 @@ json JobJson(const storage::OutboxJob& j) {
           {"result", result.is_discarded() ? json(nullptr) : result}};
 }
 
+// A device key is exactly an AEAD key's size: anything else is a host bug, said as such
+// rather than reported as a key that does not fit the vault.
+Status NeedDeviceKey(const uint8_t* key, size_t size) {
+  CAIRN_RETURN_IF_ERROR(Need(key, "key"));
+  if (size != crypto::kAeadKeyBytes) {
+    return InvalidArgument("a device key has " + std::to_string(crypto::kAeadKeyBytes) +
+                           " bytes, not " + std::to_string(size));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int Fail(const Status& s) {
@@ -164,6 +177,50 @@ int cairn_vault_open(const char* dir, const char* passphrase, cairn_vault** out)
     CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::Open(dir, passphrase, Options(host)));
     *out = new cairn_vault{std::move(v)};
     return Status::Ok();
+  });
+}
+
+int cairn_vault_create_with_device_key(const char* dir, const uint8_t* key, size_t key_size,
+                                       cairn_vault** out) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_RETURN_IF_ERROR(NeedDeviceKey(key, key_size));
+    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    CAIRN_RETURN_IF_ERROR(PrepareVaultDir(dir));
+    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::CreateWithDeviceKey(
+                                       dir, ByteView(key, key_size), Options(host)));
+    *out = new cairn_vault{std::move(v)};
+    return Status::Ok();
+  });
+}
+
+int cairn_vault_open_with_device_key(const char* dir, const uint8_t* key, size_t key_size,
+                                     cairn_vault** out) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_RETURN_IF_ERROR(NeedDeviceKey(key, key_size));
+    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::OpenWithDeviceKey(
+                                       dir, ByteView(key, key_size), Options(host)));
+    *out = new cairn_vault{std::move(v)};
+    return Status::Ok();
+  });
+}
+
+int cairn_vault_unlock_kinds(const char* dir, char** out_kinds) {
+  return ReturnJson(out_kinds, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    sqlite3_vfs* vfs = host.vfs ? host.vfs : sqlite3_vfs_find(nullptr);
+    Result<storage::KeyFileContents> keys = storage::ReadKeyFile(vfs, storage::VaultKeyPath(dir));
+    if (keys.status().code() == StatusCode::kNotFound) {
+      return NotFound(std::string("no vault in ") + dir);
+    }
+    CAIRN_RETURN_IF_ERROR(keys.status());
+    return json{{"passphrase", !keys->passphrase_wrapped.empty()},
+                {"device_key", !keys->device_wrapped.empty()}};
   });
 }
 
