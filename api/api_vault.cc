@@ -85,7 +85,8 @@ json JobJson(const storage::OutboxJob& j) {
           {"created_at_ms", j.created_at_ms},
           {"updated_at_ms", j.updated_at_ms},
           {"payload", payload.is_discarded() ? json(nullptr) : payload},
-          {"result", result.is_discarded() ? json(nullptr) : result}};
+          {"result", result.is_discarded() ? json(nullptr) : result},
+          {"draft_id", j.draft_id ? json(*j.draft_id) : json(nullptr)}};
 }
 
 // A device key is exactly an AEAD key's size: anything else is a host bug, said as such
@@ -285,7 +286,7 @@ int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char**
 }
 
 int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
-                      const char* payload_json, char** out_job) {
+                      const char* payload_json, int64_t draft_id, char** out_job) {
   return ReturnJson(out_job, [&]() -> Result<json> {
     CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
     CAIRN_RETURN_IF_ERROR(Need(kind, "kind"));
@@ -301,7 +302,14 @@ int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
     if (!json::parse(payload_json, nullptr, /*allow_exceptions=*/false).is_object()) {
       return InvalidArgument("a job payload must be a JSON object");
     }
-    CAIRN_ASSIGN_OR_RETURN(storage::OutboxJob job, vault->vault->EnqueueJob(k, p, payload_json));
+    std::optional<int64_t> from;
+    if (draft_id != 0) {
+      // Said plainly here rather than as the foreign key's "constraint failed".
+      CAIRN_RETURN_IF_ERROR(vault->vault->GetDraft(draft_id).status());
+      from = draft_id;
+    }
+    CAIRN_ASSIGN_OR_RETURN(storage::OutboxJob job,
+                           vault->vault->EnqueueJob(k, p, payload_json, from));
     return JobJson(job);
   });
 }

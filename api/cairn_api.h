@@ -52,7 +52,7 @@ extern "C" {
 #define CAIRN_INTERNAL 15
 
 /* Version of this ABI; bumped on any incompatible change. */
-#define CAIRN_ABI_VERSION 1
+#define CAIRN_ABI_VERSION 2
 int cairn_abi_version(void);
 
 typedef struct cairn_vault cairn_vault;
@@ -96,9 +96,12 @@ int cairn_drafts_list(cairn_vault* vault, int limit, int offset, char** out_draf
 int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char** out_hits);
 
 /* The HQ-export outbox (the sync engine drives the states). Out: the job as JSON {id, kind,
- * preset, state, idempotency_key, attempts, last_error, created_at_ms, updated_at_ms, payload}. */
+ * preset, state, idempotency_key, attempts, last_error, created_at_ms, updated_at_ms, payload,
+ * draft_id}. `draft_id` (0: none) names the draft the job was made from: kept with the job on the
+ * device, never sent (the payload goes to the server as is); CAIRN_NOT_FOUND if there is no such
+ * draft. */
 int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
-                      const char* payload_json, char** out_job);
+                      const char* payload_json, int64_t draft_id, char** out_job);
 int cairn_jobs_list(cairn_vault* vault, char** out_jobs);
 
 /* The sync engine (sync/engine.h) over the vault's outbox, with the device's Ed25519 key (made

@@ -86,15 +86,23 @@ TEST_CASE("the C ABI creates, opens and refuses a wrong passphrase with a stable
   REQUIRE(cairn_drafts_search(b.v, "golden", 10, &out) == CAIRN_OK);
   CHECK(TakeJson(out).size() == 1);
   // The outbox: a job is durable with its idempotency key from the moment it is queued.
-  CHECK(cairn_job_enqueue(b.v, "caption-hq", "ultra", "{}", &out) == CAIRN_INVALID_ARGUMENT);
-  CHECK(cairn_job_enqueue(b.v, "caption-hq", "final", "[1]", &out) == CAIRN_INVALID_ARGUMENT);
-  REQUIRE(cairn_job_enqueue(b.v, "caption-hq", "final", R"({"draft_id":1})", &out) == CAIRN_OK);
+  CHECK(cairn_job_enqueue(b.v, "caption-hq", "ultra", "{}", 0, &out) == CAIRN_INVALID_ARGUMENT);
+  CHECK(cairn_job_enqueue(b.v, "caption-hq", "final", "[1]", 0, &out) == CAIRN_INVALID_ARGUMENT);
+  CHECK(cairn_job_enqueue(b.v, "caption-hq", "final", "{}", 999, &out) == CAIRN_NOT_FOUND);
+  REQUIRE(cairn_job_enqueue(b.v, "caption-hq", "final", R"({"task":"t"})", 0, &out) == CAIRN_OK);
+  CHECK(TakeJson(out)["draft_id"].is_null());
+  // The draft a job came from stays with the job on the device, outside the payload the
+  // server gets.
+  REQUIRE(cairn_job_enqueue(b.v, "caption-hq", "final", R"({"task":"t"})", id, &out) == CAIRN_OK);
   json job = TakeJson(out);
   CHECK(job["state"] == "queued");
-  CHECK(job["payload"]["draft_id"] == 1);
+  CHECK(job["draft_id"] == id);
+  CHECK(job["payload"] == json{{"task", "t"}});
   CHECK(job["idempotency_key"].get<std::string>().size() >= 16);
   REQUIRE(cairn_jobs_list(b.v, &out) == CAIRN_OK);
-  CHECK(TakeJson(out).size() == 1);
+  json jobs = TakeJson(out);
+  REQUIRE(jobs.size() == 2);
+  CHECK(jobs[1]["draft_id"] == id);
   REQUIRE(cairn_vault_check(b.v, &out) == CAIRN_OK);
   CHECK(std::string(out) == "ok");
   cairn_free(out);
@@ -303,7 +311,7 @@ TEST_CASE("the sync ABI signs what it sends and commits the outbox before return
 
   REQUIRE(cairn_sync_handle(s, 1.7e12, R"({"type":"app_start","online":true})", &out) == CAIRN_OK);
   TakeJson(out);
-  REQUIRE(cairn_job_enqueue(v.v, "caption-hq", "final", R"({"task":"t"})", &out) == CAIRN_OK);
+  REQUIRE(cairn_job_enqueue(v.v, "caption-hq", "final", R"({"task":"t"})", 0, &out) == CAIRN_OK);
   const int64_t job = TakeJson(out)["id"];
   const std::string created = R"({"type":"job_created","job_id":)" + std::to_string(job) + "}";
   REQUIRE(cairn_sync_handle(s, 1.7e12, created.c_str(), &out) == CAIRN_OK);
