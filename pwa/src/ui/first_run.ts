@@ -18,12 +18,25 @@ export function firstRunScreen(app: App): HTMLElement {
   const again = h('input', { type: 'password', autocomplete: 'new-password', required: true });
   const err = errorLine(pass);
   const submit = h('button', { type: 'submit' }, 'Create vault');
+  // The explanation is the radio's description, not part of its name, so a screen reader says
+  // the short choice first.
   const option = (value: string, label: string, hint: string, checked: boolean): HTMLElement =>
     h(
-      'label',
-      { class: 'choice' },
-      h('input', { type: 'radio', name: 'unlock-with', value, checked }),
-      h('span', {}, label, h('span', { class: 'hint block' }, hint)),
+      'div',
+      { class: 'choice-block' },
+      h(
+        'label',
+        { class: 'choice' },
+        h('input', {
+          type: 'radio',
+          name: 'unlock-with',
+          value,
+          checked,
+          'aria-describedby': `unlock-${value}-hint`,
+        }),
+        ` ${label}`,
+      ),
+      h('p', { class: 'hint', id: `unlock-${value}-hint` }, hint),
     );
   const method = h(
     'fieldset',
