@@ -109,7 +109,7 @@ TEST_CASE("the C ABI creates, opens and refuses a wrong passphrase with a stable
   CHECK(cairn_vault_open((dir / "nowhere").c_str(), "correct horse", &b.v) == CAIRN_NOT_FOUND);
 }
 
-TEST_CASE("the C ABI unlocks a vault with a device key; a wrong key fails like a wrong passphrase") {
+TEST_CASE("the C ABI opens a device-key vault; a wrong key fails like a wrong passphrase") {
   TempDir dir;
   const std::string path = dir / "vault";
   Bytes key(32);

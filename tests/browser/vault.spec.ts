@@ -120,7 +120,11 @@ test('a vault for this device only opens after a restart without a passphrase', 
           const get = open.result.transaction('keys').objectStore('keys').get('vault');
           get.onerror = () => reject(get.error);
           get.onsuccess = async () => {
-            const r = get.result as { wrappingKey: CryptoKey; iv: Uint8Array; wrapped: ArrayBuffer };
+            const r = get.result as {
+              wrappingKey: CryptoKey;
+              iv: Uint8Array;
+              wrapped: ArrayBuffer;
+            };
             let exported = 'refused';
             try {
               await crypto.subtle.exportKey('raw', r.wrappingKey);
@@ -168,7 +172,12 @@ test('a device-key vault whose key the browser lost says so and offers a new vau
   await createVault(page, true);
   await profile.restart();
   await withCoreStopped(profile.context, (q) =>
-    q.evaluate(() => new Promise((ok) => { indexedDB.deleteDatabase('cairn-device-key').onsuccess = ok; })),
+    q.evaluate(
+      () =>
+        new Promise((ok) => {
+          indexedDB.deleteDatabase('cairn-device-key').onsuccess = ok;
+        }),
+    ),
   );
   const p = profile.page;
   await p.goto('/');
@@ -202,7 +211,9 @@ test('a corrupt vault database leads to a recovery screen naming the damage', as
   await expect(p.locator('body')).toHaveAttribute('data-screen', 'recovery');
   await expect(p.getByRole('heading', { level: 2 })).toHaveText('Your vault could not be read');
   // What the core found, in its words: the file and the page that failed to authenticate.
-  await expect(p.locator('.detail')).toContainText(/vault\.db \(database\) page \d+: authentication failed/);
+  await expect(p.locator('.detail')).toContainText(
+    /vault\.db \(database\) page \d+: authentication failed/,
+  );
   await expect(p.getByRole('button', { name: 'Try again' })).toBeVisible();
   await expect(p.getByRole('navigation')).toBeHidden();
   await shot(p, 'recovery-corrupt');
@@ -247,11 +258,17 @@ test('the models screen shows storage use, the vault share and persistence', asy
   await createVault(page, false);
   await page.getByRole('navigation').getByRole('link', { name: 'Models' }).click();
   const panel = page.locator('.panel.storage');
-  await expect(panel.locator('.usage')).toHaveText(/^Cairn uses .+ of the .+ this browser allows \(\d+ %\)\.$/);
+  await expect(panel.locator('.usage')).toHaveText(
+    /^Cairn uses .+ of the .+ this browser allows \(\d+ %\)\.$/,
+  );
   // The worker's storage.info counts the vault's OPFS files (key file and database at least).
-  await expect(panel.locator('.vault-bytes')).toHaveText(/^Your vault \(drafts, photos and models, encrypted\): \d+(\.\d+)? kB\.$/);
+  await expect(panel.locator('.vault-bytes')).toHaveText(
+    /^Your vault \(drafts, photos and models, encrypted\): \d+(\.\d+)? kB\.$/,
+  );
   const info = await page.evaluate(async () => ({
     persisted: await navigator.storage.persisted(),
   }));
-  await expect(panel.locator('.persisted')).toHaveText(info.persisted ? /^Kept:/ : /^Not yet kept:/);
+  await expect(panel.locator('.persisted')).toHaveText(
+    info.persisted ? /^Kept:/ : /^Not yet kept:/,
+  );
 });

@@ -51,7 +51,8 @@ export function firstRunScreen(app: App): HTMLElement {
     option(
       'device',
       'This device only (no passphrase)',
-      'Anyone who can use this browser profile can open it, and clearing site data loses it for good.',
+      'Anyone who can use this browser profile can open it, and clearing site data loses it ' +
+        'for good.',
       false,
     ),
     h('p', { class: 'hint' }, 'A vault has one or the other; you choose now.'),

@@ -89,7 +89,11 @@ export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
         `job ${job.id} · `,
         // The draft it was exported from (kept on the device, never sent): one tap back to it.
         job.draftId
-          ? h('a', { class: 'draft-link', href: `#/compose?draft=${job.draftId}` }, `draft ${job.draftId}`)
+          ? h(
+              'a',
+              { class: 'draft-link', href: `#/compose?draft=${job.draftId}` },
+              `draft ${job.draftId}`,
+            )
           : null,
         job.draftId ? ' · ' : null,
         when(job.updatedAtMs),

@@ -61,7 +61,8 @@ export function recoveryScreen(app: App): HTMLElement {
       ),
     );
   }
-  const reset = (r.kind === 'damaged' || r.kind === 'key-lost') && app.core ? resetPanel(app) : null;
+  const canReset = r.kind === 'damaged' || r.kind === 'key-lost';
+  const reset = canReset && app.core ? resetPanel(app) : null;
   return screen(
     t.title,
     h('p', { class: 'lead' }, t.what),

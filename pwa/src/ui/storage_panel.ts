@@ -36,7 +36,8 @@ export function storagePanel(
     const { usageBytes: used, quotaBytes: quota } = info;
     usage.textContent = `Cairn uses ${bytes(used)} of the ${bytes(quota)} this browser allows (${percent(used, quota)}).`;
     if ('vaultBytes' in info) {
-      vault.textContent = `Your vault (drafts, photos and models, encrypted): ${bytes(info.vaultBytes)}.`;
+      vault.textContent =
+        `Your vault (drafts, photos and models, encrypted): ${bytes(info.vaultBytes)}.`;
       vault.hidden = false;
     }
     persisted.textContent = info.persisted

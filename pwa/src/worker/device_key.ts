@@ -59,7 +59,8 @@ export class DeviceKeyStore {
       );
     }
     try {
-      return new Uint8Array(await crypto.subtle.decrypt(this.params(rec.iv), rec.wrappingKey, rec.wrapped));
+      const plain = await crypto.subtle.decrypt(this.params(rec.iv), rec.wrappingKey, rec.wrapped);
+      return new Uint8Array(plain);
     } catch (e) {
       throw new CairnError(
         'auth_failed',
@@ -90,7 +91,10 @@ export class DeviceKeyStore {
 
   // One request in its own transaction; resolves once the transaction has committed, so a
   // stored key is durable before the vault that needs it is made.
-  private async tx(mode: IDBTransactionMode, body: (s: IDBObjectStore) => IDBRequest): Promise<unknown> {
+  private async tx(
+    mode: IDBTransactionMode,
+    body: (s: IDBObjectStore) => IDBRequest,
+  ): Promise<unknown> {
     const db = await open();
     try {
       return await new Promise((resolve, reject) => {
@@ -112,10 +116,12 @@ function open(): Promise<IDBDatabase> {
     req.onupgradeneeded = () => req.result.createObjectStore(STORE);
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(storageError(req.error));
-    req.onblocked = () => reject(new CairnError('unavailable', 'the device-key store is blocked by another tab'));
+    req.onblocked = () =>
+      reject(new CairnError('unavailable', 'the device-key store is blocked by another tab'));
   });
 }
 
 function storageError(e: DOMException | null): CairnError {
-  return new CairnError('io_error', `the device-key store failed: ${e?.name ?? 'unknown'} ${e?.message ?? ''}`.trim());
+  const why = `${e?.name ?? 'unknown'} ${e?.message ?? ''}`.trim();
+  return new CairnError('io_error', `the device-key store failed: ${why}`);
 }
