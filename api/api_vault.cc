@@ -4,7 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_internal.h"
+#include "core/crypto/aead.h"
 #include "storage/draft_json.h"
+#include "storage/key_file.h"
 
 namespace cairn::api {
 namespace {
@@ -83,7 +85,19 @@ json JobJson(const storage::OutboxJob& j) {
           {"created_at_ms", j.created_at_ms},
           {"updated_at_ms", j.updated_at_ms},
           {"payload", payload.is_discarded() ? json(nullptr) : payload},
-          {"result", result.is_discarded() ? json(nullptr) : result}};
+          {"result", result.is_discarded() ? json(nullptr) : result},
+          {"draft_id", j.draft_id ? json(*j.draft_id) : json(nullptr)}};
+}
+
+// A device key is exactly an AEAD key's size: anything else is a host bug, said as such
+// rather than reported as a key that does not fit the vault.
+Status NeedDeviceKey(const uint8_t* key, size_t size) {
+  CAIRN_RETURN_IF_ERROR(Need(key, "key"));
+  if (size != crypto::kAeadKeyBytes) {
+    return InvalidArgument("a device key has " + std::to_string(crypto::kAeadKeyBytes) +
+                           " bytes, not " + std::to_string(size));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -167,6 +181,50 @@ int cairn_vault_open(const char* dir, const char* passphrase, cairn_vault** out)
   });
 }
 
+int cairn_vault_create_with_device_key(const char* dir, const uint8_t* key, size_t key_size,
+                                       cairn_vault** out) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_RETURN_IF_ERROR(NeedDeviceKey(key, key_size));
+    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    CAIRN_RETURN_IF_ERROR(PrepareVaultDir(dir));
+    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::CreateWithDeviceKey(
+                                       dir, ByteView(key, key_size), Options(host)));
+    *out = new cairn_vault{std::move(v)};
+    return Status::Ok();
+  });
+}
+
+int cairn_vault_open_with_device_key(const char* dir, const uint8_t* key, size_t key_size,
+                                     cairn_vault** out) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_RETURN_IF_ERROR(NeedDeviceKey(key, key_size));
+    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::OpenWithDeviceKey(
+                                       dir, ByteView(key, key_size), Options(host)));
+    *out = new cairn_vault{std::move(v)};
+    return Status::Ok();
+  });
+}
+
+int cairn_vault_unlock_kinds(const char* dir, char** out_kinds) {
+  return ReturnJson(out_kinds, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    sqlite3_vfs* vfs = host.vfs ? host.vfs : sqlite3_vfs_find(nullptr);
+    Result<storage::KeyFileContents> keys = storage::ReadKeyFile(vfs, storage::VaultKeyPath(dir));
+    if (keys.status().code() == StatusCode::kNotFound) {
+      return NotFound(std::string("no vault in ") + dir);
+    }
+    CAIRN_RETURN_IF_ERROR(keys.status());
+    return json{{"passphrase", !keys->passphrase_wrapped.empty()},
+                {"device_key", !keys->device_wrapped.empty()}};
+  });
+}
+
 void cairn_vault_close(cairn_vault* vault) { delete vault; }
 
 int cairn_vault_check(cairn_vault* vault, char** out_report) {
@@ -228,7 +286,7 @@ int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char**
 }
 
 int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
-                      const char* payload_json, char** out_job) {
+                      const char* payload_json, int64_t draft_id, char** out_job) {
   return ReturnJson(out_job, [&]() -> Result<json> {
     CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
     CAIRN_RETURN_IF_ERROR(Need(kind, "kind"));
@@ -244,7 +302,14 @@ int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
     if (!json::parse(payload_json, nullptr, /*allow_exceptions=*/false).is_object()) {
       return InvalidArgument("a job payload must be a JSON object");
     }
-    CAIRN_ASSIGN_OR_RETURN(storage::OutboxJob job, vault->vault->EnqueueJob(k, p, payload_json));
+    std::optional<int64_t> from;
+    if (draft_id != 0) {
+      // Said plainly here rather than as the foreign key's "constraint failed".
+      CAIRN_RETURN_IF_ERROR(vault->vault->GetDraft(draft_id).status());
+      from = draft_id;
+    }
+    CAIRN_ASSIGN_OR_RETURN(storage::OutboxJob job,
+                           vault->vault->EnqueueJob(k, p, payload_json, from));
     return JobJson(job);
   });
 }

@@ -52,7 +52,7 @@ extern "C" {
 #define CAIRN_INTERNAL 15
 
 /* Version of this ABI; bumped on any incompatible change. */
-#define CAIRN_ABI_VERSION 1
+#define CAIRN_ABI_VERSION 2
 int cairn_abi_version(void);
 
 typedef struct cairn_vault cairn_vault;
@@ -73,6 +73,18 @@ int cairn_vault_exists(const char* dir, int* out_exists);
 int cairn_vault_create(const char* dir, const char* passphrase, cairn_vault** out);
 /* CAIRN_WRONG_PASSPHRASE for a wrong passphrase, CAIRN_NOT_FOUND if there is no vault. */
 int cairn_vault_open(const char* dir, const char* passphrase, cairn_vault** out);
+/* A vault unlocked by a device key instead of a passphrase: `key_size` bytes (32) the host keeps
+ * (in the browser: random, stored only wrapped by a non-extractable WebCrypto key). A vault has
+ * one or the other, never both: opening with the wrong kind is CAIRN_FAILED_PRECONDITION, naming
+ * the kind it has. A key that does not open the vault is CAIRN_WRONG_PASSPHRASE, the same class
+ * as a wrong passphrase. The ABI copies nothing of `key` beyond the call; the host wipes it. */
+int cairn_vault_create_with_device_key(const char* dir, const uint8_t* key, size_t key_size,
+                                       cairn_vault** out);
+int cairn_vault_open_with_device_key(const char* dir, const uint8_t* key, size_t key_size,
+                                     cairn_vault** out);
+/* How the vault in `dir` is unlocked, read from its key file without unlocking it:
+ * {"passphrase":bool,"device_key":bool}. CAIRN_NOT_FOUND if there is no vault. */
+int cairn_vault_unlock_kinds(const char* dir, char** out_kinds);
 void cairn_vault_close(cairn_vault* vault);
 /* "ok" or the findings (every page's tag and SQLite's integrity check). */
 int cairn_vault_check(cairn_vault* vault, char** out_report);
@@ -84,9 +96,12 @@ int cairn_drafts_list(cairn_vault* vault, int limit, int offset, char** out_draf
 int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char** out_hits);
 
 /* The HQ-export outbox (the sync engine drives the states). Out: the job as JSON {id, kind,
- * preset, state, idempotency_key, attempts, last_error, created_at_ms, updated_at_ms, payload}. */
+ * preset, state, idempotency_key, attempts, last_error, created_at_ms, updated_at_ms, payload,
+ * draft_id}. `draft_id` (0: none) names the draft the job was made from: kept with the job on the
+ * device, never sent (the payload goes to the server as is); CAIRN_NOT_FOUND if there is no such
+ * draft. */
 int cairn_job_enqueue(cairn_vault* vault, const char* kind, const char* preset,
-                      const char* payload_json, char** out_job);
+                      const char* payload_json, int64_t draft_id, char** out_job);
 int cairn_jobs_list(cairn_vault* vault, char** out_jobs);
 
 /* The sync engine (sync/engine.h) over the vault's outbox, with the device's Ed25519 key (made

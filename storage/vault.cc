@@ -133,6 +133,10 @@ ALTER TABLE assets ADD COLUMN seed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox_jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox_jobs ADD COLUMN result TEXT NOT NULL DEFAULT '';
 )sql",
+    // 7: the draft a job was made from, which its payload (sent to the server) does not carry.
+    R"sql(
+ALTER TABLE outbox_jobs ADD COLUMN draft_id INTEGER REFERENCES drafts(id) ON DELETE SET NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == kVaultSchemaVersion);
 

@@ -49,7 +49,7 @@ namespace cairn::storage {
 
 class CipherVfs;
 
-inline constexpr int kVaultSchemaVersion = 6;
+inline constexpr int kVaultSchemaVersion = 7;
 inline constexpr size_t kBlobChunkBytes = 64 * 1024;
 
 struct VaultOptions {
@@ -139,6 +139,9 @@ struct OutboxJob {
   std::string server_job_id;
   bool cancel_requested = false;  // the user asked to cancel; kept until the server confirms
   std::string result_json;        // the server's result, once fetched (state done)
+  // The draft the job was made from. Kept on the device only (the payload goes to the server as
+  // is); unset for a job made from no draft, or once that draft is deleted.
+  std::optional<int64_t> draft_id;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
 };
@@ -223,7 +226,8 @@ class Vault {
 
   // The jobs outbox (the sync engine drives the states).
   Result<OutboxJob> EnqueueJob(std::string_view kind, std::string_view preset,
-                               std::string_view payload_json);
+                               std::string_view payload_json,
+                               std::optional<int64_t> draft_id = std::nullopt);
   Result<OutboxJob> GetJob(int64_t id);
   Result<std::vector<OutboxJob>> ListJobs();
   // Jobs not yet done, failed or cancelled, oldest first: what a sync engine resumes at start.

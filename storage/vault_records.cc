@@ -86,7 +86,7 @@ std::string FtsQuery(std::string_view text) {
 
 constexpr char kJobColumns[] =
     "id, idempotency_key, kind, preset, payload, state, attempts, next_attempt_at, last_error, "
-    "server_job_id, created_at, updated_at, cancel_requested, result";
+    "server_job_id, created_at, updated_at, cancel_requested, result, draft_id";
 
 bool IsJobState(const std::string& s) {
   return s == "queued" || s == "sending" || s == "accepted" || s == "running" || s == "done" ||
@@ -113,6 +113,7 @@ OutboxJob ReadJob(const Stmt& q) {
   j.updated_at_ms = q.Int(11);
   j.cancel_requested = q.Int(12) != 0;
   j.result_json = q.Text(13);
+  if (!q.IsNull(14)) j.draft_id = q.Int(14);
   return j;
 }
 
@@ -345,7 +346,8 @@ Result<std::vector<InstalledModel>> Vault::ListModels() {
 }
 
 Result<OutboxJob> Vault::EnqueueJob(std::string_view kind, std::string_view preset,
-                                    std::string_view payload_json) {
+                                    std::string_view payload_json,
+                                    std::optional<int64_t> draft_id) {
   if (!nlohmann::json::accept(payload_json)) {
     return InvalidArgument("job payload is not valid JSON");
   }
@@ -357,8 +359,10 @@ Result<OutboxJob> Vault::EnqueueJob(std::string_view kind, std::string_view pres
     CAIRN_ASSIGN_OR_RETURN(
         Stmt q, Stmt::Prepare(db_,
                               "INSERT INTO outbox_jobs (idempotency_key, kind, preset, payload, "
-                              "state, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)"));
+                              "state, created_at, updated_at, draft_id) "
+                              "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)"));
     q.Bind(1, key).Bind(2, kind).Bind(3, preset).Bind(4, payload_json).Bind(5, now).Bind(6, now);
+    q.Bind(7, draft_id);
     CAIRN_RETURN_IF_ERROR(q.Run());
     id = sqlite3_last_insert_rowid(db_);
     return Status::Ok();

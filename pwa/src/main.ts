@@ -3,9 +3,9 @@
 // start-up ends on the recovery screen with an explanation, never a blank page.
 import './trusted_types.js'; // first: the Trusted Types policy the CSP requires
 import { CoreClient } from './core_client.js';
-import type { VaultState } from './protocol.js';
+import type { CairnError, VaultState } from './protocol.js';
 import type { App, Route } from './ui/app.js';
-import { gate, ROUTES, vaultMadeHere } from './ui/app.js';
+import { gate, recoveryFor, ROUTES, vaultMadeHere } from './ui/app.js';
 import { composeScreen } from './ui/compose.js';
 import { draftsScreen } from './ui/drafts.js';
 import { firstRunScreen } from './ui/first_run.js';
@@ -129,8 +129,30 @@ async function start(): Promise<void> {
       ),
     ]);
     applyVault(state);
+    if (state === 'locked') await unlockWithDeviceKey(app.core);
   } catch (error) {
     app.recovery = { kind: 'core', detail: (error as Error).message };
+  }
+}
+
+// A vault made "for this device only" opens at start without asking anything: its key is this
+// browser's. If that fails, the recovery screen says why (there is no passphrase to fall back on).
+async function unlockWithDeviceKey(core: CoreClient): Promise<void> {
+  try {
+    const kinds = await core.call('vault.unlockKinds', undefined);
+    if (!kinds.deviceKey) return;
+    if (!kinds.deviceKeyHere) {
+      app.recovery = { kind: 'key-lost', detail: 'this browser holds no device key for the vault' };
+      return;
+    }
+    await core.call('vault.unlock', { deviceKey: true });
+    applyVault('unlocked');
+  } catch (error) {
+    const e = error as CairnError;
+    app.recovery = recoveryFor(e.code ?? 'internal', e.message, true) ?? {
+      kind: 'damaged',
+      detail: e.message,
+    };
   }
 }
 

@@ -39,9 +39,20 @@ export interface Capabilities {
 }
 
 export interface StorageInfo {
-  usageBytes: number;
+  usageBytes: number;   // the origin's, as navigator.storage.estimate() says
   quotaBytes: number;
-  persisted: boolean;
+  persisted: boolean;   // navigator.storage.persisted()
+  vaultBytes: number;   // the vault's files in OPFS (database, key file, blobs)
+}
+
+/** How the vault is opened. A vault has a passphrase or a device key, never both (the core
+ * makes one wrapping of its database key at creation and rekeys only single-wrapped vaults). */
+export type Unlock = { passphrase: string } | { deviceKey: true };
+
+export interface UnlockKinds {
+  passphrase: boolean;
+  deviceKey: boolean;
+  deviceKeyHere: boolean;  // this browser holds a wrapped device key
 }
 
 export type VaultState = 'absent' | 'locked' | 'unlocked' | 'damaged';
@@ -148,8 +159,9 @@ export interface Api {
   'capabilities': [void, Capabilities];
   'storage.info': [void, StorageInfo];
   'vault.state': [void, VaultState];
-  'vault.create': [{ passphrase: string }, void];
-  'vault.unlock': [{ passphrase: string }, void];
+  'vault.create': [Unlock, void];
+  'vault.unlock': [Unlock, void];
+  'vault.unlockKinds': [void, UnlockKinds];
   'vault.lock': [void, void];
   'vault.reset': [void, void];   // the recovery screen's last resort: deletes the vault
   'drafts.list': [{ limit: number; offset: number }, Draft[]];

@@ -86,19 +86,86 @@ TEST_CASE("the C ABI creates, opens and refuses a wrong passphrase with a stable
   REQUIRE(cairn_drafts_search(b.v, "golden", 10, &out) == CAIRN_OK);
   CHECK(TakeJson(out).size() == 1);
   // The outbox: a job is durable with its idempotency key from the moment it is queued.
-  CHECK(cairn_job_enqueue(b.v, "caption-hq", "ultra", "{}", &out) == CAIRN_INVALID_ARGUMENT);
-  CHECK(cairn_job_enqueue(b.v, "caption-hq", "final", "[1]", &out) == CAIRN_INVALID_ARGUMENT);
-  REQUIRE(cairn_job_enqueue(b.v, "caption-hq", "final", R"({"draft_id":1})", &out) == CAIRN_OK);
+  CHECK(cairn_job_enqueue(b.v, "caption-hq", "ultra", "{}", 0, &out) == CAIRN_INVALID_ARGUMENT);
+  CHECK(cairn_job_enqueue(b.v, "caption-hq", "final", "[1]", 0, &out) == CAIRN_INVALID_ARGUMENT);
+  CHECK(cairn_job_enqueue(b.v, "caption-hq", "final", "{}", 999, &out) == CAIRN_NOT_FOUND);
+  REQUIRE(cairn_job_enqueue(b.v, "caption-hq", "final", R"({"task":"t"})", 0, &out) == CAIRN_OK);
+  CHECK(TakeJson(out)["draft_id"].is_null());
+  // The draft a job came from stays with the job on the device, outside the payload the
+  // server gets.
+  REQUIRE(cairn_job_enqueue(b.v, "caption-hq", "final", R"({"task":"t"})", id, &out) == CAIRN_OK);
   json job = TakeJson(out);
   CHECK(job["state"] == "queued");
-  CHECK(job["payload"]["draft_id"] == 1);
+  CHECK(job["draft_id"] == id);
+  CHECK(job["payload"] == json{{"task", "t"}});
   CHECK(job["idempotency_key"].get<std::string>().size() >= 16);
   REQUIRE(cairn_jobs_list(b.v, &out) == CAIRN_OK);
-  CHECK(TakeJson(out).size() == 1);
+  json jobs = TakeJson(out);
+  REQUIRE(jobs.size() == 2);
+  CHECK(jobs[1]["draft_id"] == id);
   REQUIRE(cairn_vault_check(b.v, &out) == CAIRN_OK);
   CHECK(std::string(out) == "ok");
   cairn_free(out);
   CHECK(cairn_vault_open((dir / "nowhere").c_str(), "correct horse", &b.v) == CAIRN_NOT_FOUND);
+}
+
+TEST_CASE("the C ABI opens a device-key vault; a wrong key fails like a wrong passphrase") {
+  TempDir dir;
+  const std::string path = dir / "vault";
+  Bytes key(32);
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i * 7 + 1);
+  Vault a;
+  CHECK(cairn_vault_create_with_device_key(path.c_str(), key.data(), 16, &a.v) ==
+        CAIRN_INVALID_ARGUMENT);
+  CHECK(LastError().find("32 bytes") != std::string::npos);
+  CHECK(cairn_vault_create_with_device_key(path.c_str(), nullptr, 32, &a.v) ==
+        CAIRN_INVALID_ARGUMENT);
+  REQUIRE(cairn_vault_create_with_device_key(path.c_str(), key.data(), key.size(), &a.v) ==
+          CAIRN_OK);
+  char* out = nullptr;
+  REQUIRE(cairn_draft_save(a.v, 0, R"({"caption":"Kept by this device","hashtags":[]})", &out) ==
+          CAIRN_OK);
+  cairn_free(out);
+  cairn_vault_close(a.v);
+  a.v = nullptr;
+  // A second vault in the same place is refused, whichever way it would be unlocked.
+  CHECK(cairn_vault_create_with_device_key(path.c_str(), key.data(), key.size(), &a.v) ==
+        CAIRN_ALREADY_EXISTS);
+
+  REQUIRE(cairn_vault_unlock_kinds(path.c_str(), &out) == CAIRN_OK);
+  CHECK(TakeJson(out) == json{{"passphrase", false}, {"device_key", true}});
+  CHECK(cairn_vault_unlock_kinds((dir / "nowhere").c_str(), &out) == CAIRN_NOT_FOUND);
+
+  Vault b;
+  Bytes wrong = key;
+  wrong[31] ^= 1;
+  CHECK(cairn_vault_open_with_device_key(path.c_str(), wrong.data(), wrong.size(), &b.v) ==
+        CAIRN_WRONG_PASSPHRASE);
+  CHECK(LastError().find("device key does not unlock") != std::string::npos);
+  CHECK(b.v == nullptr);
+  // A passphrase cannot open a device-key vault: the error says which kind it has.
+  CHECK(cairn_vault_open(path.c_str(), "correct horse", &b.v) == CAIRN_FAILED_PRECONDITION);
+  CHECK(LastError().find("device key") != std::string::npos);
+  REQUIRE(cairn_vault_open_with_device_key(path.c_str(), key.data(), key.size(), &b.v) ==
+          CAIRN_OK);
+  REQUIRE(cairn_drafts_list(b.v, 10, 0, &out) == CAIRN_OK);
+  json list = TakeJson(out);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["caption"] == "Kept by this device");
+  CHECK(cairn_vault_open_with_device_key((dir / "nowhere").c_str(), key.data(), key.size(),
+                                         &b.v) == CAIRN_NOT_FOUND);
+
+  // And the other way round: a passphrase vault names its kind and refuses a device key.
+  const std::string other = dir / "other";
+  Vault c;
+  REQUIRE(cairn_vault_create(other.c_str(), "correct horse", &c.v) == CAIRN_OK);
+  REQUIRE(cairn_vault_unlock_kinds(other.c_str(), &out) == CAIRN_OK);
+  CHECK(TakeJson(out) == json{{"passphrase", true}, {"device_key", false}});
+  cairn_vault_close(c.v);
+  c.v = nullptr;
+  CHECK(cairn_vault_open_with_device_key(other.c_str(), key.data(), key.size(), &c.v) ==
+        CAIRN_FAILED_PRECONDITION);
+  CHECK(LastError().find("passphrase") != std::string::npos);
 }
 
 struct Pack {
@@ -244,7 +311,7 @@ TEST_CASE("the sync ABI signs what it sends and commits the outbox before return
 
   REQUIRE(cairn_sync_handle(s, 1.7e12, R"({"type":"app_start","online":true})", &out) == CAIRN_OK);
   TakeJson(out);
-  REQUIRE(cairn_job_enqueue(v.v, "caption-hq", "final", R"({"task":"t"})", &out) == CAIRN_OK);
+  REQUIRE(cairn_job_enqueue(v.v, "caption-hq", "final", R"({"task":"t"})", 0, &out) == CAIRN_OK);
   const int64_t job = TakeJson(out)["id"];
   const std::string created = R"({"type":"job_created","job_id":)" + std::to_string(job) + "}";
   REQUIRE(cairn_sync_handle(s, 1.7e12, created.c_str(), &out) == CAIRN_OK);

@@ -144,11 +144,15 @@ test('an HQ export asked for offline is sent on reconnection, rendered and store
   await generate(page);
   await page.locator('input[name=caption-choice]').first().check();
   await page.getByRole('button', { name: 'Save as draft' }).click();
-  await expect(page.getByText(/^Saved \(draft \d+, version 1\)\.$/)).toBeVisible();
+  const savedLine = page.getByText(/^Saved \(draft \d+, version 1\)\.$/);
+  await expect(savedLine).toBeVisible();
+  const draftId = /draft (\d+)/.exec((await savedLine.textContent()) ?? '')![1];
   await page.getByRole('button', { name: /HQ/ }).click();
   await expect(page.locator('body')).toHaveAttribute('data-screen', 'jobs');
   const job = page.locator('li.job').first();
   await expect(job.locator('.state')).toHaveText(/waiting for a connection|Sending/);
+  // The job keeps the draft it came from (on the device; the server's payload has no such field).
+  await expect(job.locator('.draft-link')).toHaveText(`draft ${draftId}`);
   await shot(page, 'jobs-queued-offline');
 
   // A real reconnection: the app's engine registers the device and sends the signed job; the

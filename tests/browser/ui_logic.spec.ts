@@ -44,6 +44,32 @@ test('the gate sends each vault state to its screen', async ({ page }) => {
   });
 });
 
+test('an unlock failure goes to the recovery it calls for, a typo stays on the unlock screen', async ({
+  page,
+}) => {
+  await loadUi(page);
+  const kinds = await page.evaluate(() => {
+    const r = (window as any).ui.recoveryFor;
+    const kind = (code: string, deviceKey: boolean) => r(code, 'why', deviceKey)?.kind ?? null;
+    return {
+      corrupt: kind('corruption', false),
+      ioError: kind('io_error', true),
+      wrongPassphrase: kind('wrong_passphrase', false),
+      wrongDeviceKey: kind('wrong_passphrase', true),
+      keyGone: kind('not_found', true),
+      badArgument: kind('invalid_argument', false),
+    };
+  });
+  expect(kinds).toEqual({
+    corrupt: 'damaged',
+    ioError: 'damaged',
+    wrongPassphrase: null,
+    wrongDeviceKey: 'key-lost',
+    keyGone: 'key-lost',
+    badArgument: null,
+  });
+});
+
 test('hashtags come out of a caption once each, in any script', async ({ page }) => {
   await loadUi(page);
   const tags = await page.evaluate(() =>

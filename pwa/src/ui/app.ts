@@ -17,7 +17,17 @@ export const ROUTES: readonly Route[] = [
 export type Recovery =
   | { kind: 'core'; detail: string } // the core worker did not start or answer
   | { kind: 'damaged'; detail: string } // the vault is there but cannot be read
-  | { kind: 'evicted' }; // a vault was made here, and now there is none
+  | { kind: 'evicted' } // a vault was made here, and now there is none
+  | { kind: 'key-lost'; detail: string }; // a device-key vault whose key this browser lost
+
+/** The recovery an unlock failure calls for, or null when the unlock screen can say it (a
+ * wrong passphrase). A device key that does not open the vault is never the creator's typo. */
+export function recoveryFor(code: string, detail: string, deviceKey: boolean): Recovery | null {
+  if (code === 'corruption' || code === 'io_error') return { kind: 'damaged', detail };
+  if (deviceKey && (code === 'wrong_passphrase' || code === 'auth_failed' || code === 'not_found'))
+    return { kind: 'key-lost', detail };
+  return null;
+}
 
 export interface App {
   core: CoreClient | null;

@@ -86,7 +86,17 @@ export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
       h(
         'span',
         { class: 'meta' },
-        `job ${job.id}${job.draftId ? ` · draft ${job.draftId}` : ''} · ${when(job.updatedAtMs)}`,
+        `job ${job.id} · `,
+        // The draft it was exported from (kept on the device, never sent): one tap back to it.
+        job.draftId
+          ? h(
+              'a',
+              { class: 'draft-link', href: `#/compose?draft=${job.draftId}` },
+              `draft ${job.draftId}`,
+            )
+          : null,
+        job.draftId ? ' · ' : null,
+        when(job.updatedAtMs),
       ),
       job.state === 'done' ? hqResult(job.result) : null,
     );

@@ -4,6 +4,7 @@ import type { ModelEntry } from '../protocol.js';
 import type { App } from './app.js';
 import { h, screen } from './dom.js';
 import { bytes, ms, percent } from './format.js';
+import { storagePanel } from './storage_panel.js';
 
 /** "Fast preview" is offered only when the measured p95 is under this (DESIGN.md). */
 export const FAST_PREVIEW_P95_MS = 400;
@@ -30,6 +31,8 @@ export function modelsScreen(app: App): HTMLElement {
     ),
     status,
     list,
+    // Models are most of what Cairn stores: their room on the device is shown beside them.
+    storagePanel(app.announce, () => app.core!.call('storage.info', undefined)),
   );
 }
 

@@ -28,6 +28,15 @@ const TEXT: Record<Recovery['kind'], { title: string; what: string; why: string 
       'is cleared in the settings. Drafts that were only on this device cannot be brought back; ' +
       'HQ exports already sent to the server are still there.',
   },
+  'key-lost': {
+    title: 'This browser cannot open your vault',
+    what:
+      'Your vault is opened by a key that only this browser keeps (you chose no passphrase), ' +
+      'and that key is gone or no longer fits.',
+    why:
+      "The key goes with the site's data when it is cleared. Without it the vault cannot be " +
+      'decrypted, by Cairn or anyone: that is what keeps it private. You can start a new vault.',
+  },
 };
 
 export function recoveryScreen(app: App): HTMLElement {
@@ -52,7 +61,8 @@ export function recoveryScreen(app: App): HTMLElement {
       ),
     );
   }
-  const reset = r.kind === 'damaged' && app.core ? resetPanel(app) : null;
+  const canReset = r.kind === 'damaged' || r.kind === 'key-lost';
+  const reset = canReset && app.core ? resetPanel(app) : null;
   return screen(
     t.title,
     h('p', { class: 'lead' }, t.what),
@@ -64,7 +74,7 @@ export function recoveryScreen(app: App): HTMLElement {
   );
 }
 
-// The last resort for a damaged vault: delete it and start again, after typing DELETE.
+// The last resort for a vault that cannot be opened: delete it and start again, after typing DELETE.
 function resetPanel(app: App): HTMLElement {
   const confirm = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' });
   const err = errorLine(confirm);
@@ -80,7 +90,7 @@ function resetPanel(app: App): HTMLElement {
     h(
       'p',
       {},
-      'This deletes the damaged vault, with every draft and model in it, from this device.',
+      'This deletes the vault Cairn cannot open, with every draft and model in it, from this device.',
     ),
     field('Type DELETE to confirm', confirm),
     err.el,

@@ -1,9 +1,24 @@
-// Storage on this device: how much Cairn uses, and whether the browser keeps it (persist()).
+// Storage on this device: how much Cairn uses, how much of it is the vault, and whether the
+// browser keeps it (persist()). With the core worker's storage.info the vault's own bytes are
+// shown too; without it (the recovery screen, first run) the page asks the browser directly.
+import type { StorageInfo } from '../protocol.js';
 import { bytes, percent } from './format.js';
 import { h } from './dom.js';
 
-export function storagePanel(announce: (text: string) => void): HTMLElement {
+/** Where the numbers come from: the core worker when it runs, else the page itself. */
+export type StorageSource = () => Promise<StorageInfo | Omit<StorageInfo, 'vaultBytes'>>;
+
+async function fromPage(): Promise<Omit<StorageInfo, 'vaultBytes'>> {
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+  return { usageBytes: usage, quotaBytes: quota, persisted: await navigator.storage.persisted() };
+}
+
+export function storagePanel(
+  announce: (text: string) => void,
+  source: StorageSource = fromPage,
+): HTMLElement {
   const usage = h('p', { class: 'usage' }, 'Checking storage…');
+  const vault = h('p', { class: 'vault-bytes', hidden: true });
   const persisted = h('p', { class: 'persisted' });
   const ask = h('button', { type: 'button', class: 'secondary' }, 'Keep my data on this device');
   const refresh = async (): Promise<void> => {
@@ -12,13 +27,23 @@ export function storagePanel(announce: (text: string) => void): HTMLElement {
       ask.hidden = true;
       return;
     }
-    const { usage: used = 0, quota = 0 } = await navigator.storage.estimate();
+    let info: Awaited<ReturnType<StorageSource>>;
+    try {
+      info = await source();
+    } catch {
+      info = await fromPage(); // the page's own numbers still say what matters
+    }
+    const { usageBytes: used, quotaBytes: quota } = info;
     usage.textContent = `Cairn uses ${bytes(used)} of the ${bytes(quota)} this browser allows (${percent(used, quota)}).`;
-    const kept = await navigator.storage.persisted();
-    persisted.textContent = kept
+    if ('vaultBytes' in info) {
+      vault.textContent =
+        `Your vault (drafts, photos and models, encrypted): ${bytes(info.vaultBytes)}.`;
+      vault.hidden = false;
+    }
+    persisted.textContent = info.persisted
       ? "Kept: the browser will not clear Cairn's data to free space."
       : "Not yet kept: if the device runs short of space, the browser may clear Cairn's data, drafts included.";
-    ask.hidden = kept;
+    ask.hidden = info.persisted;
   };
   ask.addEventListener('click', async () => {
     const granted = await navigator.storage.persist();
@@ -41,6 +66,7 @@ export function storagePanel(announce: (text: string) => void): HTMLElement {
         'keep them, so it never clears them to free space.',
     ),
     usage,
+    vault,
     persisted,
     ask,
   );

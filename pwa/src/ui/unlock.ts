@@ -1,6 +1,7 @@
 // Unlock: the passphrase opens the vault; a wrong one says so clearly and keeps the focus there.
 import { CairnError } from '../protocol.js';
 import type { App } from './app.js';
+import { recoveryFor } from './app.js';
 import { errorLine, field, h, screen } from './dom.js';
 
 export function unlockScreen(app: App): HTMLElement {
@@ -34,8 +35,8 @@ export function unlockScreen(app: App): HTMLElement {
         );
         pass.select();
         pass.focus();
-      } else if (code === 'corruption') {
-        app.recovery = { kind: 'damaged', detail: (error as Error).message };
+      } else if (recoveryFor(code, (error as Error).message, false)) {
+        app.recovery = recoveryFor(code, (error as Error).message, false);
         app.go('recovery');
       } else {
         err.show(`Could not unlock: ${(error as Error).message}`);

@@ -58,6 +58,18 @@ export class Core {
     }
   }
 
+  /** Like withBytes for a secret: the wasm copy is zeroed before it is freed (the caller wipes
+   * its own). */
+  withSecret<T>(secret: Uint8Array, body: (ptr: number) => T): T {
+    return this.withBytes(secret, (p) => {
+      try {
+        return body(p);
+      } finally {
+        this.m.HEAPU8.fill(0, p, p + secret.length);
+      }
+    });
+  }
+
   /** Calls `name(...args, &out)`, checks the status and returns the out pointer's value. */
   out(name: string, ...args: number[]): number {
     const slot = this.fn('malloc')(8);

@@ -3,11 +3,12 @@
 import '../trusted_types.js'; // first: the Trusted Types policy the CSP requires
 import type {
   Api, CaptionRequest, CaptionResult, Capabilities, Draft, DraftInput, FromWorker, Job, Op,
-  SearchHit, StorageInfo, ToWorker, VaultState,
+  SearchHit, StorageInfo, ToWorker, UnlockKinds, VaultState,
 } from '../protocol.js';
 import { CairnError } from '../protocol.js';
 import { probeCapabilities } from './capabilities.js';
 import { Core } from './core.js';
+import { DeviceKeyStore } from './device_key.js';
 import { Models } from './models.js';
 import { OpfsPool } from './opfs_pool.js';
 import type { Serial } from './sync_host.js';
@@ -22,8 +23,7 @@ interface CDraft {
 }
 interface CJob {
   id: number; kind: Job['kind']; preset: Job['preset']; state: Job['state']; last_error: string;
-  created_at_ms: number; updated_at_ms: number; payload: { draft_id?: number } | null;
-  result: unknown;
+  created_at_ms: number; updated_at_ms: number; draft_id: number | null; result: unknown;
 }
 interface CResult {
   captions: { text: string; problems: string[]; safety: { level: string; findings: { reason: string }[] } }[];
@@ -43,7 +43,7 @@ const toDraft = (d: CDraft): Draft => ({
 const toJob = (j: CJob): Job => ({
   id: j.id, kind: j.kind, preset: j.preset, state: j.state, lastError: j.last_error,
   createdAtMs: j.created_at_ms, updatedAtMs: j.updated_at_ms,
-  draftId: j.payload?.draft_id ?? null, result: j.result ?? null,
+  draftId: j.draft_id ?? null, result: j.result ?? null,
 });
 
 class Worker {
@@ -51,6 +51,7 @@ class Worker {
   private caps: Capabilities | null = null;
   private online = navigator.onLine;
   private readonly sync: SyncHost;
+  private readonly deviceKey = new DeviceKeyStore(VAULT_DIR);
 
   constructor(
     private readonly pool: OpfsPool,
@@ -103,25 +104,48 @@ class Worker {
       case 'storage.info': {
         const est = await navigator.storage.estimate();
         const persisted = (await navigator.storage.persisted?.()) ?? false;
-        return { usageBytes: est.usage ?? this.pool.usedBytes(), quotaBytes: est.quota ?? 0, persisted } satisfies StorageInfo;
+        const vaultBytes = this.pool.usedBytes();
+        return { usageBytes: est.usage ?? vaultBytes, quotaBytes: est.quota ?? 0, persisted, vaultBytes } satisfies StorageInfo;
       }
       case 'vault.state': {
         if (this.vault) return 'unlocked' satisfies VaultState;
         return (this.exists() ? 'locked' : 'absent') satisfies VaultState;
       }
       case 'vault.create': {
-        const { passphrase } = arg as Api['vault.create'][0];
+        const how = arg as Api['vault.create'][0];
         if (this.exists()) throw new CairnError('already_exists', 'a vault already exists on this device');
-        this.vault = core.withStrings([VAULT_DIR, passphrase], ([d, p]) => core.out('vault_create', d!, p!));
+        if ('passphrase' in how) {
+          this.vault = core.withStrings([VAULT_DIR, how.passphrase], ([d, p]) => core.out('vault_create', d!, p!));
+        } else {
+          // The wrapped key is stored (and committed) first: a vault is never made that this
+          // browser could not open again.
+          const key = await this.deviceKey.create();
+          try {
+            this.vault = this.withDeviceKey('vault_create_with_device_key', key);
+          } catch (e) {
+            await this.deviceKey.remove();
+            throw e;
+          }
+        }
         await this.sync.start(this.vault, this.online);
         return undefined;
       }
       case 'vault.unlock': {
-        const { passphrase } = arg as Api['vault.unlock'][0];
+        const how = arg as Api['vault.unlock'][0];
         if (this.vault) return undefined;
-        this.vault = core.withStrings([VAULT_DIR, passphrase], ([d, p]) => core.out('vault_open', d!, p!));
+        this.vault =
+          'passphrase' in how
+            ? core.withStrings([VAULT_DIR, how.passphrase], ([d, p]) => core.out('vault_open', d!, p!))
+            : this.withDeviceKey('vault_open_with_device_key', await this.deviceKey.unwrap());
         await this.sync.start(this.vault, this.online);
         return undefined;
+      }
+      case 'vault.unlockKinds': {
+        const kinds = core.withStrings([VAULT_DIR], ([d]) =>
+          core.json<{ passphrase: boolean; device_key: boolean }>('vault_unlock_kinds', d!));
+        return {
+          passphrase: kinds.passphrase, deviceKey: kinds.device_key, deviceKeyHere: await this.deviceKey.has(),
+        } satisfies UnlockKinds;
       }
       case 'vault.lock':
         this.lock();
@@ -129,6 +153,7 @@ class Worker {
       case 'vault.reset':
         this.lock();
         this.pool.wipe();
+        await this.deviceKey.remove();
         return undefined;
       case 'drafts.list': {
         const { limit, offset } = arg as Api['drafts.list'][0];
@@ -164,12 +189,12 @@ class Worker {
         return this.generate(id, arg as CaptionRequest);
       case 'jobs.enqueue': {
         const { kind, preset, draftId, payload } = arg as Api['jobs.enqueue'][0];
-        // The payload goes to the server as is (it refuses unknown fields): the draft it came
-        // from stays on the device.
-        void draftId;
+        // The payload goes to the server as is (it refuses unknown fields); the draft it came
+        // from is kept with the job, on the device only. Draft ids are small positive integers:
+        // they pass as the i64's low half.
         const body = JSON.stringify(payload);
         const job = toJob(core.withStrings([kind, preset, body], ([k, p, b]) =>
-          core.json<CJob>('job_enqueue', this.open(), k!, p!, b!)));
+          core.json<CJob>('job_enqueue', this.open(), k!, p!, b!, draftId ?? 0, 0)));
         this.sync.event({ type: 'job_created', job_id: job.id });
         return this.listJobs().find((j) => j.id === job.id) ?? job;
       }
@@ -191,6 +216,17 @@ class Worker {
         return undefined;
     }
     throw new CairnError('invalid_argument', `unknown request ${String(op)}`);
+  }
+
+  // Opens or creates the vault with `key`, then wipes every copy of it this worker made.
+  private withDeviceKey(fn: 'vault_create_with_device_key' | 'vault_open_with_device_key', key: Uint8Array): number {
+    const core = this.core;
+    try {
+      return core.withStrings([VAULT_DIR], ([d]) =>
+        core.withSecret(key, (k) => core.out(fn, d!, k, key.length)));
+    } finally {
+      key.fill(0);
+    }
   }
 
   private lock(): void {
