@@ -16,7 +16,8 @@
  * - Objects are opaque handles made by a _open/_create/_start function and released by the
  *   matching _close (NULL is accepted and ignored).
  * - Strings are UTF-8, NUL-terminated. A `char** out` receives a string the caller frees with
- *   cairn_free; structured values are JSON (the shapes are in api/README.md).
+ *   cairn_free; structured values are JSON, whose shapes each function's comment gives (the
+ *   draft shape is storage/draft_json.h's).
  * - Model output inside returned JSON is untrusted text: render it as text, never as HTML.
  * - Not thread-safe: one thread (the core worker) uses a handle at a time.
  *
@@ -89,7 +90,10 @@ void cairn_vault_close(cairn_vault* vault);
 /* "ok" or the findings (every page's tag and SQLite's integrity check). */
 int cairn_vault_check(cairn_vault* vault, char** out_report);
 
-/* Drafts. `id` 0 creates; otherwise saves a new version of draft `id`. Out: the saved draft. */
+/* Drafts. `id` 0 creates; otherwise saves a new version of draft `id`. Out: the saved draft,
+ * {id, version, created_at_ms, updated_at_ms, caption, hashtags, status, prompt: {task, context,
+ * style, output_format}}; draft_json takes the content fields. A list is a JSON array of drafts,
+ * newest first; search hits are [{draft_id, score, snippet}], best first. */
 int cairn_draft_save(cairn_vault* vault, int64_t id, const char* draft_json, char** out_draft);
 int cairn_draft_get(cairn_vault* vault, int64_t id, char** out_draft);
 int cairn_drafts_list(cairn_vault* vault, int limit, int offset, char** out_drafts);
