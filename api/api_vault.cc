@@ -100,6 +100,30 @@ Status NeedDeviceKey(const uint8_t* key, size_t size) {
   return Status::Ok();
 }
 
+// The four ways into a vault (create or open, by passphrase or device key) share their checks:
+// `check` validates the secret's argument, `unlock` creates or opens with the host's options.
+template <typename Check, typename Unlock>
+int UnlockVault(const char* dir, bool create, cairn_vault** out, Check check, Unlock unlock) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
+    CAIRN_RETURN_IF_ERROR(check());
+    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
+    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
+    if (create) CAIRN_RETURN_IF_ERROR(PrepareVaultDir(dir));
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<storage::Vault> v, unlock(Options(host)));
+    *out = new cairn_vault{std::move(v)};
+    return Status::Ok();
+  });
+}
+
+Status CheckPassphrase(const char* passphrase, bool create) {
+  CAIRN_RETURN_IF_ERROR(Need(passphrase, "passphrase"));
+  if (create && std::strlen(passphrase) < 8) {
+    return InvalidArgument("the passphrase must have at least 8 characters");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int Fail(const Status& s) {
@@ -154,60 +178,33 @@ int cairn_vault_exists(const char* dir, int* out_exists) {
 }
 
 int cairn_vault_create(const char* dir, const char* passphrase, cairn_vault** out) {
-  return Call([&]() -> Status {
-    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
-    CAIRN_RETURN_IF_ERROR(Need(passphrase, "passphrase"));
-    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
-    if (std::strlen(passphrase) < 8) {
-      return InvalidArgument("the passphrase must have at least 8 characters");
-    }
-    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
-    CAIRN_RETURN_IF_ERROR(PrepareVaultDir(dir));
-    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::Create(dir, passphrase, Options(host)));
-    *out = new cairn_vault{std::move(v)};
-    return Status::Ok();
-  });
+  return UnlockVault(
+      dir, true, out, [&] { return CheckPassphrase(passphrase, true); },
+      [&](const storage::VaultOptions& o) { return storage::Vault::Create(dir, passphrase, o); });
 }
 
 int cairn_vault_open(const char* dir, const char* passphrase, cairn_vault** out) {
-  return Call([&]() -> Status {
-    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
-    CAIRN_RETURN_IF_ERROR(Need(passphrase, "passphrase"));
-    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
-    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
-    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::Open(dir, passphrase, Options(host)));
-    *out = new cairn_vault{std::move(v)};
-    return Status::Ok();
-  });
+  return UnlockVault(
+      dir, false, out, [&] { return CheckPassphrase(passphrase, false); },
+      [&](const storage::VaultOptions& o) { return storage::Vault::Open(dir, passphrase, o); });
 }
 
 int cairn_vault_create_with_device_key(const char* dir, const uint8_t* key, size_t key_size,
                                        cairn_vault** out) {
-  return Call([&]() -> Status {
-    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
-    CAIRN_RETURN_IF_ERROR(NeedDeviceKey(key, key_size));
-    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
-    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
-    CAIRN_RETURN_IF_ERROR(PrepareVaultDir(dir));
-    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::CreateWithDeviceKey(
-                                       dir, ByteView(key, key_size), Options(host)));
-    *out = new cairn_vault{std::move(v)};
-    return Status::Ok();
-  });
+  return UnlockVault(
+      dir, true, out, [&] { return NeedDeviceKey(key, key_size); },
+      [&](const storage::VaultOptions& o) {
+        return storage::Vault::CreateWithDeviceKey(dir, ByteView(key, key_size), o);
+      });
 }
 
 int cairn_vault_open_with_device_key(const char* dir, const uint8_t* key, size_t key_size,
                                      cairn_vault** out) {
-  return Call([&]() -> Status {
-    CAIRN_RETURN_IF_ERROR(Need(dir, "dir"));
-    CAIRN_RETURN_IF_ERROR(NeedDeviceKey(key, key_size));
-    CAIRN_RETURN_IF_ERROR(Need(out, "out"));
-    CAIRN_ASSIGN_OR_RETURN(HostVfs host, GetHostVfs());
-    CAIRN_ASSIGN_OR_RETURN(auto v, storage::Vault::OpenWithDeviceKey(
-                                       dir, ByteView(key, key_size), Options(host)));
-    *out = new cairn_vault{std::move(v)};
-    return Status::Ok();
-  });
+  return UnlockVault(
+      dir, false, out, [&] { return NeedDeviceKey(key, key_size); },
+      [&](const storage::VaultOptions& o) {
+        return storage::Vault::OpenWithDeviceKey(dir, ByteView(key, key_size), o);
+      });
 }
 
 int cairn_vault_unlock_kinds(const char* dir, char** out_kinds) {
