@@ -173,7 +173,9 @@ Result<std::unique_ptr<PgJobStore>> PgJobStore::Open(const PgJobStoreOptions& op
 
 PgJobStore::~PgJobStore() { PQfinish(conn_); }
 
-Status PgJobStore::Error(const std::string& what) const { return PgStatus(name_, what, conn_, nullptr); }
+Status PgJobStore::Error(const std::string& what) const {
+  return PgStatus(name_, what, conn_, nullptr);
+}
 
 // Before each call: reconnect after a lost connection, and never start inside a transaction
 // an earlier failure left open.
@@ -263,7 +265,8 @@ Status PgJobStore::EnsureSchema() {
   CAIRN_RETURN_IF_ERROR(checked.status());
   // "Durable once it returns OK": a database whose default is synchronous_commit=off would
   // acknowledge commits it can still lose.
-  CAIRN_ASSIGN_OR_RETURN(Query sync, Run("reading synchronous_commit", "SHOW synchronous_commit", {}));
+  CAIRN_ASSIGN_OR_RETURN(Query sync,
+                         Run("reading synchronous_commit", "SHOW synchronous_commit", {}));
   if (sync.rows() == 1 && sync.Text(0, 0) == "off") {
     CAIRN_RETURN_IF_ERROR(Exec("setting synchronous_commit", "SET synchronous_commit TO on"));
   }
@@ -326,7 +329,8 @@ Result<InsertOutcome> PgJobStore::InsertOrGet(const StoredJob& job) {
 Result<std::optional<StoredJob>> PgJobStore::Get(std::string_view id) {
   CAIRN_RETURN_IF_ERROR(Ready());
   CAIRN_ASSIGN_OR_RETURN(
-      Query q, Run("reading a job", (std::string("SELECT ") + kColumns + " FROM jobs WHERE id = $1").c_str(),
+      Query q, Run("reading job " + std::string(id),
+                   (std::string("SELECT ") + kColumns + " FROM jobs WHERE id = $1").c_str(),
                    {std::string(id)}));
   if (q.rows() == 0) return std::optional<StoredJob>();
   CAIRN_ASSIGN_OR_RETURN(StoredJob j, q.Job(0));

@@ -68,7 +68,8 @@ class PgJobStore final : public JobStore {
   PgJobStore(PGconn* conn, std::string name) : conn_(conn), name_(std::move(name)) {}
   Status Ready();
   Status Exec(const std::string& what, const char* sql);
-  Result<Query> Run(const std::string& what, const char* sql, const std::vector<std::string>& params);
+  Result<Query> Run(const std::string& what, const char* sql,
+                    const std::vector<std::string>& params);
   Status Rollback();
   // Runs body() between BEGIN and COMMIT, rolling back if it or the commit fails.
   template <typename F>

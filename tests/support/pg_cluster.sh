@@ -14,8 +14,8 @@
 set -u
 bindir=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ]; then
-  echo "pg_cluster: no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin" \
-       "or \$PG_BINDIR; install Debian's postgresql package" >&2
+  echo "pg_cluster: no PostgreSQL server binaries (initdb, pg_ctl) under" \
+       "/usr/lib/postgresql/*/bin or \$PG_BINDIR; install Debian's postgresql package" >&2
   exit 77
 fi
 
@@ -50,7 +50,10 @@ case "${1:-}" in
     ;;
   stop)
     dir=${2:?usage: pg_cluster.sh stop DIR}
-    case "$dir" in /tmp/cairn-pg-*) ;; *) echo "pg_cluster: $dir is not a test cluster" >&2; exit 2;; esac
+    case "$dir" in
+      /tmp/cairn-pg-*) ;;
+      *) echo "pg_cluster: $dir is not a test cluster" >&2; exit 2 ;;
+    esac
     cd "$dir" 2>/dev/null || exit 0
     as_pg "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
     cd / && rm -rf "$dir"
