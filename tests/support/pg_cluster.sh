@@ -5,6 +5,8 @@
 #   read -r pgdir pgurl < <(pg_cluster.sh start) || exit   # status 77: no PostgreSQL here, skip
 #   ... use "$pgurl" (postgresql://cairn@/cairn?host=$pgdir) ...
 #   pg_cluster.sh stop "$pgdir"                             # stops it and removes the directory
+#   pg_cluster.sh run CMD...   # CMD with a fresh cluster: PG_URL and CAIRN_SERVER_STORE are its
+#                              # URL (every cairn-server CMD starts uses it); CMD's status
 #
 # `start` prints the directory and the URL of the database `cairn` (user `cairn`, trust auth:
 # only this machine's users who can reach the socket directory can connect). PostgreSQL refuses
@@ -58,8 +60,17 @@ case "${1:-}" in
     as_pg "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
     cd / && rm -rf "$dir"
     ;;
+  run)
+    shift
+    started=$(bash "${BASH_SOURCE[0]}" start) || exit $?
+    read -r dir url <<<"$started"
+    PG_URL=$url CAIRN_SERVER_STORE=$url "$@"
+    status=$?
+    bash "${BASH_SOURCE[0]}" stop "$dir"
+    exit $status
+    ;;
   *)
-    echo "usage: pg_cluster.sh start | stop DIR" >&2
+    echo "usage: pg_cluster.sh start | stop DIR | run CMD..." >&2
     exit 2
     ;;
 esac
