@@ -25,6 +25,7 @@
 #include "sync/device_authenticator.h"
 #include "sync/job_service.h"
 #include "sync/protocol.h"
+#include "sync/pg_job_store.h"
 #include "sync/sqlite_device_store.h"
 #include "sync/sqlite_job_store.h"
 
@@ -60,6 +61,20 @@ Result<Bytes> LoadOrCreateIdKey(const std::string& path) {
                       " hex digits; restore it from a backup (job ids depend on it)");
   }
   return FromHex(std::string_view(buf, static_cast<size_t>(n)));
+}
+
+bool IsPostgresUrl(std::string_view store) {
+  return store.starts_with("postgresql://") || store.starts_with("postgres://");
+}
+
+Result<std::unique_ptr<sync::JobStore>> OpenJobStore(const ServerOptions& options) {
+  if (options.store.empty() || options.store == "sqlite") {
+    CAIRN_ASSIGN_OR_RETURN(auto store,
+                           sync::SqliteJobStore::Open({.path = options.data_dir + "/jobs.db"}));
+    return std::unique_ptr<sync::JobStore>(std::move(store));
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgJobStore::Open({.url = options.store}));
+  return std::unique_ptr<sync::JobStore>(std::move(store));
 }
 
 void Write(const sync::HttpResponse& from, httplib::Response& to) {
@@ -123,13 +138,13 @@ class Metrics {
 }  // namespace
 
 struct HttpServer::Impl {
-  std::unique_ptr<sync::SqliteJobStore> store;
+  std::unique_ptr<sync::JobStore> store;
   std::unique_ptr<sync::JobService> service;
   std::unique_ptr<sync::ApiRouter> router;
   std::unique_ptr<sync::SqliteDeviceStore> devices;
   std::unique_ptr<sync::DeviceAuthenticator> auth;
   std::unique_ptr<sync::ApiGateway> gateway;
-  std::mutex mu;  // guards everything above: one SQLite connection per store
+  std::mutex mu;  // guards everything above: one connection per store
   const Clock* clock = nullptr;
   Metrics metrics;
   httplib::Server http;
@@ -175,6 +190,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   if (options.port < 0 || options.port > 65535) {
     return InvalidArgument("port " + std::to_string(options.port) + " is not 0 to 65535");
   }
+  if (!options.store.empty() && options.store != "sqlite" && !IsPostgresUrl(options.store)) {
+    // Not echoed: it may be a URL with a password in it.
+    return InvalidArgument("the job store must be sqlite or a postgresql:// URL");
+  }
   if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return IoError("cannot create the data directory " + options.data_dir + ": " +
                    std::strerror(errno));
@@ -182,8 +201,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   auto impl = std::make_unique<Impl>();
   impl->clock = options.clock != nullptr ? options.clock : &SystemClock::Default();
   CAIRN_ASSIGN_OR_RETURN(Bytes id_key, LoadOrCreateIdKey(options.data_dir + "/server.key"));
-  CAIRN_ASSIGN_OR_RETURN(impl->store,
-                         sync::SqliteJobStore::Open({.path = options.data_dir + "/jobs.db"}));
+  CAIRN_ASSIGN_OR_RETURN(impl->store, OpenJobStore(options));
   impl->service = std::make_unique<sync::JobService>(
       *impl->store,
       sync::ServiceOptions{.lease_ms = options.lease_ms, .id_key = std::move(id_key)});

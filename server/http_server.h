@@ -1,7 +1,8 @@
 // HttpServer: cairn-server's HTTP front. It serves sync/'s ApiGateway (protocol v1, PROTOCOL.md:
 // device registration, signed requests, the jobs API) over cpp-httplib on one address, plus
-// GET /healthz and GET /metrics, with the jobs in a SqliteJobStore (jobs.db) and the devices and
-// recent request nonces in a SqliteDeviceStore (devices.db) under the data directory.
+// GET /healthz and GET /metrics, with the jobs in a SqliteJobStore (jobs.db) or a PgJobStore
+// (ServerOptions::store), and the devices and recent request nonces in a SqliteDeviceStore
+// (devices.db) under the data directory.
 //
 //   auto server = HttpServer::Open({.bind = "127.0.0.1", .port = 0, .data_dir = "/var/lib/cairn"});
 //   if (!server.ok()) return server.status();       // bad data dir, port taken, ...
@@ -32,7 +33,7 @@
 // kMaxHeaderCount below: over them is a 400/414/431); timeouts and the per-device request rate
 // are ServerOptions. Every error is the protocol's JSON error.
 // Threading: requests are handled on cpp-httplib's thread pool; the gateway and the two stores'
-// SQLite connections are used under one mutex (one request at a time reaches them). The clock
+// connections are used under one mutex (one request at a time reaches them). The clock
 // in ServerOptions must outlive the server and be thread-safe (every Clock is). Stop() may
 // be called from any thread, once; it waits for Serve() to start, so call it only when Serve()
 // has been or will be called.
@@ -63,6 +64,9 @@ struct ServerOptions {
   std::string bind = kDefaultBind;
   int port = kDefaultPort;  // 0: the system picks a free port; port() tells which
   std::string data_dir;     // created (0700) if missing; holds jobs.db, devices.db, server.key
+  // Where the jobs are: "" or "sqlite" for jobs.db in data_dir, or a PostgreSQL URL
+  // (postgresql://... or postgres://...) that several servers may share (sync/pg_job_store.h).
+  std::string store;
   int threads = 8;          // cpp-httplib's worker threads
   const Clock* clock = nullptr;  // for request timestamps and job times; nullptr: the system's
   // Render workers (server/render_workers.h) claiming from this server's queue; 0: none.

@@ -21,9 +21,9 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: cairn-server --data DIR [--port N] [--bind ADDR] [--app DIR] [--models DIR]\n"
-    "                    [--workers N] [--caption-model ID] [--trust HEX]...\n"
-    "                    [--trust-file PATH]...\n"
+    "usage: cairn-server --data DIR [--store sqlite|URL] [--port N] [--bind ADDR]\n"
+    "                    [--app DIR] [--models DIR] [--workers N] [--caption-model ID]\n"
+    "                    [--trust HEX]... [--trust-file PATH]...\n"
     "                    [--lease-seconds N] [--drain-seconds N]\n"
     "                    [--timeout-seconds N] [--device-requests N]\n"
     "\n"
@@ -36,6 +36,13 @@ constexpr char kUsage[] =
     "  --data DIR   where the job store (jobs.db), the devices and recent request nonces\n"
     "               (devices.db) and the job-id key live; created if missing\n"
     "               (env CAIRN_SERVER_DATA)\n"
+    "  --store sqlite|URL  where the jobs are: sqlite (default) keeps them in jobs.db in\n"
+    "               --data; a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/DB, any\n"
+    "               libpq URL) keeps them in that database, where several cairn-server\n"
+    "               instances and their workers share one queue (each job claimed by one\n"
+    "               worker: FOR UPDATE SKIP LOCKED). Its tables are made if missing. Devices\n"
+    "               and the job-id key stay in --data: give every instance a copy of the same\n"
+    "               server.key (env CAIRN_SERVER_STORE)\n"
     "  --app DIR    serve the PWA's build (build/pwa) at /\n"
     "  --models DIR serve model packs at /models/<id>/<file> and their list at\n"
     "               /models/index.json\n"
@@ -146,22 +153,24 @@ int main(int argc, char** argv) {
   std::string port_text;
   if (const char* env = std::getenv("CAIRN_SERVER_PORT")) port_text = env;
   if (const char* env = std::getenv("CAIRN_SERVER_DATA")) options.data_dir = env;
+  if (const char* env = std::getenv("CAIRN_SERVER_STORE")) options.store = env;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (arg != "--port" && arg != "--data" && arg != "--bind" && arg != "--app" &&
-        arg != "--models" && arg != "--workers" && arg != "--caption-model" && arg != "--trust" &&
-        arg != "--trust-file" && arg != "--lease-seconds" && arg != "--drain-seconds" &&
-        arg != "--timeout-seconds" && arg != "--device-requests") {
+    if (arg != "--port" && arg != "--data" && arg != "--store" && arg != "--bind" &&
+        arg != "--app" && arg != "--models" && arg != "--workers" && arg != "--caption-model" &&
+        arg != "--trust" && arg != "--trust-file" && arg != "--lease-seconds" &&
+        arg != "--drain-seconds" && arg != "--timeout-seconds" && arg != "--device-requests") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
     const std::string value = argv[++i];
     if (arg == "--port") port_text = value;
     if (arg == "--data") options.data_dir = value;
+    if (arg == "--store") options.store = value;
     if (arg == "--bind") options.bind = value;
     if (arg == "--app") options.app_dir = value;
     if (arg == "--models") options.models_dir = value;

@@ -124,35 +124,32 @@ Result<JobView> JobService::Cancel(std::string_view device_id, std::string_view 
   return LostRace(job_id);
 }
 
-Result<std::optional<Lease>> JobService::Claim(std::string_view worker_id, int64_t now_ms) {
-  for (int round = 0; round < kCasTries; ++round) {
-    CAIRN_ASSIGN_OR_RETURN(std::vector<StoredJob> candidates, store_.Claimable(now_ms, 8));
-    if (candidates.empty()) return std::optional<Lease>();
-    for (StoredJob j : candidates) {
-      j.updated_at_ms = now_ms;
-      if (j.state == JobState::kRunning && j.attempts >= options_.max_attempts) {
-        // Its workers keep dying: stop, and say so, rather than retry forever.
-        j.state = JobState::kFailed;
-        j.error_code = "worker_lost";
-        j.error_message = "the render stopped " + std::to_string(j.attempts) +
-                          " times without finishing; try again later";
-        j.lease_expires_at_ms = 0;
-        Result<std::optional<StoredJob>> failed = store_.CompareAndSwap(j);
-        if (!failed.ok()) return failed.status();
-        continue;
-      }
-      // An expired running job goes back to the queue and straight to this worker.
-      j.state = JobState::kRunning;
-      ++j.attempts;
-      j.worker_id = std::string(worker_id);
-      j.lease_expires_at_ms = now_ms + options_.lease_ms;
-      CAIRN_ASSIGN_OR_RETURN(std::optional<StoredJob> w, store_.CompareAndSwap(j));
-      if (!w) continue;  // another worker took it first
-      return std::optional<Lease>(Lease{w->id, w->worker_id, w->attempts, w->lease_expires_at_ms,
-                                        w->kind, w->preset, w->payload_json});
-    }
+ClaimDecision JobService::DecideClaim(StoredJob j, std::string_view worker_id,
+                                   int64_t now_ms) const {
+  j.updated_at_ms = now_ms;
+  if (j.state == JobState::kRunning && j.attempts >= options_.max_attempts) {
+    // Its workers keep dying: stop, and say so, rather than retry forever.
+    j.state = JobState::kFailed;
+    j.error_code = "worker_lost";
+    j.error_message = "the render stopped " + std::to_string(j.attempts) +
+                      " times without finishing; try again later";
+    j.lease_expires_at_ms = 0;
+    return {std::move(j), false};
   }
-  return std::optional<Lease>();
+  // An expired running job goes back to the queue and straight to this worker.
+  j.state = JobState::kRunning;
+  ++j.attempts;
+  j.worker_id = std::string(worker_id);
+  j.lease_expires_at_ms = now_ms + options_.lease_ms;
+  return {std::move(j), true};
+}
+
+Result<std::optional<Lease>> JobService::Claim(std::string_view worker_id, int64_t now_ms) {
+  auto rule = [&](const StoredJob& j) { return DecideClaim(j, worker_id, now_ms); };
+  CAIRN_ASSIGN_OR_RETURN(std::optional<StoredJob> w, store_.ClaimNext(now_ms, rule));
+  if (!w) return std::optional<Lease>();
+  return std::optional<Lease>(Lease{w->id, w->worker_id, w->attempts, w->lease_expires_at_ms,
+                                    w->kind, w->preset, w->payload_json});
 }
 
 Result<StoredJob> JobService::Leased(const Lease& lease) {

@@ -82,6 +82,8 @@ class JobService {
               int64_t now_ms);
 
  private:
+  // The claim rule (leases, worker_lost), applied by the store to each claimable job.
+  ClaimDecision DecideClaim(StoredJob job, std::string_view worker_id, int64_t now_ms) const;
   Result<StoredJob> Owned(std::string_view device_id, std::string_view job_id);
   // Re-reads the leased job and checks the lease is still the current one.
   Result<StoredJob> Leased(const Lease& lease);

@@ -1,9 +1,11 @@
 // JobStore: where cairn-server keeps jobs. One interface, so the rules (sync/job_service.h) are
-// written once over every store: SQLite here (sync/sqlite_job_store.h), PostgreSQL later.
+// written once over every store: SQLite (sync/sqlite_job_store.h) and PostgreSQL
+// (sync/pg_job_store.h, native only).
 //
 // The interface is deliberately small and rule-free: insert-if-absent by (device, key), reads,
-// and one compare-and-swap on the job's change sequence. Every rule (who may read a job, which
-// transition is legal, who holds a lease) lives in JobService, on top of these atomic steps.
+// one compare-and-swap on the job's change sequence, and ClaimNext, which applies a rule given
+// by the caller. Every rule (who may read a job, which transition is legal, who holds a lease)
+// lives in JobService, on top of these atomic steps.
 //
 // Contract for implementations:
 //   - Every write gives the job a new `seq`, greater than every seq before it (the changes
@@ -15,6 +17,7 @@
 #define CAIRN_SYNC_JOB_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +53,15 @@ struct InsertOutcome {
   bool inserted = false;
 };
 
+// What a claim makes of one claimable job (JobService decides): the job to write, and whether
+// it is now leased to the claimer (false: written and passed over, e.g. failed because its
+// workers kept dying).
+struct ClaimDecision {
+  StoredJob job;
+  bool leased = false;
+};
+using ClaimRule = std::function<ClaimDecision(const StoredJob& claimable)>;
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -64,6 +76,14 @@ class JobStore {
   // Writes every field of `job` if the stored seq still equals job.seq; returns the job as
   // written (with its new seq), or nullopt if it changed meanwhile (the caller re-reads).
   virtual Result<std::optional<StoredJob>> CompareAndSwap(const StoredJob& job) = 0;
+  // Takes claimable jobs oldest first and writes rule(job) for each, atomically per job, until
+  // one is leased; returns it as written, or nullopt when none is left (or every candidate was
+  // taken by other claimers meanwhile: the caller polls again). `rule` must be a pure function
+  // of its argument (a store may call it inside a transaction, or again after a lost race).
+  // The default is Claimable + CompareAndSwap, where concurrent claimers race for the same
+  // oldest job and all but one retry; a store with row locks overrides it so claimers skip
+  // each other's jobs instead (PostgreSQL's FOR UPDATE SKIP LOCKED).
+  virtual Result<std::optional<StoredJob>> ClaimNext(int64_t now_ms, const ClaimRule& rule);
 };
 
 }  // namespace cairn::sync

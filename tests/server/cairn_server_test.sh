@@ -29,6 +29,9 @@ source "$here/../support/expect.sh"
 # start_server [ARGS...]: runs cairn-server on a free port in the background (the data dir from
 # ARGS, else from CAIRN_SERVER_DATA) and waits (10 s at most) for its listening line.
 start_server() {
+  # Emptied here, not only by the background redirection: that runs in the child, so the loop
+  # below could read the previous server's port (a restart after SIGKILL), then be refused.
+  : >"$dir/out.txt"
   CAIRN_SERVER_DATA="$dir/data" "$bin" --port 0 "$@" >"$dir/out.txt" 2>"$dir/err.txt" &
   pid=$!
   port=

@@ -2,8 +2,7 @@
 
 #include <catch_amalgamated.hpp>
 
-#include "sync/sqlite_job_store.h"
-#include "tests/support/temp_dir.h"
+#include "tests/sync/job_store_kinds.h"
 
 namespace cairn::sync {
 namespace {
@@ -16,22 +15,27 @@ const std::string kKeyA = "aaaaaaaaaaaaaaaa-1";
 const std::string kKeyB = "bbbbbbbbbbbbbbbb-2";
 
 struct Server {
-  testing::TempDir dir;
-  std::unique_ptr<SqliteJobStore> store;
+  std::unique_ptr<StoreUnderTest> where;
+  std::unique_ptr<JobStore> store;
   std::unique_ptr<JobService> service;
   ServiceOptions options{.lease_ms = 1000, .max_attempts = 3, .id_key = {}};
-  Server() { Reopen(); }
+  explicit Server(const std::string& kind) : where(MakeStoreUnderTest(kind)) { Reopen(); }
   void Reopen() {
     service.reset();
     store.reset();
-    // The wasm build has no shared memory for WAL: one exclusive connection there.
-    store = SqliteJobStore::Open({dir / "jobs.db", nullptr, true}).value();
+    store = where->Open().value();
     service = std::make_unique<JobService>(*store, options);
   }
 };
 
+// The rest of the test runs once per store kind (job_store_kinds.h); failures name the kind.
+#define SERVER_ON_EACH_STORE(s)                                       \
+  const std::string store_kind = GENERATE(from_range(JobStoreKinds())); \
+  CAPTURE(store_kind);                                                \
+  Server s(store_kind)
+
 TEST_CASE("a repeated submission returns the same job; a different one under the key is refused") {
-  Server s;
+  SERVER_ON_EACH_STORE(s);
   SubmitOutcome first = s.service->Submit("dev-a", Sub(kKeyA), 100).value();
   CHECK(first.created);
   CHECK(first.job.state == JobState::kAccepted);
@@ -50,7 +54,7 @@ TEST_CASE("a repeated submission returns the same job; a different one under the
 }
 
 TEST_CASE("a device can never read, fetch or cancel another device's job") {
-  Server s;
+  SERVER_ON_EACH_STORE(s);
   std::string id = s.service->Submit("dev-a", Sub(kKeyA), 1).value().job.id;
   for (const Status& st : {s.service->Get("dev-b", id).status(),
                            s.service->GetResult("dev-b", id).status(),
@@ -63,7 +67,7 @@ TEST_CASE("a device can never read, fetch or cancel another device's job") {
 }
 
 TEST_CASE("a lease that expires hands the job to another worker; the stale one cannot finish") {
-  Server s;
+  SERVER_ON_EACH_STORE(s);
   std::string id = s.service->Submit("dev-a", Sub(kKeyA), 0).value().job.id;
   Lease w1 = s.service->Claim("w1", 10).value().value();
   CHECK(w1.job_id == id);
@@ -84,7 +88,7 @@ TEST_CASE("a lease that expires hands the job to another worker; the stale one c
 }
 
 TEST_CASE("renewing keeps a slow worker's lease; lost leases end in worker_lost") {
-  Server s;
+  SERVER_ON_EACH_STORE(s);
   std::string id = s.service->Submit("dev-a", Sub(kKeyA), 0).value().job.id;
   Lease l = s.service->Claim("w1", 0).value().value();
   l = s.service->Renew(l, 900).value();
@@ -99,7 +103,7 @@ TEST_CASE("renewing keeps a slow worker's lease; lost leases end in worker_lost"
 }
 
 TEST_CASE("cancelling a running job fences its worker; cancelling again changes nothing") {
-  Server s;
+  SERVER_ON_EACH_STORE(s);
   std::string id = s.service->Submit("dev-a", Sub(kKeyA), 0).value().job.id;
   Lease l = s.service->Claim("w1", 0).value().value();
   CHECK(s.service->Cancel("dev-a", id, 5).value().state == JobState::kCancelled);
@@ -111,7 +115,7 @@ TEST_CASE("cancelling a running job fences its worker; cancelling again changes 
 }
 
 TEST_CASE("the changes feed pages by seq and survives a server restart") {
-  Server s;
+  SERVER_ON_EACH_STORE(s);
   std::string a = s.service->Submit("dev-a", Sub(kKeyA), 0).value().job.id;
   s.service->Submit("dev-a", Sub(kKeyB), 0).value();
   s.service->Submit("dev-b", Sub(kKeyA), 0).value();

@@ -1,0 +1,403 @@
+#include "sync/pg_job_store.h"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+namespace cairn::sync {
+namespace {
+
+// Held (per transaction) while the schema is checked and created, so that servers starting
+// together do not race on CREATE TABLE IF NOT EXISTS (which is not safe against itself).
+constexpr char kSchemaLockKey[] = "7340120011";  // arbitrary; identifies Cairn's schema lock
+
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('caption-hq', 'image-export')),
+  preset TEXT NOT NULL CHECK (preset IN ('low', 'preview', 'final')),
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('accepted', 'running', 'done', 'failed', 'cancelled')),
+  seq BIGINT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  attempts BIGINT NOT NULL,
+  worker_id TEXT NOT NULL,
+  lease_expires_at BIGINT NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  result TEXT NOT NULL,
+  UNIQUE (device_id, idempotency_key)
+);
+CREATE INDEX jobs_feed ON jobs (device_id, seq);
+-- Only unfinished jobs are ever claimed: the index stays as small as the queue.
+CREATE INDEX jobs_claim ON jobs (seq) WHERE state IN ('accepted', 'running');
+CREATE TABLE jobs_seq (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), seq BIGINT NOT NULL);
+INSERT INTO jobs_seq (seq) VALUES (0);
+INSERT INTO cairn_schema (name, version) VALUES ('jobs', 1);
+)sql";
+
+constexpr char kColumns[] =
+    "id, device_id, idempotency_key, kind, preset, payload, state, seq, created_at, updated_at, "
+    "attempts, worker_id, lease_expires_at, error_code, error_message, result";
+
+constexpr char kClaimableWhere[] =
+    " FROM jobs WHERE state = 'accepted' OR (state = 'running' AND lease_expires_at <= $1)"
+    " ORDER BY seq";
+
+// SQLSTATEs a retry may cure: connection exceptions (08), serialization failure, deadlock,
+// too many connections, insufficient resources (53), lock not available, server shutting down.
+bool Retryable(const char* sqlstate) {
+  if (sqlstate == nullptr) return false;
+  const std::string_view s(sqlstate);
+  return s.starts_with("08") || s.starts_with("53") || s == "40001" || s == "40P01" ||
+         s == "55P03" || s == "57P01" || s == "57P02" || s == "57P03";
+}
+
+std::string Trimmed(const char* message) {
+  std::string m = message != nullptr ? message : "";
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return m.empty() ? "no message from libpq" : m;
+}
+
+Status PgStatus(const std::string& name, const std::string& what, PGconn* conn, const PGresult* r) {
+  const char* sqlstate = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = Trimmed(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+  if (r != nullptr && message == "no message from libpq") message = Trimmed(PQerrorMessage(conn));
+  std::string text = name + ": " + what + " failed: " + message;
+  if (PQstatus(conn) != CONNECTION_OK || Retryable(sqlstate)) return Unavailable(std::move(text));
+  return IoError(std::move(text));
+}
+
+// "user@host:port/database" from the parsed URL: what an operator needs to find the store,
+// without the password. Empty when the URL does not parse (the caller says so, without echoing
+// it: libpq's parse errors may quote any part of it).
+std::string DescribeUrl(const std::string& url) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
+  if (opts == nullptr) {
+    PQfreemem(err);
+    return "";
+  }
+  std::string user, host, port, db;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::strcmp(o->keyword, "user") == 0) user = o->val;
+    if (std::strcmp(o->keyword, "host") == 0) host = o->val;
+    if (std::strcmp(o->keyword, "port") == 0) port = o->val;
+    if (std::strcmp(o->keyword, "dbname") == 0) db = o->val;
+  }
+  PQconninfoFree(opts);
+  std::string out = user.empty() ? "" : user + "@";
+  out += host.empty() ? "localhost" : host;
+  if (!port.empty()) out += ":" + port;
+  return out + "/" + (db.empty() ? "(default database)" : db);
+}
+
+int64_t ToInt(const char* text) { return std::strtoll(text, nullptr, 10); }
+
+}  // namespace
+
+// One query's result, freed when it goes.
+class PgJobStore::Query {
+ public:
+  explicit Query(PGresult* r) : r_(r) {}
+  Query(Query&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+  Query& operator=(Query&&) = delete;
+  ~Query() { PQclear(r_); }
+  int rows() const { return PQntuples(r_); }
+  std::string Text(int row, int col) const { return PQgetvalue(r_, row, col); }
+  int64_t Int(int row, int col) const { return ToInt(PQgetvalue(r_, row, col)); }
+
+  Result<StoredJob> Job(int row) const {
+    StoredJob j;
+    j.id = Text(row, 0);
+    j.device_id = Text(row, 1);
+    j.idempotency_key = Text(row, 2);
+    auto kind = ParseJobKind(Text(row, 3));
+    auto preset = ParsePreset(Text(row, 4));
+    auto state = ParseJobState(Text(row, 6));
+    if (!kind || !preset || !state) {
+      return Corruption("job " + j.id + ": unknown kind/preset/state in PostgreSQL");
+    }
+    j.kind = *kind;
+    j.preset = *preset;
+    j.payload_json = Text(row, 5);
+    j.state = *state;
+    j.seq = Int(row, 7);
+    j.created_at_ms = Int(row, 8);
+    j.updated_at_ms = Int(row, 9);
+    j.attempts = Int(row, 10);
+    j.worker_id = Text(row, 11);
+    j.lease_expires_at_ms = Int(row, 12);
+    j.error_code = Text(row, 13);
+    j.error_message = Text(row, 14);
+    j.result_json = Text(row, 15);
+    return j;
+  }
+
+  Result<std::vector<StoredJob>> Jobs() const {
+    std::vector<StoredJob> out;
+    for (int i = 0; i < rows(); ++i) {
+      CAIRN_ASSIGN_OR_RETURN(StoredJob j, Job(i));
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+ private:
+  PGresult* r_;
+};
+
+Result<std::unique_ptr<PgJobStore>> PgJobStore::Open(const PgJobStoreOptions& options) {
+  const std::string where = DescribeUrl(options.url);
+  if (where.empty()) {
+    return InvalidArgument(
+        "the job store URL is not a PostgreSQL connection URL "
+        "(postgresql://[user[:password]@][host][:port][/database][?param=value...])");
+  }
+  // Defaults first: the URL's own parameters (expanded from dbname) override them.
+  const char* keys[] = {"application_name", "connect_timeout", "dbname", nullptr};
+  const char* values[] = {"cairn-server", "10", options.url.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  std::unique_ptr<PgJobStore> store(new PgJobStore(conn, "PostgreSQL job store " + where));
+  if (conn == nullptr) return ResourceExhausted(store->name_ + ": out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) return store->Error("connecting");
+  CAIRN_RETURN_IF_ERROR(store->EnsureSchema());
+  return store;
+}
+
+PgJobStore::~PgJobStore() { PQfinish(conn_); }
+
+Status PgJobStore::Error(const std::string& what) const {
+  return PgStatus(name_, what, conn_, nullptr);
+}
+
+// Before each call: reconnect after a lost connection, and never start inside a transaction
+// an earlier failure left open.
+Status PgJobStore::Ready() {
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) return Error("reconnecting");
+  }
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) return Rollback();
+  return Status::Ok();
+}
+
+Status PgJobStore::Exec(const std::string& what, const char* sql) {
+  PGresult* r = PQexec(conn_, sql);
+  const ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    PQclear(r);
+    return Status::Ok();
+  }
+  Status s = PgStatus(name_, what, conn_, r);
+  PQclear(r);
+  return s;
+}
+
+Result<PgJobStore::Query> PgJobStore::Run(const std::string& what, const char* sql,
+                                          const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  // Text parameters: every value here is text or a decimal integer, and BIGINT/TEXT columns
+  // parse them exactly.
+  PGresult* r = PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(),
+                             nullptr, nullptr, 0);
+  const ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    Status s = PgStatus(name_, what, conn_, r);
+    PQclear(r);
+    return s;
+  }
+  return Query(r);
+}
+
+Status PgJobStore::Rollback() {
+  if (PQtransactionStatus(conn_) == PQTRANS_IDLE) return Status::Ok();
+  return Exec("rolling back", "ROLLBACK");
+}
+
+template <typename F>
+auto PgJobStore::Transaction(F&& body) -> decltype(body()) {
+  CAIRN_RETURN_IF_ERROR(Ready());
+  CAIRN_RETURN_IF_ERROR(Exec("beginning a transaction", "BEGIN"));
+  auto result = body();
+  if (!result.ok()) {
+    Rollback().IgnoreError();  // the body's error is the one to report
+    return result;
+  }
+  Status committed = Exec("committing", "COMMIT");
+  if (!committed.ok()) {
+    Rollback().IgnoreError();
+    return committed;
+  }
+  return result;
+}
+
+Status PgJobStore::EnsureSchema() {
+  auto checked = Transaction([&]() -> Result<bool> {
+    CAIRN_RETURN_IF_ERROR(
+        Run("locking the schema", "SELECT pg_advisory_xact_lock($1)", {kSchemaLockKey}).status());
+    CAIRN_RETURN_IF_ERROR(Exec("creating cairn_schema",
+                               "CREATE TABLE IF NOT EXISTS cairn_schema "
+                               "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+    CAIRN_ASSIGN_OR_RETURN(
+        Query q, Run("reading the schema version",
+                     "SELECT version FROM cairn_schema WHERE name = 'jobs'", {}));
+    if (q.rows() == 0) {
+      CAIRN_RETURN_IF_ERROR(Exec("creating the jobs schema", kSchemaV1));
+      return true;
+    }
+    const int64_t version = q.Int(0, 0);
+    if (version > kSchemaVersion) {
+      return FailedPrecondition(name_ + ": the jobs schema is version " +
+                                std::to_string(version) + ", newer than this cairn-server knows (" +
+                                std::to_string(kSchemaVersion) + "); run a newer cairn-server");
+    }
+    return true;
+  });
+  CAIRN_RETURN_IF_ERROR(checked.status());
+  // "Durable once it returns OK": a database whose default is synchronous_commit=off would
+  // acknowledge commits it can still lose.
+  CAIRN_ASSIGN_OR_RETURN(Query sync,
+                         Run("reading synchronous_commit", "SHOW synchronous_commit", {}));
+  if (sync.rows() == 1 && sync.Text(0, 0) == "off") {
+    CAIRN_RETURN_IF_ERROR(Exec("setting synchronous_commit", "SET synchronous_commit TO on"));
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> PgJobStore::NextSeq() {
+  CAIRN_ASSIGN_OR_RETURN(Query q, Run("taking the next seq",
+                                      "UPDATE jobs_seq SET seq = seq + 1 RETURNING seq", {}));
+  if (q.rows() != 1) return Corruption(name_ + ": the jobs_seq counter row is missing");
+  return q.Int(0, 0);
+}
+
+Status PgJobStore::WriteJob(const StoredJob& j) {
+  return Run("writing job " + j.id,
+             "UPDATE jobs SET state = $1, seq = $2, updated_at = $3, attempts = $4, "
+             "worker_id = $5, lease_expires_at = $6, error_code = $7, error_message = $8, "
+             "result = $9 WHERE id = $10",
+             {JobStateName(j.state), std::to_string(j.seq), std::to_string(j.updated_at_ms),
+              std::to_string(j.attempts), j.worker_id, std::to_string(j.lease_expires_at_ms),
+              j.error_code, j.error_message, j.result_json, j.id})
+      .status();
+}
+
+Result<InsertOutcome> PgJobStore::InsertOrGet(const StoredJob& job) {
+  const std::string find = std::string("SELECT ") + kColumns +
+                           " FROM jobs WHERE device_id = $1 AND idempotency_key = $2";
+  const std::vector<std::string> key = {job.device_id, job.idempotency_key};
+  // A retried submission (the common repeat) is answered without taking the write lock.
+  CAIRN_RETURN_IF_ERROR(Ready());
+  CAIRN_ASSIGN_OR_RETURN(Query existing, Run("reading a job", find.c_str(), key));
+  if (existing.rows() == 1) {
+    CAIRN_ASSIGN_OR_RETURN(StoredJob j, existing.Job(0));
+    return InsertOutcome{std::move(j), false};
+  }
+  return Transaction([&]() -> Result<InsertOutcome> {
+    StoredJob j = job;
+    CAIRN_ASSIGN_OR_RETURN(j.seq, NextSeq());
+    CAIRN_ASSIGN_OR_RETURN(
+        Query ins,
+        Run("inserting a job",
+            (std::string("INSERT INTO jobs (") + kColumns +
+             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+             "ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING id")
+                .c_str(),
+            {j.id, j.device_id, j.idempotency_key, JobKindName(j.kind), PresetName(j.preset),
+             j.payload_json, JobStateName(j.state), std::to_string(j.seq),
+             std::to_string(j.created_at_ms), std::to_string(j.updated_at_ms),
+             std::to_string(j.attempts), j.worker_id, std::to_string(j.lease_expires_at_ms),
+             j.error_code, j.error_message, j.result_json}));
+    if (ins.rows() == 1) return InsertOutcome{std::move(j), true};
+    // Another server inserted it since the first look; this statement sees its commit.
+    CAIRN_ASSIGN_OR_RETURN(Query raced, Run("reading a job", find.c_str(), key));
+    if (raced.rows() != 1) return Internal(name_ + ": job " + j.id + " conflicted but is absent");
+    CAIRN_ASSIGN_OR_RETURN(StoredJob other, raced.Job(0));
+    return InsertOutcome{std::move(other), false};
+  });
+}
+
+Result<std::optional<StoredJob>> PgJobStore::Get(std::string_view id) {
+  CAIRN_RETURN_IF_ERROR(Ready());
+  CAIRN_ASSIGN_OR_RETURN(
+      Query q, Run("reading job " + std::string(id),
+                   (std::string("SELECT ") + kColumns + " FROM jobs WHERE id = $1").c_str(),
+                   {std::string(id)}));
+  if (q.rows() == 0) return std::optional<StoredJob>();
+  CAIRN_ASSIGN_OR_RETURN(StoredJob j, q.Job(0));
+  return std::optional<StoredJob>(std::move(j));
+}
+
+Result<std::vector<StoredJob>> PgJobStore::ChangesSince(std::string_view device_id, int64_t since,
+                                                        int limit) {
+  CAIRN_RETURN_IF_ERROR(Ready());
+  CAIRN_ASSIGN_OR_RETURN(
+      Query q, Run("reading the changes feed",
+                   (std::string("SELECT ") + kColumns +
+                    " FROM jobs WHERE device_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                       .c_str(),
+                   {std::string(device_id), std::to_string(since), std::to_string(limit)}));
+  return q.Jobs();
+}
+
+Result<std::vector<StoredJob>> PgJobStore::Claimable(int64_t now_ms, int limit) {
+  CAIRN_RETURN_IF_ERROR(Ready());
+  CAIRN_ASSIGN_OR_RETURN(
+      Query q, Run("reading claimable jobs",
+                   (std::string("SELECT ") + kColumns + kClaimableWhere + " LIMIT $2").c_str(),
+                   {std::to_string(now_ms), std::to_string(limit)}));
+  return q.Jobs();
+}
+
+Result<std::optional<StoredJob>> PgJobStore::CompareAndSwap(const StoredJob& job) {
+  return Transaction([&]() -> Result<std::optional<StoredJob>> {
+    // Row first, counter second (the order every writer keeps).
+    CAIRN_ASSIGN_OR_RETURN(Query lock, Run("locking job " + job.id,
+                                           "SELECT 1 FROM jobs WHERE id = $1 AND seq = $2 "
+                                           "FOR UPDATE",
+                                           {job.id, std::to_string(job.seq)}));
+    if (lock.rows() == 0) return std::optional<StoredJob>();
+    StoredJob j = job;
+    CAIRN_ASSIGN_OR_RETURN(j.seq, NextSeq());
+    CAIRN_RETURN_IF_ERROR(WriteJob(j));
+    return std::optional<StoredJob>(std::move(j));
+  });
+}
+
+Result<std::optional<StoredJob>> PgJobStore::ClaimNext(int64_t now_ms, const ClaimRule& rule) {
+  // Jobs one claim may pass over (fail as worker_lost) before it returns; the next poll goes on.
+  constexpr int kMaxPassedOver = 64;
+  struct Step {
+    bool none_left = false;
+    bool leased = false;
+    StoredJob job;
+  };
+  const std::string sql = std::string("SELECT ") + kColumns + kClaimableWhere +
+                          " LIMIT 1 FOR UPDATE SKIP LOCKED";
+  for (int i = 0; i < kMaxPassedOver; ++i) {
+    CAIRN_ASSIGN_OR_RETURN(Step step, Transaction([&]() -> Result<Step> {
+      CAIRN_ASSIGN_OR_RETURN(Query q, Run("finding a job to claim", sql.c_str(),
+                                          {std::to_string(now_ms)}));
+      if (q.rows() == 0) return Step{.none_left = true, .leased = false, .job = {}};
+      CAIRN_ASSIGN_OR_RETURN(StoredJob found, q.Job(0));
+      ClaimDecision decision = rule(found);
+      CAIRN_ASSIGN_OR_RETURN(decision.job.seq, NextSeq());
+      CAIRN_RETURN_IF_ERROR(WriteJob(decision.job));
+      return Step{.none_left = false, .leased = decision.leased, .job = std::move(decision.job)};
+    }));
+    if (step.none_left) return std::optional<StoredJob>();
+    if (step.leased) return std::optional<StoredJob>(std::move(step.job));
+  }
+  return std::optional<StoredJob>();
+}
+
+}  // namespace cairn::sync
