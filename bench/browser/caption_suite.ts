@@ -8,7 +8,7 @@ import type { Capabilities } from '../../pwa/src/protocol.js';
 import { probeCapabilities } from '../../pwa/src/worker/capabilities.js';
 import { runCaption } from '../../pwa/src/worker/caption_loop.js';
 import { Core } from '../../pwa/src/worker/core.js';
-import type { PackSummary } from '../../pwa/src/worker/models.js';
+import type { LoadedModel, PackSummary } from '../../pwa/src/worker/models.js';
 import { Models } from '../../pwa/src/worker/models.js';
 import { OpfsPool } from '../../pwa/src/worker/opfs_pool.js';
 import { BareDecoder } from './bare_decoder.js';
@@ -35,15 +35,17 @@ export interface CaptionSuiteResult {
   multiTokenSteps: number; // engine steps after the prompt that fed more than one token
   engine: SideStats;
   bare: SideStats;
-  load: { cairnColdMs: number; cairnWarmMs: number; ortColdMs: number; ortWarmMs: number };
+  load: { repeats: number; cairnColdMs: number; cairnWarmMs: number; ortColdMs: number; ortWarmMs: number };
   cairnWasmHeapBytes: number;
   memory: MemoryReport | null;
 }
 
 
+const LOADS = 3;
+// Five captions: enough tokens per run for per-token figures (the starter stops after ~26 on two).
 const REQUEST = JSON.stringify({
-  task: 'Write 2 Instagram captions', context: 'photo: dog at the beach at sunset; tags: dog, beach, summer',
-  style: 'playful, short, one emoji each', output_format: '', count: 2, max_chars: 150,
+  task: 'Write 5 Instagram captions', context: 'photo: dog at the beach at sunset; tags: dog, beach, summer',
+  style: 'playful, short, one emoji each', output_format: '', count: 5, max_chars: 150,
   max_hashtags: 3, emoji_required: false, banned: [], preset: 'low', seed: 7,
 });
 
@@ -53,7 +55,7 @@ function quantile(xs: number[], q: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN;
 }
 
-function stats(runs: number[][], t0s: number[]): SideStats {
+export function stats(runs: number[][], t0s: number[]): SideStats {
   const steps = runs.flatMap((r) => r.slice(1).map((t, i) => t - r[i]!));
   return {
     runs: runs.length,
@@ -71,6 +73,7 @@ export async function captionSuite(
   p: CaptionParams, measure: () => Promise<MemoryReport | null>,
 ): Promise<CaptionSuiteResult> {
   if (p.numThreads > 0) ort.env.wasm.numThreads = p.numThreads;
+  ort.env.logLevel = 'error'; // not the node-placement warnings, on every session
   const base = new URL(`models/${p.pack}/`, self.location.href);
   const manifest = (await (await fetch(new URL('manifest.json', base))).json()) as PackSummary;
   const variant = manifest.variants.find(
@@ -86,27 +89,18 @@ export async function captionSuite(
   const pool = await OpfsPool.open(p.dir);
   pool.wipe();
   const core = await Core.load(pool);
-  const vault = core.withStrings(['/vault', 'bench passphrase'], ([d, q]) => core.out('vault_create', d!, q!));
   // The runtime policy picks the variant from the capabilities (models.ts): steer it to the one
   // measured here — WebGPU "usable" selects the fp32 file, no WebGPU the smallest (int8).
   const probed = await probeCapabilities();
   const caps: Capabilities = {
     ...probed, webnn: false, webgpu: p.precision === 'fp32', webgpuFallbackAdapter: false,
   };
-  const models = new Models(core, p.trustedKeys, () => caps);
 
-  let t = performance.now();
-  await models.install(vault, manifest.id, () => undefined);
-  await pool.topUp();
-  let model = await models.captionModel(vault, manifest.id, p.backend);
-  const cairnColdMs = performance.now() - t;
-  models.unload(manifest.id);
-  t = performance.now();
-  model = await models.captionModel(vault, manifest.id, p.backend);
-  const cairnWarmMs = performance.now() - t;
-
-  // Plain ORT: fetch the unencrypted file, create the session, one warm-up run (ort_driver.ts
-  // makes one too). Cold: the first fetch of it in this page; warm: fetched again from localhost.
+  // Model load, LOADS times each (medians: one load is at the mercy of a shared machine). Cairn
+  // cold: a fresh vault, download + verify + encrypt, then decrypt + session + warm-up run;
+  // warm: unload, then decrypt + session + warm-up run again. Plain ORT: fetch the unencrypted
+  // file, session, warm-up run (ort_driver.ts makes one too); cold: the first fetch ('no-store'),
+  // warm: fetched again from localhost.
   const ortLoad = async (cache: RequestCache) => {
     const t1 = performance.now();
     const bytes = new Uint8Array(await (await fetch(fileUrl, { cache })).arrayBuffer());
@@ -115,9 +109,32 @@ export async function captionSuite(
     d.reset();
     return { d, ms: performance.now() - t1 };
   };
-  const cold = await ortLoad('no-store');
-  await cold.d.release();
-  const { d: bare, ms: ortWarmMs } = await ortLoad('default');
+  const loads = { cairnCold: [] as number[], cairnWarm: [] as number[], ortCold: [] as number[], ortWarm: [] as number[] };
+  let models: Models | null = null;
+  let model: LoadedModel | null = null;
+  let bare: BareDecoder | null = null;
+  for (let i = 0; i < LOADS; i++) {
+    models?.unloadAll();
+    await bare?.release();
+    const vault = core.withStrings([`/vault-${i}`, 'bench passphrase'], ([d, q]) => core.out('vault_create', d!, q!));
+    await pool.topUp();
+    models = new Models(core, p.trustedKeys, () => caps);
+    let t = performance.now();
+    await models.install(vault, manifest.id, () => undefined);
+    await pool.topUp();
+    await models.captionModel(vault, manifest.id, p.backend);
+    loads.cairnCold.push(performance.now() - t);
+    models.unload(manifest.id);
+    t = performance.now();
+    model = await models.captionModel(vault, manifest.id, p.backend);
+    loads.cairnWarm.push(performance.now() - t);
+    const cold = await ortLoad('no-store');
+    loads.ortCold.push(cold.ms);
+    await cold.d.release();
+    const warm = await ortLoad('default');
+    loads.ortWarm.push(warm.ms);
+    bare = warm.d;
+  }
 
   // One engine run records the prompt and the feed sizes the bare loop then repeats.
   let prompt: Int32Array | null = null;
@@ -125,7 +142,7 @@ export async function captionSuite(
   const engineRun = async () => {
     const stamps: number[] = [];
     const t0 = performance.now();
-    await runCaption(core, model, REQUEST, {
+    await runCaption(core, model!, REQUEST, {
       step: (ids) => {
         stamps.push(performance.now());
         if (!prompt) prompt = ids.slice();
@@ -137,14 +154,14 @@ export async function captionSuite(
   const bareRun = async () => {
     const stamps: number[] = [];
     const t0 = performance.now();
-    bare.reset();
+    bare!.reset();
     let past = 0;
-    let next = await bare.next(prompt!, 0);
+    let next = await bare!.next(prompt!, 0);
     stamps.push(performance.now());
     past += prompt!.length;
     for (let i = 1; i < feedSizes.length; i++) {
       const ids = new Array<number>(feedSizes[i]!).fill(next);
-      next = await bare.next(ids, past);
+      next = await bare!.next(ids, past);
       past += ids.length;
       stamps.push(performance.now());
     }
@@ -163,19 +180,22 @@ export async function captionSuite(
   }
   const heap = core.m.HEAPU8.buffer.byteLength;
   const memory = await measure();
-  await bare.release();
+  await bare!.release();
   return {
     modelId: manifest.id,
     variant: variant.name,
     file: variant.file,
-    backend: model.decoder.backend,
-    fallbacks: model.decoder.attempts,
+    backend: model!.decoder.backend,
+    fallbacks: model!.decoder.attempts,
     numThreads: ort.env.wasm.numThreads ?? 0,
     promptTokens: (prompt as Int32Array | null)?.length ?? 0,
     multiTokenSteps: feedSizes.slice(1).filter((n) => n !== 1).length,
     engine: stats(e.map((r) => r.stamps), e.map((r) => r.t0)),
     bare: stats(b.map((r) => r.stamps), b.map((r) => r.t0)),
-    load: { cairnColdMs, cairnWarmMs, ortColdMs: cold.ms, ortWarmMs },
+    load: {
+      repeats: LOADS, cairnColdMs: median(loads.cairnCold), cairnWarmMs: median(loads.cairnWarm),
+      ortColdMs: median(loads.ortCold), ortWarmMs: median(loads.ortWarm),
+    },
     cairnWasmHeapBytes: heap,
     memory,
   };

@@ -12,6 +12,15 @@ export interface CaptionParams {
   trustedKeys: string;
 }
 
+export interface ProbeParams {
+  pack: string;
+  precision: 'int8' | 'fp32';
+  numThreads: number;
+  promptTokens: number;
+  tokens: number;
+  runs: number;
+}
+
 export interface MemoryReport {
   totalBytes: number; // the whole origin (page + workers)
   workerBytes: number; // attributed to dedicated workers
@@ -20,7 +29,8 @@ export interface MemoryReport {
 
 export type BenchRequest =
   | { suite: 'vault'; scale: number; dir: string }
-  | { suite: 'captions'; params: CaptionParams };
+  | { suite: 'captions'; params: CaptionParams }
+  | { suite: 'probe'; params: ProbeParams };
 
 /** worker → page: a result, a failure, or a request to measure memory now. */
 export type BenchReply =

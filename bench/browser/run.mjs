@@ -18,6 +18,7 @@ import { chromium } from '@playwright/test';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const QUICK = process.argv.includes('--quick');
+const ROUNDS = 3;
 const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
 // DESIGN.md's flags for headless Chromium here, plus eager memory measurement (otherwise
 // measureUserAgentSpecificMemory waits for a garbage collection, up to 20 s).
@@ -158,6 +159,21 @@ try {
         emit({ group: 'captions', name: cfg.name, ...r });
       } catch (e) {
         emit({ group: 'captions', name: cfg.name, error: String(e.message ?? e).split('\n')[0] });
+      }
+    }
+    if (!QUICK) {
+      // The wasm gap: bare ORT only, every knob, ROUNDS rounds round-robin (see probe_suite.ts).
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [build, worker] of [['ort.all (jsep)', 'worker.js'], ['ort.wasm', 'worker-wasm.js']]) {
+          for (const precision of ['int8', 'fp32']) {
+            for (const numThreads of [1, 2]) {
+              log(`probe round ${round + 1}/${ROUNDS}: ${build} ${precision} ${numThreads} thread(s)`);
+              const r = await runSuite(page, worker, { suite: 'probe', params: {
+                pack: 'starter', precision, numThreads, promptTokens: 97, tokens: 64, runs: 3 } });
+              emit({ group: 'probe', name: `${build} ${precision} ${numThreads}t`, build, precision, round, ...r });
+            }
+          }
+        }
       }
     }
   } finally {

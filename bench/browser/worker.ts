@@ -3,6 +3,7 @@
 // OPFS handles, and posts the result back.
 import { captionSuite } from './caption_suite.js';
 import type { BenchReply, BenchRequest, MemoryReply, MemoryReport } from './protocol.js';
+import { probeSuite } from './probe_suite.js';
 import { vaultSuite } from './vault_suite.js';
 
 let memoryReply: ((m: MemoryReport | null) => void) | null = null;
@@ -20,7 +21,10 @@ self.addEventListener('message', (e: MessageEvent<BenchRequest | MemoryReply>) =
   const r = e.data;
   void (async () => {
     try {
-      const result = r.suite === 'vault' ? await vaultSuite(r.scale, r.dir) : await captionSuite(r.params, measure);
+      const result =
+        r.suite === 'vault' ? await vaultSuite(r.scale, r.dir)
+        : r.suite === 'captions' ? await captionSuite(r.params, measure)
+        : await probeSuite(r.params);
       self.postMessage({ ok: true, result } satisfies BenchReply);
     } catch (err) {
       self.postMessage({
