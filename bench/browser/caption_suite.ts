@@ -35,13 +35,15 @@ export interface CaptionSuiteResult {
   multiTokenSteps: number; // engine steps after the prompt that fed more than one token
   engine: SideStats;
   bare: SideStats;
-  load: { repeats: number; cairnColdMs: number; cairnWarmMs: number; ortColdMs: number; ortWarmMs: number };
+  load: {
+    repeats: number; cairnColdMs: number; cairnWarmMs: number; ortColdMs: number; ortWarmMs: number;
+    vaultReadMs: number;
+  };
   cairnWasmHeapBytes: number;
   memory: MemoryReport | null;
 }
 
 
-const LOADS = 3;
 // Five captions: enough tokens per run for per-token figures (the starter stops after ~26 on two).
 const REQUEST = JSON.stringify({
   task: 'Write 5 Instagram captions', context: 'photo: dog at the beach at sunset; tags: dog, beach, summer',
@@ -96,7 +98,7 @@ export async function captionSuite(
     ...probed, webnn: false, webgpu: p.precision === 'fp32', webgpuFallbackAdapter: false,
   };
 
-  // Model load, LOADS times each (medians: one load is at the mercy of a shared machine). Cairn
+  // Model load, p.loads times each (medians: one load is at the mercy of a shared machine). Cairn
   // cold: a fresh vault, download + verify + encrypt, then decrypt + session + warm-up run;
   // warm: unload, then decrypt + session + warm-up run again. Plain ORT: fetch the unencrypted
   // file, session, warm-up run (ort_driver.ts makes one too); cold: the first fetch ('no-store'),
@@ -113,11 +115,13 @@ export async function captionSuite(
   let models: Models | null = null;
   let model: LoadedModel | null = null;
   let bare: BareDecoder | null = null;
-  for (let i = 0; i < LOADS; i++) {
+  let lastVault = 0;
+  for (let i = 0; i < p.loads; i++) {
     models?.unloadAll();
     await bare?.release();
     const vault = core.withStrings([`/vault-${i}`, 'bench passphrase'], ([d, q]) => core.out('vault_create', d!, q!));
     await pool.topUp();
+    lastVault = vault;
     models = new Models(core, p.trustedKeys, () => caps);
     let t = performance.now();
     await models.install(vault, manifest.id, () => undefined);
@@ -135,6 +139,29 @@ export async function captionSuite(
     loads.ortWarm.push(warm.ms);
     bare = warm.d;
   }
+
+  // Diagnostic: of the warm load, the part that is the vault's (verify the stored manifest,
+  // decrypt and hash-check the model file into wasm memory, copy it out), the rest being ORT's
+  // session and the core's tokenizer and decoding tables (caption_model_create).
+  const vaultRead = () => {
+    const slot = core.fn('malloc')(8);
+    const t1 = performance.now();
+    try {
+      core.withStrings([manifest.id, p.trustedKeys], ([i, k]) =>
+        core.check(core.fn('pack_open_installed')(lastVault, i!, k!, slot, slot + 4)));
+      const pack = core.m.HEAP32[slot >> 2]!;
+      core.fn('free')(core.m.HEAP32[(slot + 4) >> 2]!);
+      core.withStrings([variant.file], ([n]) => core.check(core.fn('pack_read_file')(lastVault, pack, n!, slot, slot + 4)));
+      const ptr = core.m.HEAP32[slot >> 2]!;
+      core.m.HEAPU8.slice(ptr, ptr + (core.m.HEAP32[(slot + 4) >> 2]! >>> 0));
+      core.fn('free')(ptr);
+      core.fn('pack_close')(pack);
+      return performance.now() - t1;
+    } finally {
+      core.fn('free')(slot);
+    }
+  };
+  const vaultReadMs = median([vaultRead(), vaultRead(), vaultRead()]);
 
   // One engine run records the prompt and the feed sizes the bare loop then repeats.
   let prompt: Int32Array | null = null;
@@ -193,8 +220,8 @@ export async function captionSuite(
     engine: stats(e.map((r) => r.stamps), e.map((r) => r.t0)),
     bare: stats(b.map((r) => r.stamps), b.map((r) => r.t0)),
     load: {
-      repeats: LOADS, cairnColdMs: median(loads.cairnCold), cairnWarmMs: median(loads.cairnWarm),
-      ortColdMs: median(loads.ortCold), ortWarmMs: median(loads.ortWarm),
+      repeats: p.loads, cairnColdMs: median(loads.cairnCold), cairnWarmMs: median(loads.cairnWarm),
+      ortColdMs: median(loads.ortCold), ortWarmMs: median(loads.ortWarm), vaultReadMs,
     },
     cairnWasmHeapBytes: heap,
     memory,

@@ -9,6 +9,7 @@ export interface CaptionParams {
   numThreads: number; // 0: ONNX Runtime Web's default
   runs: number;
   warmup: number;
+  loads: number; // model loads measured (the median is reported)
   trustedKeys: string;
 }
 

@@ -124,7 +124,7 @@ function captionConfigs() {
   const runs = QUICK ? 1 : 20;
   const few = QUICK ? 1 : 8;
   const c = (name, pack, precision, numThreads, worker, n, backend = 'wasm') =>
-    ({ name, worker, params: { pack, precision, backend, numThreads, runs: n, warmup: 1 } });
+    ({ name, worker, params: { pack, precision, backend, numThreads, runs: n, warmup: 1, loads: QUICK ? 1 : 3 } });
   if (QUICK) return [c('tiny-llama fp32 wasm', 'tiny-llama', 'fp32', 0, 'worker.js', 1)];
   return [
     c('starter int8 wasm', 'starter', 'int8', 0, 'worker.js', runs),
@@ -148,7 +148,8 @@ try {
     const v = await runSuite(page, 'worker.js', { suite: 'vault', scale: QUICK ? 0.001 : 1, dir: `bench-${n++}` });
     for (const [name, ops] of Object.entries(v.cairn)) {
       emit({ group: 'vault', name, unit: 'ops/s', cairn: ops, sqlite_wasm: v.peer[name],
-        cairn_vs_sqlite_wasm: ops / v.peer[name], count: v.counts, peer_journal_mode: v.peerJournalMode,
+        cairn_vs_sqlite_wasm: ops / v.peer[name], sqlite_wasm_prepare_per_call: v.peerUncached[name],
+        count: v.counts, peer_journal_mode: v.peerJournalMode,
         peer_sqlite: v.peerSqliteVersion });
     }
     for (const cfg of captionConfigs()) {
@@ -193,7 +194,7 @@ try {
         emit({ group: 'webgpu', name: 'starter fp32 webgpu', unavailable: adapter.why });
       } else {
         const r = await runSuite(gp, 'worker.js', { suite: 'captions', params: {
-          pack: 'starter', precision: 'fp32', backend: 'webgpu', numThreads: 0, runs: 2, warmup: 1,
+          pack: 'starter', precision: 'fp32', backend: 'webgpu', numThreads: 0, runs: 2, warmup: 1, loads: 1,
           dir: `bench-${n++}`, trustedKeys } }).catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
         emit({ group: 'webgpu', name: 'starter fp32 webgpu', adapter, ...r });
       }

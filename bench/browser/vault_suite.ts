@@ -14,6 +14,7 @@ export interface VaultResult {
   counts: ReturnType<typeof counts>;
   cairn: Record<PhaseName, number>;
   peer: Record<PhaseName, number>;
+  peerUncached: Record<PhaseName, number>;
   peerJournalMode: string;
   peerSqliteVersion: string;
   cairnWasmHeapBytes: number;
@@ -25,11 +26,14 @@ export async function vaultSuite(scale: number, dir: string): Promise<VaultResul
   const cairnOps = await runPhases(cairn.side, c, cairn.between);
   const heap = cairn.core.m.HEAPU8.buffer.byteLength;
   cairn.close();
-  const peer = await peerSide(`${dir}-sahpool`);
+  const peer = await peerSide(`${dir}-sahpool`, true);
   const peerOps = await runPhases(peer.side, c, async () => undefined);
   peer.close();
+  const uncached = await peerSide(`${dir}-sahpool-uncached`, false);
+  const uncachedOps = await runPhases(uncached.side, c, async () => undefined);
+  uncached.close();
   return {
-    counts: c, cairn: cairnOps, peer: peerOps, peerJournalMode: peer.journal,
+    counts: c, cairn: cairnOps, peer: peerOps, peerUncached: uncachedOps, peerJournalMode: peer.journal,
     peerSqliteVersion: peer.version, cairnWasmHeapBytes: heap,
   };
 }
@@ -97,7 +101,7 @@ function ftsQuery(text: string): string {
   return words.map((w, i) => `"${w}"${i === words.length - 1 ? '*' : ''}`).join(' ');
 }
 
-async function peerSide(dir: string) {
+async function peerSide(dir: string, cache: boolean) {
   const sqlite3 = await sqlite3InitModule({ print: () => undefined, printErr: console.error });
   const util = await sqlite3.installOpfsSAHPoolVfs({ name: dir, directory: `/${dir}`, clearOnInit: true });
   const db = new util.OpfsSAHPoolDb('/drafts.db');
@@ -106,34 +110,48 @@ async function peerSide(dir: string) {
   const journal = String(db.selectValue('PRAGMA journal_mode=WAL'));
   db.exec('PRAGMA synchronous=FULL;');
   db.exec(SCHEMA);
-  const insert = db.prepare(
-    'INSERT INTO drafts (caption, hashtags, task, context, style, output_format, status, version, ' +
-      'created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)');
-  const keep = db.prepare(
-    'INSERT INTO draft_versions SELECT id, version, caption, hashtags, task, context, style, ' +
-      'output_format, status, updated_at FROM drafts WHERE id=?');
-  const update = db.prepare(
-    'UPDATE drafts SET caption=?1, hashtags=?2, task=?3, context=?4, style=?5, output_format=?6, ' +
-      'status=?7, version=version+1, updated_at=?8 WHERE id=?9');
-  const byId = db.prepare(`SELECT ${COLUMNS} FROM drafts WHERE id=?`);
-  const recent = db.prepare(`SELECT ${COLUMNS} FROM drafts ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`);
-  const search = db.prepare(
-    "SELECT rowid, bm25(drafts_fts, 10.0, 5.0, 1.0), snippet(drafts_fts, 0, '[', ']', '...', 10) " +
-      'FROM drafts_fts WHERE drafts_fts MATCH ? ORDER BY bm25(drafts_fts, 10.0, 5.0, 1.0) LIMIT ?');
+  // Cached: each statement prepared once (the best a sqlite-wasm user can do). Not cached:
+  // prepared and finalized on every call, as storage/vault_records.cc does — the diagnostic row
+  // that shows how much of the gap is statement preparation.
+  const sql = {
+    insert:
+      'INSERT INTO drafts (caption, hashtags, task, context, style, output_format, status, version, ' +
+      'created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)',
+    keep:
+      'INSERT INTO draft_versions SELECT id, version, caption, hashtags, task, context, style, ' +
+      'output_format, status, updated_at FROM drafts WHERE id=?',
+    update:
+      'UPDATE drafts SET caption=?1, hashtags=?2, task=?3, context=?4, style=?5, output_format=?6, ' +
+      'status=?7, version=version+1, updated_at=?8 WHERE id=?9',
+    byId: `SELECT ${COLUMNS} FROM drafts WHERE id=?`,
+    recent: `SELECT ${COLUMNS} FROM drafts ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`,
+    search:
+      "SELECT rowid, bm25(drafts_fts, 10.0, 5.0, 1.0), snippet(drafts_fts, 0, '[', ']', '...', 10) " +
+      'FROM drafts_fts WHERE drafts_fts MATCH ? ORDER BY bm25(drafts_fts, 10.0, 5.0, 1.0) LIMIT ?',
+  };
+  type Stmt = ReturnType<typeof db.prepare>;
+  const cached = new Map<string, Stmt>();
+  const use = <T>(text: string, body: (s: Stmt) => T): T => {
+    let st = cached.get(text);
+    if (!st) {
+      st = db.prepare(text);
+      if (cache) cached.set(text, st);
+    }
+    try {
+      return body(st);
+    } finally {
+      if (cache) st.reset(true);
+      else st.finalize();
+    }
+  };
   // The draft object the ABI returns (api/api_vault.cc DraftJson): hashtags parsed, prompt nested.
   const toDraft = (r: unknown[]) => ({
     id: r[0] as number, caption: r[1], hashtags: JSON.parse(r[2] as string) as string[],
     prompt: { task: r[3], context: r[4], style: r[5], output_format: r[6] },
     status: r[7], version: r[8], created_at_ms: r[9], updated_at_ms: r[10],
   });
-  const get = (id: number) => {
-    try {
-      byId.bind([id]);
-      return byId.step() ? toDraft(byId.get([])) : null;
-    } finally {
-      byId.reset(true);
-    }
-  };
+  const get = (id: number) =>
+    use(sql.byId, (st) => (st.bind([id]).step() ? toDraft(st.get([])) : null));
   const content = (d: DraftIn) => [
     d.caption, JSON.stringify(d.hashtags), d.prompt.task, d.prompt.context, d.prompt.style,
     d.prompt.output_format, d.status, Date.now(),
@@ -143,12 +161,12 @@ async function peerSide(dir: string) {
       db.exec('BEGIN IMMEDIATE');
       try {
         if (id === 0) {
-          insert.bind(content(d)).stepReset();
-          id = Number(db.selectValue('SELECT last_insert_rowid()'));
+          use(sql.insert, (st) => st.bind(content(d)).step());
+          id = Number(sqlite3.capi.sqlite3_last_insert_rowid(db));
         } else {
-          keep.bind([id]).stepReset();
+          use(sql.keep, (st) => st.bind([id]).step());
           if (db.changes() === 0) throw new Error(`no draft with id ${id}`);
-          update.bind([...content(d), id]).stepReset();
+          use(sql.update, (st) => st.bind([...content(d), id]).step());
         }
         db.exec('COMMIT');
       } catch (e) {
@@ -159,23 +177,25 @@ async function peerSide(dir: string) {
     },
     get,
     list(limit: number, offset: number) {
-      const out = [];
-      recent.bind([limit, offset]);
-      while (recent.step()) out.push(toDraft(recent.get([])));
-      recent.reset(true);
-      return out;
+      return use(sql.recent, (st) => {
+        const out = [];
+        st.bind([limit, offset]);
+        while (st.step()) out.push(toDraft(st.get([])));
+        return out;
+      });
     },
     search(q: string, limit: number) {
       const fts = ftsQuery(q);
       if (!fts) return [];
-      const out = [];
-      search.bind([fts, limit]);
-      while (search.step()) {
-        const r = search.get([]);
-        out.push({ draft_id: r[0], score: -(r[1] as number), snippet: r[2] });
-      }
-      search.reset(true);
-      return out;
+      return use(sql.search, (st) => {
+        const out = [];
+        st.bind([fts, limit]);
+        while (st.step()) {
+          const r = st.get([]);
+          out.push({ draft_id: r[0], score: -(r[1] as number), snippet: r[2] });
+        }
+        return out;
+      });
     },
   };
   return {
@@ -183,7 +203,7 @@ async function peerSide(dir: string) {
     journal,
     version: sqlite3.version.libVersion,
     close: () => {
-      for (const s of [insert, keep, update, byId, recent, search]) s.finalize();
+      for (const st of cached.values()) st.finalize();
       db.close();
       void util.removeVfs();
     },
