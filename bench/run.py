@@ -246,29 +246,16 @@ def bench_browser():
 
     probe = by("probe")
     if probe:
-        print("\nwhere ORT Web's time goes — the bare loop alone on the starter pack, 97-token prompt "
-              "+ 64 greedy tokens, each configuration in 3 rounds round-robin (3 runs each); tok/s: "
-              "median of the rounds' medians [min-max]")
+        print(f"\nwhere ORT Web's time goes — the bare loop alone on the starter pack, 97-token prompt "
+              f"+ 64 greedy tokens; every configuration in a worker of its own, {probe[0]['runs']} runs "
+              "each, one run at a time round-robin; tok/s: median of the runs [min-max]")
         print(f"{'ORT build':<16} {'model':>5} {'thr':>3} {'decode tok/s':>13} {'[min-max]':>13} "
               f"{'prefill ms':>11} {'p50 ms':>7} {'p95 ms':>7}  runtime file")
-        groups = {}
         for r in probe:
-            groups.setdefault(r["name"], []).append(r)
-        med = lambda xs: sorted(xs)[len(xs) // 2]
-        summary = []
-        for name, rs in groups.items():
-            tps = [r["tokensPerSecond"] for r in rs]
-            row = {"name": name, "build": rs[0]["build"], "precision": rs[0]["precision"],
-                   "numThreads": rs[0]["numThreads"], "tokensPerSecond": med(tps),
-                   "min": min(tps), "max": max(tps), "ttftMs": med([r["ttftMs"] for r in rs]),
-                   "p50Ms": med([r["p50Ms"] for r in rs]), "p95Ms": med([r["p95Ms"] for r in rs]),
-                   "ortWasm": rs[0]["ortWasm"]}
-            summary.append(row)
-            spread = f"[{row['min']:.0f}-{row['max']:.0f}]"
-            print(f"{row['build']:<16} {row['precision']:>5} {row['numThreads']:>3} "
-                  f"{row['tokensPerSecond']:>13.1f} {spread:>13} "
-                  f"{row['ttftMs']:>11.0f} {row['p50Ms']:>7.1f} {row['p95Ms']:>7.1f}  {row['ortWasm']}")
-        rows.append({"group": "probe_summary", "rows": summary})
+            spread = f"[{r['min']:.0f}-{r['max']:.0f}]"
+            print(f"{r['build']:<16} {r['precision']:>5} {r['numThreads']:>3} "
+                  f"{r['tokensPerSecond']:>13.1f} {spread:>13} {r['ttftMs']:>11.0f} "
+                  f"{r['p50Ms']:>7.1f} {r['p95Ms']:>7.1f}  {r['ortWasm']}")
 
     size = by("size")
     if size:

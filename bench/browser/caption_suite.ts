@@ -166,16 +166,24 @@ export async function captionSuite(
   // One engine run records the prompt and the feed sizes the bare loop then repeats.
   let prompt: Int32Array | null = null;
   const feedSizes: number[] = [];
+  // A cap on steps (for WebGPU on a software adapter, ~1 token/s) stops the run from the step
+  // hook: runCaption closes the session on the way out.
+  const stop = new Error('enough steps');
   const engineRun = async () => {
     const stamps: number[] = [];
     const t0 = performance.now();
-    await runCaption(core, model!, REQUEST, {
-      step: (ids) => {
-        stamps.push(performance.now());
-        if (!prompt) prompt = ids.slice();
-        if (feedSizes.length < stamps.length) feedSizes.push(ids.length);
-      },
-    });
+    try {
+      await runCaption(core, model!, REQUEST, {
+        step: (ids) => {
+          stamps.push(performance.now());
+          if (!prompt) prompt = ids.slice();
+          if (feedSizes.length < stamps.length) feedSizes.push(ids.length);
+          if (p.maxSteps > 0 && stamps.length >= p.maxSteps) throw stop;
+        },
+      });
+    } catch (e) {
+      if (e !== stop) throw e;
+    }
     return { t0, stamps };
   };
   const bareRun = async () => {

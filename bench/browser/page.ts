@@ -1,7 +1,7 @@
 // The benchmark page (build/bench-web/index.html, served by cairn-server with the app's COOP/COEP
 // headers): runs one suite in a fresh dedicated worker and hands the result to the runner
 // (bench/browser/run.mjs calls window.cairnBench.run through Playwright).
-import type { BenchReply, BenchRequest, MemoryReport } from './protocol.js';
+import type { BenchReply, BenchRequest, MemoryReport, ProbeParams } from './protocol.js';
 
 interface MemoryMeasurement {
   bytes: number;
@@ -22,21 +22,42 @@ async function measureMemory(): Promise<MemoryReport | null> {
   }
 }
 
+function ask(w: Worker, request: BenchRequest): Promise<unknown> {
+  return new Promise((ok, fail) => {
+    w.onerror = (e) => fail(new Error(`worker error: ${e.message}`));
+    w.onmessage = (e: MessageEvent<BenchReply>) => {
+      const m = e.data;
+      if ('measure' in m) void measureMemory().then((memory) => w.postMessage({ memory }));
+      else if (m.ok) ok(m.result);
+      else fail(new Error(m.error));
+    };
+    w.postMessage(request);
+  });
+}
+
 async function run(worker: string, request: BenchRequest): Promise<unknown> {
   const w = new Worker(worker, { type: 'module' });
   try {
-    return await new Promise((ok, fail) => {
-      w.onerror = (e) => fail(new Error(`worker error: ${e.message}`));
-      w.onmessage = (e: MessageEvent<BenchReply>) => {
-        const m = e.data;
-        if ('measure' in m) void measureMemory().then((memory) => w.postMessage({ memory }));
-        else if (m.ok) ok(m.result);
-        else fail(new Error(m.error));
-      };
-      w.postMessage(request);
-    });
+    return await ask(w, request);
   } finally {
     w.terminate();
+  }
+}
+
+/** The probe: every configuration loaded in a worker of its own, then `rounds` runs of each,
+ * one run at a time round-robin. Returns, per configuration, what it loaded and its runs. */
+async function probe(configs: { worker: string; params: ProbeParams }[], rounds: number) {
+  const workers = configs.map((c) => new Worker(c.worker, { type: 'module' }));
+  try {
+    const opened: unknown[] = [];
+    for (const [i, c] of configs.entries()) opened.push(await ask(workers[i]!, { suite: 'probe-open', params: c.params }));
+    const runs: unknown[][] = configs.map(() => []);
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, w] of workers.entries()) runs[i]!.push(await ask(w, { suite: 'probe-run' }));
+    }
+    return configs.map((c, i) => ({ ...c, opened: opened[i], runs: runs[i] }));
+  } finally {
+    for (const w of workers) w.terminate();
   }
 }
 
@@ -54,5 +75,5 @@ const env = () => ({
   userAgent: navigator.userAgent,
 });
 
-(window as unknown as { cairnBench: unknown }).cairnBench = { run, clearOpfs, env };
+(window as unknown as { cairnBench: unknown }).cairnBench = { run, probe, clearOpfs, env };
 document.body.dataset['ready'] = '1';

@@ -10,6 +10,8 @@ export interface CaptionParams {
   runs: number;
   warmup: number;
   loads: number; // model loads measured (the median is reported)
+  maxSteps: number; // 0: generate until the core is done; else stop each run after this many
+
   trustedKeys: string;
 }
 
@@ -19,7 +21,6 @@ export interface ProbeParams {
   numThreads: number;
   promptTokens: number;
   tokens: number;
-  runs: number;
 }
 
 export interface MemoryReport {
@@ -31,7 +32,8 @@ export interface MemoryReport {
 export type BenchRequest =
   | { suite: 'vault'; scale: number; dir: string }
   | { suite: 'captions'; params: CaptionParams }
-  | { suite: 'probe'; params: ProbeParams };
+  | { suite: 'probe-open'; params: ProbeParams }
+  | { suite: 'probe-run' };
 
 /** worker → page: a result, a failure, or a request to measure memory now. */
 export type BenchReply =

@@ -18,7 +18,7 @@ import { chromium } from '@playwright/test';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const QUICK = process.argv.includes('--quick');
-const ROUNDS = 3;
+const PROBE_RUNS = 6;
 const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
 // DESIGN.md's flags for headless Chromium here, plus eager memory measurement (otherwise
 // measureUserAgentSpecificMemory waits for a garbage collection, up to 20 s).
@@ -106,6 +106,23 @@ async function openPage(url, args) {
   return { page, close };
 }
 
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** Decode tokens/s per run (median, min, max), prefill and per-step p50/p95 over all runs. */
+function probeStats(runs) {
+  const tps = runs.map((r) => (r.stamps.length - 1) / ((r.stamps.at(-1) - r.stamps[0]) / 1000));
+  const steps = runs.flatMap((r) => r.stamps.slice(1).map((t, i) => t - r.stamps[i]));
+  return {
+    runs: runs.length, tokens: runs[0].stamps.length, tokensPerSecond: quantile(tps, 0.5),
+    min: Math.min(...tps), max: Math.max(...tps),
+    ttftMs: quantile(runs.map((r) => r.stamps[0] - r.t0), 0.5),
+    p50Ms: quantile(steps, 0.5), p95Ms: quantile(steps, 0.95),
+  };
+}
+
 const runSuite = (page, worker, request) =>
   page.evaluate(([w, r]) => window.cairnBench.run(w, r).finally(() => window.cairnBench.clearOpfs()),
     [worker, request]);
@@ -124,7 +141,7 @@ function captionConfigs() {
   const runs = QUICK ? 1 : 20;
   const few = QUICK ? 1 : 8;
   const c = (name, pack, precision, numThreads, worker, n, backend = 'wasm') =>
-    ({ name, worker, params: { pack, precision, backend, numThreads, runs: n, warmup: 1, loads: QUICK ? 1 : 3 } });
+    ({ name, worker, params: { pack, precision, backend, numThreads, runs: n, warmup: 1, loads: QUICK ? 1 : 3, maxSteps: 0 } });
   if (QUICK) return [c('tiny-llama fp32 wasm', 'tiny-llama', 'fp32', 0, 'worker.js', 1)];
   return [
     c('starter int8 wasm', 'starter', 'int8', 0, 'worker.js', runs),
@@ -163,18 +180,24 @@ try {
       }
     }
     if (!QUICK) {
-      // The wasm gap: bare ORT only, every knob, ROUNDS rounds round-robin (see probe_suite.ts).
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [build, worker] of [['ort.all (jsep)', 'worker.js'], ['ort.wasm', 'worker-wasm.js']]) {
-          for (const precision of ['int8', 'fp32']) {
-            for (const numThreads of [1, 2]) {
-              log(`probe round ${round + 1}/${ROUNDS}: ${build} ${precision} ${numThreads} thread(s)`);
-              const r = await runSuite(page, worker, { suite: 'probe', params: {
-                pack: 'starter', precision, numThreads, promptTokens: 97, tokens: 64, runs: 3 } });
-              emit({ group: 'probe', name: `${build} ${precision} ${numThreads}t`, build, precision, round, ...r });
-            }
+      // The wasm gap: bare ORT only, every knob in a worker of its own, run round-robin one run
+      // at a time (probe_suite.ts), so load from neighbours falls on all of them alike.
+      log(`probe: ORT build x precision x threads, ${PROBE_RUNS} runs each, round-robin`);
+      const configs = [];
+      for (const [build, worker] of [['ort.all (jsep)', 'worker.js'], ['ort.wasm', 'worker-wasm.js']]) {
+        for (const precision of ['int8', 'fp32']) {
+          for (const numThreads of [1, 2]) {
+            configs.push({ worker, build, params: { pack: 'starter', precision, numThreads, promptTokens: 97, tokens: 64 } });
           }
         }
+      }
+      const results = await page.evaluate(([c, r]) => window.cairnBench.probe(c, r),
+        [configs.map(({ worker, params }) => ({ worker, params })), PROBE_RUNS]);
+      for (const [i, r] of results.entries()) {
+        const { build } = configs[i];
+        const { precision, numThreads } = r.params;
+        emit({ group: 'probe', name: `${build} ${precision} ${numThreads}t`, build, precision,
+          ...r.opened, ...probeStats(r.runs) });
       }
     }
   } finally {
@@ -194,9 +217,10 @@ try {
         emit({ group: 'webgpu', name: 'starter fp32 webgpu', unavailable: adapter.why });
       } else {
         const r = await runSuite(gp, 'worker.js', { suite: 'captions', params: {
-          pack: 'starter', precision: 'fp32', backend: 'webgpu', numThreads: 0, runs: 2, warmup: 1, loads: 1,
+          pack: 'starter', precision: 'fp32', backend: 'webgpu', numThreads: 0, runs: 1, warmup: 1, loads: 1,
+          maxSteps: 8,
           dir: `bench-${n++}`, trustedKeys } }).catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
-        emit({ group: 'webgpu', name: 'starter fp32 webgpu', adapter, ...r });
+        emit({ group: 'webgpu', name: 'starter fp32 webgpu (8 steps)', adapter, ...r });
       }
     } finally {
       await gclose();

@@ -1,9 +1,9 @@
 // The benchmark's dedicated worker (a module worker, like the app's core worker): runs one suite
 // per worker, so each gets a fresh ONNX Runtime (its thread count is fixed at start) and its own
-// OPFS handles, and posts the result back.
+// OPFS handles, and posts the result back (the probe's worker stays for many runs).
 import { captionSuite } from './caption_suite.js';
 import type { BenchReply, BenchRequest, MemoryReply, MemoryReport } from './protocol.js';
-import { probeSuite } from './probe_suite.js';
+import { probeOpen, probeRun } from './probe_suite.js';
 import { vaultSuite } from './vault_suite.js';
 
 let memoryReply: ((m: MemoryReport | null) => void) | null = null;
@@ -24,7 +24,8 @@ self.addEventListener('message', (e: MessageEvent<BenchRequest | MemoryReply>) =
       const result =
         r.suite === 'vault' ? await vaultSuite(r.scale, r.dir)
         : r.suite === 'captions' ? await captionSuite(r.params, measure)
-        : await probeSuite(r.params);
+        : r.suite === 'probe-open' ? await probeOpen(r.params)
+        : await probeRun();
       self.postMessage({ ok: true, result } satisfies BenchReply);
     } catch (err) {
       self.postMessage({

@@ -39,7 +39,7 @@ test('the benchmark page runs the vault and caption suites once', async ({ page 
       suite: 'captions',
       params: {
         dir: 'smoke-captions', pack: 'tiny-llama', precision: 'fp32', backend: 'wasm', numThreads: 0,
-        runs: 1, warmup: 1, loads: 1, trustedKeys: keys,
+        runs: 1, warmup: 1, loads: 1, maxSteps: 0, trustedKeys: keys,
       },
     })) as { backend: string; engine: Stats; bare: Stats };
     expect(captions.backend).toBe('wasm');
