@@ -195,6 +195,11 @@ def bench_browser():
             unc = r.get("sqlite_wasm_prepare_per_call")
             print(f"{r['name']:<22} {r['unit']:>6} {r['cairn']:>9.0f} {r['sqlite_wasm']:>12.0f} "
                   f"{r['cairn_vs_sqlite_wasm']:>17.2f}x {(f'{unc:.0f}' if unc else '-'):>25}")
+        io = [(r["name"], r["cairn_io_per_op"]) for r in vault if r.get("cairn_io_per_op")]
+        if io:
+            print("(Cairn's OPFS calls per operation: " + "; ".join(
+                f"{n}: {x['flushes']:.1f} flushes, {x['writes']:.1f} writes ({x['kib_written']:.1f} KiB), "
+                f"{x['reads']:.1f} reads" for n, x in io) + ")")
         print("(sqlite-wasm: statements prepared once; 'prepare/call': the same peer preparing "
               "every statement on each call, as the vault's C++ does — a diagnostic, not the peer)")
 

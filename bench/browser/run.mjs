@@ -163,10 +163,15 @@ try {
     emit({ group: 'env', name: 'chromium', ...env, chromium: spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim() });
     log('vault: Cairn (wasm core, OPFS slot pool, encrypted) vs sqlite-wasm opfs-sahpool');
     const v = await runSuite(page, 'worker.js', { suite: 'vault', scale: QUICK ? 0.001 : 1, dir: `bench-${n++}` });
-    for (const [name, ops] of Object.entries(v.cairn)) {
+    const perPhase = { insert_draft_txn: 'drafts', get_draft_by_id: 'reads', list_recent_20: 'lists',
+      fts_search_top20: 'queries', update_draft_txn: 'updates' };
+    for (const [i, [name, ops]] of Object.entries(v.cairn).entries()) {
+      const io = v.cairnIo[i];
+      const per = v.counts[perPhase[name]];
       emit({ group: 'vault', name, unit: 'ops/s', cairn: ops, sqlite_wasm: v.peer[name],
         cairn_vs_sqlite_wasm: ops / v.peer[name], sqlite_wasm_prepare_per_call: v.peerUncached[name],
-        count: v.counts, peer_journal_mode: v.peerJournalMode,
+        count: v.counts, cairn_io_per_op: io && { writes: io.writes / per, kib_written: io.bytesWritten / per / 1024,
+          reads: io.reads / per, flushes: io.flushes / per }, peer_journal_mode: v.peerJournalMode,
         peer_sqlite: v.peerSqliteVersion });
     }
     for (const cfg of captionConfigs()) {

@@ -18,11 +18,15 @@ export interface VaultResult {
   peerJournalMode: string;
   peerSqliteVersion: string;
   cairnWasmHeapBytes: number;
+  cairnIo: IoCounts[]; // per phase, in PHASES order
 }
 
 export async function vaultSuite(scale: number, dir: string): Promise<VaultResult> {
   const c = counts(scale);
   const cairn = await cairnSide(dir);
+  // The counts start after the vault exists (its creation is not a phase).
+  await cairn.between();
+  cairn.perPhase.length = 0;
   const cairnOps = await runPhases(cairn.side, c, cairn.between);
   const heap = cairn.core.m.HEAPU8.buffer.byteLength;
   cairn.close();
@@ -34,13 +38,36 @@ export async function vaultSuite(scale: number, dir: string): Promise<VaultResul
   uncached.close();
   return {
     counts: c, cairn: cairnOps, peer: peerOps, peerUncached: uncachedOps, peerJournalMode: peer.journal,
-    peerSqliteVersion: peer.version, cairnWasmHeapBytes: heap,
+    peerSqliteVersion: peer.version, cairnWasmHeapBytes: heap, cairnIo: cairn.perPhase,
   };
+}
+
+/** Counts the host file system calls the vault makes (the OPFS work behind each phase). */
+export interface IoCounts {
+  writes: number;
+  bytesWritten: number;
+  reads: number;
+  flushes: number;
 }
 
 async function cairnSide(dir: string) {
   const pool = await OpfsPool.open(dir);
   pool.wipe();
+  const io: IoCounts = { writes: 0, bytesWritten: 0, reads: 0, flushes: 0 };
+  const { write, read, flush } = pool;
+  pool.write = (h, offset, from) => {
+    io.writes++;
+    io.bytesWritten += from.length;
+    return write.call(pool, h, offset, from);
+  };
+  pool.read = (h, offset, into) => {
+    io.reads++;
+    return read.call(pool, h, offset, into);
+  };
+  pool.flush = (h) => {
+    io.flushes++;
+    return flush.call(pool, h);
+  };
   const core = await Core.load(pool);
   const vault = core.withStrings(['/vault', 'bench passphrase'], ([d, p]) => core.out('vault_create', d!, p!));
   const side: VaultSide = {
@@ -52,11 +79,22 @@ async function cairnSide(dir: string) {
     search: (q: string, limit: number) =>
       core.withStrings([q], ([s]) => core.json<unknown[]>('drafts_search', vault, s!, limit)),
   };
+  // Per phase: the counts since the previous phase ended.
+  const perPhase: IoCounts[] = [];
+  let last = { ...io };
   return {
     core,
     side,
+    perPhase,
     // The core worker tops the slot pool up between requests; here between phases.
-    between: () => pool.topUp(),
+    between: async () => {
+      perPhase.push({
+        writes: io.writes - last.writes, bytesWritten: io.bytesWritten - last.bytesWritten,
+        reads: io.reads - last.reads, flushes: io.flushes - last.flushes,
+      });
+      last = { ...io };
+      await pool.topUp();
+    },
     close: () => {
       core.fn('vault_close')(vault);
       pool.wipe();
