@@ -173,9 +173,9 @@ def fmt_bytes(n):
 
 def bench_browser():
     """Issue 9's browser set: one headless Chromium run, each peer beside Cairn as a ratio."""
-    node = ["node", os.path.join(ROOT, "bench/browser")]
-    subprocess.run([node[0], os.path.join(node[1], "build.mjs")], check=True)
-    rows = run_lines([node[0], os.path.join(node[1], "run.mjs")], progress=True)
+    here = os.path.join(ROOT, "bench/browser")
+    subprocess.run(["node", os.path.join(here, "build.mjs")], check=True)
+    rows = run_lines(["node", os.path.join(here, "run.mjs")], progress=True)
     by = lambda g: [r for r in rows if r.get("group") == g]
     env = next(iter(by("env")), {})
     print(f"\nbrowser — {env.get('chromium', '?')}, headless, crossOriginIsolated="
@@ -203,7 +203,7 @@ def bench_browser():
         print("(sqlite-wasm: statements prepared once; 'prepare/call': the same peer preparing "
               "every statement on each call, as the vault's C++ does — a diagnostic, not the peer)")
 
-    caps = [r for r in by("captions") + by("webgpu")]
+    caps = by("captions") + by("webgpu")
     if caps:
         print("\ncaptions — greedy ('low' preset), the engine (core step machine + ort_driver.ts) vs a "
               "bare onnxruntime-web loop, same file, provider, threads and token count; tok/s: "
