@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Runs Cairn's benchmarks and prints them side by side with their peers.
 
-usage: bench/run.py [crypto|vault|decoding|tokenizer|generation|inference|all]
+usage: bench/run.py [crypto|vault|decoding|tokenizer|generation|inference|browser|all]
 
-inference = tokenizer + decoding + generation.
+inference = tokenizer + decoding + generation. browser = the PWA's pieces in headless Chromium
+(bench/browser/run.mjs: vault on OPFS vs sqlite-wasm, captions vs bare onnxruntime-web, model
+load, WebGPU, core size and memory).
 
 Each benchmark binary prints JSON lines {"bench", "name", "unit", "value"}. This script runs the
 native build and the wasm build (under Node) of the same source, prints a table with the ratio
@@ -21,10 +23,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "bench")
 
 
-def run_lines(cmd):
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+def run_lines(cmd, progress=False):
+    """The JSON lines `cmd` prints; with `progress` its stderr shows as it runs (long runs)."""
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE,
+                          text=True, check=False)
     if proc.returncode != 0:
-        sys.exit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
+        sys.exit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr or ''}")
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 
 
@@ -163,6 +167,110 @@ def bench_models():
     return rows
 
 
+def fmt_bytes(n):
+    return f"{n / 1e6:.1f} MB" if n else "-"
+
+
+def bench_browser():
+    """Issue 9's browser set: one headless Chromium run, each peer beside Cairn as a ratio."""
+    here = os.path.join(ROOT, "bench/browser")
+    subprocess.run(["node", os.path.join(here, "build.mjs")], check=True)
+    rows = run_lines(["node", os.path.join(here, "run.mjs")], progress=True)
+    by = lambda g: [r for r in rows if r.get("group") == g]
+    env = next(iter(by("env")), {})
+    print(f"\nbrowser — {env.get('chromium', '?')}, headless, crossOriginIsolated="
+          f"{env.get('crossOriginIsolated')}, hardwareConcurrency={env.get('hardwareConcurrency')}; "
+          "page served by cairn-server (COOP/COEP), every suite in a dedicated worker")
+
+    vault = by("vault")
+    if vault:
+        c = vault[0]["count"]
+        print(f"\nvault on OPFS — Cairn (wasm core, cipher VFS, the app's OPFS slot pool) vs "
+              f"sqlite-wasm {vault[0]['peer_sqlite']} opfs-sahpool (unencrypted, journal "
+              f"{vault[0]['peer_journal_mode']}); {c['drafts']} drafts, same SQL, one transaction "
+              "per save (goal: cairn/sqlite-wasm >= 0.8)")
+        print(f"{'workload':<22} {'unit':>6} {'cairn':>9} {'sqlite-wasm':>12} {'cairn/sqlite-wasm':>18} "
+              f"{'sqlite-wasm prepare/call':>25}")
+        for r in vault:
+            unc = r.get("sqlite_wasm_prepare_per_call")
+            print(f"{r['name']:<22} {r['unit']:>6} {r['cairn']:>9.0f} {r['sqlite_wasm']:>12.0f} "
+                  f"{r['cairn_vs_sqlite_wasm']:>17.2f}x {(f'{unc:.0f}' if unc else '-'):>25}")
+        io = [(r["name"], r["cairn_io_per_op"]) for r in vault if r.get("cairn_io_per_op")]
+        if io:
+            print("(Cairn's OPFS calls per operation: " + "; ".join(
+                f"{n}: {x['flushes']:.1f} flushes, {x['writes']:.1f} writes ({x['kib_written']:.1f} KiB), "
+                f"{x['reads']:.1f} reads" for n, x in io) + ")")
+        print("(sqlite-wasm: statements prepared once; 'prepare/call': the same peer preparing "
+              "every statement on each call, as the vault's C++ does — a diagnostic, not the peer)")
+
+    caps = by("captions") + by("webgpu")
+    if caps:
+        print("\ncaptions — greedy ('low' preset), the engine (core step machine + ort_driver.ts) vs a "
+              "bare onnxruntime-web loop, same file, provider, threads and token count; tok/s: "
+              "median over runs of decode tokens/s; p50/p95: per decode step over every run "
+              "(goal: engine/bare >= 0.95)")
+        print(f"{'configuration':<36} {'ort':>4} {'thr':>3} {'runs':>4} {'tok':>4} {'engine':>7} "
+              f"{'bare':>7} {'ratio':>6} {'TTFT e/b ms':>13} {'p50 e/b ms':>12} {'p95 e/b ms':>12}")
+        for r in caps:
+            if "engine" not in r:
+                why = r.get("unavailable") or r.get("error") or "?"
+                print(f"{r['name']:<36} unavailable: {why}")
+                continue
+            e, b = r["engine"], r["bare"]
+            r["engine_vs_bare"] = e["tokensPerSecond"] / b["tokensPerSecond"]
+            print(f"{r['name']:<36} {r['backend']:>4} {r['numThreads']:>3} {e['runs']:>4} "
+                  f"{e['tokens']:>4} {e['tokensPerSecond']:>7.1f} {b['tokensPerSecond']:>7.1f} "
+                  f"{r['engine_vs_bare']:>5.2f}x {e['ttftMs']:>6.0f}/{b['ttftMs']:<6.0f} "
+                  f"{e['p50Ms']:>5.1f}/{b['p50Ms']:<6.1f} {e['p95Ms']:>5.1f}/{b['p95Ms']:<6.1f}")
+        print("(ort: the execution provider that ran; thr: ort.env.wasm.numThreads; '(ort.wasm "
+              "build)': onnxruntime-web/wasm instead of the app's onnxruntime-web/all)")
+
+        print("\nmodel load — Cairn: download from localhost, verify signature + hashes, encrypt "
+              "into the vault, then decrypt and create + warm the ORT session (warm: from the vault "
+              "only); plain ORT: fetch the unencrypted file, create + warm (goal: cairn/ort <= 1.3)")
+        print(f"{'configuration':<36} {'cairn cold':>11} {'ort cold':>9} {'ratio':>6} "
+              f"{'cairn warm':>11} {'ort warm':>9} {'ratio':>6} {'vault read':>11} "
+              f"{'peak memory (worker/all)':>26}")
+        for r in caps:
+            if "load" not in r:
+                continue
+            ld, m = r["load"], r.get("memory") or {}
+            r["load_cold_ratio"] = ld["cairnColdMs"] / ld["ortColdMs"]
+            r["load_warm_ratio"] = ld["cairnWarmMs"] / ld["ortWarmMs"]
+            mem = (f"{fmt_bytes(m.get('workerBytes'))}/{fmt_bytes(m.get('totalBytes'))}"
+                   if m else "-")
+            print(f"{r['name']:<36} {ld['cairnColdMs']:>9.0f}ms {ld['ortColdMs']:>7.0f}ms "
+                  f"{r['load_cold_ratio']:>5.2f}x {ld['cairnWarmMs']:>9.0f}ms {ld['ortWarmMs']:>7.0f}ms "
+                  f"{r['load_warm_ratio']:>5.2f}x {ld.get('vaultReadMs', 0):>9.0f}ms {mem:>26}")
+        print("(vault read: of Cairn's warm load, verifying the stored manifest and decrypting + "
+              "hash-checking the model file out of the vault; the rest is ORT's session and the "
+              "core's tokenizer and decoding tables, which plain ORT does not build)")
+        print("(memory: performance.measureUserAgentSpecificMemory() while both sessions are "
+              "loaded, after the runs; Cairn's own wasm heap: "
+              f"{fmt_bytes(max((r.get('cairnWasmHeapBytes') or 0) for r in caps))})")
+
+    probe = by("probe")
+    if probe:
+        print(f"\nwhere ORT Web's time goes — the bare loop alone on the starter pack, 97-token prompt "
+              f"+ 64 greedy tokens; every configuration in a worker of its own, {probe[0]['runs']} runs "
+              "each, one run at a time round-robin; tok/s: median of the runs [min-max]")
+        print(f"{'ORT build':<16} {'model':>5} {'thr':>3} {'decode tok/s':>13} {'[min-max]':>13} "
+              f"{'prefill ms':>11} {'p50 ms':>7} {'p95 ms':>7}  runtime file")
+        for r in probe:
+            spread = f"[{r['min']:.0f}-{r['max']:.0f}]"
+            print(f"{r['build']:<16} {r['precision']:>5} {r['numThreads']:>3} "
+                  f"{r['tokensPerSecond']:>13.1f} {spread:>13} {r['ttftMs']:>11.0f} "
+                  f"{r['p50Ms']:>7.1f} {r['p95Ms']:>7.1f}  {r['ortWasm']}")
+
+    size = by("size")
+    if size:
+        print("\nwasm core size (build/wasm-release/api; goal: <= 2 MB gzipped)")
+        for r in size:
+            print(f"{r['name']:<16} raw {r['raw_bytes'] / 1e6:>6.2f} MB   gzip -9 "
+                  f"{r['gzip_bytes'] / 1e6:>6.2f} MB")
+    return rows
+
+
 def bench_inference():
     """Issue 5's set: tokenizers vs the JS reference, mask time vs vocabulary, generation."""
     return {"tokenizer": bench_tokenizer(), "decoding": bench_decoding(),
@@ -171,7 +279,7 @@ def bench_inference():
 
 BENCHES = {"crypto": bench_crypto, "vault": bench_vault, "decoding": bench_decoding,
            "tokenizer": bench_tokenizer, "generation": bench_models,
-           "inference": bench_inference}
+           "inference": bench_inference, "browser": bench_browser}
 
 
 def main():

@@ -7,6 +7,7 @@ import type {
 } from '../protocol.js';
 import { CairnError } from '../protocol.js';
 import { probeCapabilities } from './capabilities.js';
+import { runCaption } from './caption_loop.js';
 import { Core } from './core.js';
 import { DeviceKeyStore } from './device_key.js';
 import { Models } from './models.js';
@@ -25,16 +26,6 @@ interface CJob {
   id: number; kind: Job['kind']; preset: Job['preset']; state: Job['state']; last_error: string;
   created_at_ms: number; updated_at_ms: number; draft_id: number | null; result: unknown;
 }
-interface CResult {
-  captions: { text: string; problems: string[]; safety: { level: string; findings: { reason: string }[] } }[];
-  problems: string[];
-  provenance: {
-    model_id: string; model_version: string; model_checksum: string; quantization: string;
-    backend: string; tier: string; preset: string; prompt_schema: string; seed: number;
-  };
-  stats: { prompt_tokens: number; generated_tokens: number; tokens_per_second: number; total_ms: number };
-}
-
 const toDraft = (d: CDraft): Draft => ({
   id: d.id, version: d.version, createdAtMs: d.created_at_ms, updatedAtMs: d.updated_at_ms,
   caption: d.caption, hashtags: d.hashtags, status: d.status,
@@ -250,50 +241,28 @@ class Worker {
       max_hashtags: req.maxHashtags, emoji_required: req.emojiRequired, banned: req.banned,
       preset: req.preset, seed: req.seed,
     });
-    const session = core.withStrings([request], ([r]) => core.out('caption_start', model.handle, r!));
-    const slots = core.fn('malloc')(16);
-    let logitsPtr = 0;
-    try {
-      model.decoder.reset();
-      while (!core.fn('caption_done')(session)) {
-        core.check(core.fn('caption_next_feeds')(session, slots, slots + 4, slots + 8));
-        const idsPtr = core.m.HEAP32[slots >> 2]!;
-        const count = core.m.HEAP32[(slots + 4) >> 2]!;
-        const past = core.m.HEAP32[(slots + 8) >> 2]!; // low half of the i64: contexts are small
-        const ids = core.m.HEAP32.slice(idsPtr >> 2, (idsPtr >> 2) + count);
-        const logits = await model.decoder.step(ids, past);
-        if (!logitsPtr) logitsPtr = core.fn('malloc')(logits.length * 4);
-        core.m.HEAPF32.set(logits, logitsPtr >> 2);
-        const text = core.takeString(core.out('caption_consume', session, logitsPtr, logits.length));
-        if (text) this.post({ id, type: 'text', chunk: text });
-      }
-      const backend = `ort-web-${model.decoder.backend}`;
-      const r = core.withStrings([backend], ([b]) => core.json<CResult>('caption_finish', session, b!));
-      const p = r.provenance;
-      return {
-        fallbacks: model.decoder.attempts,
-        captions: r.captions.map((c) => ({
-          text: c.text, problems: c.problems,
-          safety: { verdict: c.safety.level as CaptionResult['captions'][0]['safety']['verdict'], reasons: c.safety.findings.map((f) => f.reason) },
-        })),
-        problems: r.problems,
-        provenance: {
-          modelId: p.model_id, modelVersion: p.model_version, modelChecksum: p.model_checksum,
-          quantization: p.quantization, backend: p.backend, tier: p.tier as 'device',
-          preset: p.preset as CaptionRequest['preset'], promptSchema: Number(p.prompt_schema.replace(/\D/g, '')) || 1,
-          seed: p.seed,
-        },
-        promptTokens: r.stats.prompt_tokens,
-        generatedTokens: r.stats.generated_tokens,
-        tokensPerSecond: r.stats.tokens_per_second,
-        totalMs: r.stats.total_ms,
-      };
-    } finally {
-      if (logitsPtr) core.fn('free')(logitsPtr);
-      core.fn('free')(slots);
-      core.fn('caption_close')(session);
-      model.decoder.reset();
-    }
+    const r = await runCaption(core, model, request, {
+      text: (chunk) => this.post({ id, type: 'text', chunk }),
+    });
+    const p = r.provenance;
+    return {
+      fallbacks: model.decoder.attempts,
+      captions: r.captions.map((c) => ({
+        text: c.text, problems: c.problems,
+        safety: { verdict: c.safety.level as CaptionResult['captions'][0]['safety']['verdict'], reasons: c.safety.findings.map((f) => f.reason) },
+      })),
+      problems: r.problems,
+      provenance: {
+        modelId: p.model_id, modelVersion: p.model_version, modelChecksum: p.model_checksum,
+        quantization: p.quantization, backend: p.backend, tier: p.tier as 'device',
+        preset: p.preset as CaptionRequest['preset'], promptSchema: Number(p.prompt_schema.replace(/\D/g, '')) || 1,
+        seed: p.seed,
+      },
+      promptTokens: r.stats.prompt_tokens,
+      generatedTokens: r.stats.generated_tokens,
+      tokensPerSecond: r.stats.tokens_per_second,
+      totalMs: r.stats.total_ms,
+    };
   }
 }
 

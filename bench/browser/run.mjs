@@ -1,0 +1,238 @@
+// Runs the browser benchmark: serves build/bench-web with cairn-server (the app's server and
+// COOP/COEP headers, so the page is cross-origin isolated like the app) beside signed copies of
+// the model packs, drives the page in Debian's Chromium through Playwright, and prints one JSON
+// line per result for bench/run.py, which prints the tables and writes build/bench/browser.json.
+//
+//   node bench/browser/run.mjs [--quick]      (after node bench/browser/build.mjs)
+//
+// Needs: build/bench-web, build/native-release (cairn-server, cairn-cli, test-models),
+// build/models (./cairn models), $CAIRN_MODEL_KEY (the key the packs are signed with).
+// --quick: one tiny iteration of each suite (the smoke check), nothing printed as a figure.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from '@playwright/test';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const QUICK = process.argv.includes('--quick');
+const PROBE_RUNS = 6;
+const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
+// DESIGN.md's flags for headless Chromium here, plus eager memory measurement (otherwise
+// measureUserAgentSpecificMemory waits for a garbage collection, up to 20 s).
+const BASE_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--enable-blink-features=ForceEagerMeasureMemory',
+];
+// WebGPU on SwiftShader: the GPU process must run, WebGPU must be allowed on a software adapter.
+const WEBGPU_ARGS = [
+  '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--enable-features=Vulkan',
+  '--enable-blink-features=ForceEagerMeasureMemory',
+];
+
+const emit = (row) => console.log(JSON.stringify({ bench: 'browser', ...row }));
+const log = (m) => console.error(`[bench browser] ${m}`);
+
+function need(path, hint) {
+  if (!fs.existsSync(path)) {
+    console.error(`bench/browser/run.mjs: ${path} is missing: ${hint}`);
+    process.exit(1);
+  }
+  return path;
+}
+
+const bin = (p) => need(join(ROOT, 'build/native-release', p), './cairn build native-release');
+const server = bin('server/cairn-server');
+const cli = bin('cli/cairn-cli');
+need(join(ROOT, 'build/bench-web/index.html'), 'node bench/browser/build.mjs');
+const key = process.env.CAIRN_MODEL_KEY;
+if (!key) {
+  console.error('bench/browser/run.mjs: $CAIRN_MODEL_KEY is not set (./cairn bench browser sets it)');
+  process.exit(1);
+}
+const trustedKeys = JSON.parse(fs.readFileSync(key, 'utf8')).public_key;
+
+// The packs: the built-in starter (int8 + fp32) and the tiny test decoder, signed with the key
+// the page trusts.
+const models = fs.mkdtempSync(join(os.tmpdir(), 'cairn-bench-models-'));
+const data = fs.mkdtempSync(join(os.tmpdir(), 'cairn-bench-data-'));
+const packs = {
+  starter: need(join(ROOT, 'build/models/cairn-caption-starter'), './cairn models'),
+  'tiny-llama': need(join(ROOT, 'build/native-release/test-models/tiny-llama'), './cairn build native-release'),
+};
+for (const [name, from] of Object.entries(packs)) {
+  fs.cpSync(from, join(models, name), { recursive: true });
+  const r = spawnSync(cli, ['pack', 'sign', key, join(models, name)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`could not sign ${name}: ${r.stderr}`);
+}
+
+async function startServer() {
+  const child = spawn(server, ['--port', '0', '--data', data, '--app', join(ROOT, 'build/bench-web'),
+    '--models', models, '--workers', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const port = await new Promise((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) ok(Number(m[1]));
+    });
+    child.on('exit', (code) => fail(new Error(`cairn-server exited (${code}): ${err}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill('SIGTERM') };
+}
+
+async function openPage(url, args) {
+  const profile = fs.mkdtempSync(join(os.tmpdir(), 'cairn-bench-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, args, headless: true, serviceWorkers: 'block',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') log(`page ${m.type()}: ${m.text().slice(0, 300)}`);
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready === '1');
+  const close = async () => {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { page, close };
+}
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** Decode tokens/s per run (median, min, max), prefill and per-step p50/p95 over all runs. */
+function probeStats(runs) {
+  const tps = runs.map((r) => (r.stamps.length - 1) / ((r.stamps.at(-1) - r.stamps[0]) / 1000));
+  const steps = runs.flatMap((r) => r.stamps.slice(1).map((t, i) => t - r.stamps[i]));
+  return {
+    runs: runs.length, tokens: runs[0].stamps.length, tokensPerSecond: quantile(tps, 0.5),
+    min: Math.min(...tps), max: Math.max(...tps),
+    ttftMs: quantile(runs.map((r) => r.stamps[0] - r.t0), 0.5),
+    p50Ms: quantile(steps, 0.5), p95Ms: quantile(steps, 0.95),
+  };
+}
+
+const runSuite = (page, worker, request) =>
+  page.evaluate(([w, r]) => window.cairnBench.run(w, r).finally(() => window.cairnBench.clearOpfs()),
+    [worker, request]);
+
+function coreSize() {
+  const dir = join(ROOT, 'build/wasm-release/api');
+  for (const f of ['cairn_web.wasm', 'cairn_web.mjs']) {
+    const b = fs.readFileSync(join(dir, f));
+    emit({ group: 'size', name: f, raw_bytes: b.length, gzip_bytes: gzipSync(b, { level: 9 }).length });
+  }
+}
+
+// The caption configurations: the app's choice (int8 on wasm, ORT Web's default threads) with
+// the full run count, then one knob changed at a time.
+function captionConfigs() {
+  const runs = QUICK ? 1 : 20;
+  const few = QUICK ? 1 : 8;
+  const c = (name, pack, precision, numThreads, worker, n, backend = 'wasm') =>
+    ({ name, worker, params: { pack, precision, backend, numThreads, runs: n, warmup: 1, loads: QUICK ? 1 : 3, maxSteps: 0 } });
+  if (QUICK) return [c('tiny-llama fp32 wasm', 'tiny-llama', 'fp32', 0, 'worker.js', 1)];
+  return [
+    c('starter int8 wasm', 'starter', 'int8', 0, 'worker.js', runs),
+    c('starter int8 wasm 2 threads', 'starter', 'int8', 2, 'worker.js', few),
+    c('starter fp32 wasm', 'starter', 'fp32', 0, 'worker.js', runs),
+    c('starter int8 wasm (ort.wasm build)', 'starter', 'int8', 0, 'worker-wasm.js', few),
+    c('starter fp32 wasm (ort.wasm build)', 'starter', 'fp32', 0, 'worker-wasm.js', few),
+    c('tiny-llama fp32 wasm', 'tiny-llama', 'fp32', 0, 'worker.js', runs),
+  ];
+}
+
+const srv = await startServer();
+let n = 0;
+try {
+  if (!QUICK) coreSize();
+  const { page, close } = await openPage(srv.url, BASE_ARGS);
+  try {
+    const env = await page.evaluate(() => window.cairnBench.env());
+    emit({ group: 'env', name: 'chromium', ...env, chromium: spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim() });
+    log('vault: Cairn (wasm core, OPFS slot pool, encrypted) vs sqlite-wasm opfs-sahpool');
+    const v = await runSuite(page, 'worker.js', { suite: 'vault', scale: QUICK ? 0.001 : 1, dir: `bench-${n++}` });
+    const perPhase = { insert_draft_txn: 'drafts', get_draft_by_id: 'reads', list_recent_20: 'lists',
+      fts_search_top20: 'queries', update_draft_txn: 'updates' };
+    for (const [i, [name, ops]] of Object.entries(v.cairn).entries()) {
+      const io = v.cairnIo[i];
+      const per = v.counts[perPhase[name]];
+      emit({ group: 'vault', name, unit: 'ops/s', cairn: ops, sqlite_wasm: v.peer[name],
+        cairn_vs_sqlite_wasm: ops / v.peer[name], sqlite_wasm_prepare_per_call: v.peerUncached[name],
+        count: v.counts, cairn_io_per_op: io && { writes: io.writes / per, kib_written: io.bytesWritten / per / 1024,
+          reads: io.reads / per, flushes: io.flushes / per }, peer_journal_mode: v.peerJournalMode,
+        peer_sqlite: v.peerSqliteVersion });
+    }
+    for (const cfg of captionConfigs()) {
+      log(`captions: ${cfg.name} (${cfg.params.runs} runs)`);
+      try {
+        const r = await runSuite(page, cfg.worker, {
+          suite: 'captions', params: { ...cfg.params, dir: `bench-${n++}`, trustedKeys } });
+        emit({ group: 'captions', name: cfg.name, ...r });
+      } catch (e) {
+        emit({ group: 'captions', name: cfg.name, error: String(e.message ?? e).split('\n')[0] });
+      }
+    }
+    if (!QUICK) {
+      // The wasm gap: bare ORT only, every knob in a worker of its own, run round-robin one run
+      // at a time (probe_suite.ts), so load from neighbours falls on all of them alike.
+      log(`probe: ORT build x precision x threads, ${PROBE_RUNS} runs each, round-robin`);
+      const configs = [];
+      for (const [build, worker] of [['ort.all (jsep)', 'worker.js'], ['ort.wasm', 'worker-wasm.js']]) {
+        for (const precision of ['int8', 'fp32']) {
+          for (const numThreads of [1, 2]) {
+            configs.push({ worker, build, params: { pack: 'starter', precision, numThreads, promptTokens: 97, tokens: 64 } });
+          }
+        }
+      }
+      const results = await page.evaluate(([c, r]) => window.cairnBench.probe(c, r),
+        [configs.map(({ worker, params }) => ({ worker, params })), PROBE_RUNS]);
+      for (const [i, r] of results.entries()) {
+        const { build } = configs[i];
+        const { precision, numThreads } = r.params;
+        emit({ group: 'probe', name: `${build} ${precision} ${numThreads}t`, build, precision,
+          ...r.opened, ...probeStats(r.runs) });
+      }
+    }
+  } finally {
+    await close();
+  }
+  if (!QUICK) {
+    log('captions on WebGPU (SwiftShader)');
+    const { page: gp, close: gclose } = await openPage(srv.url, WEBGPU_ARGS);
+    try {
+      const adapter = await gp.evaluate(async () => {
+        if (!navigator.gpu) return { ok: false, why: 'navigator.gpu is undefined (WebGPU not exposed)' };
+        const a = await navigator.gpu.requestAdapter().catch((e) => null);
+        if (!a) return { ok: false, why: 'requestAdapter() returned no adapter' };
+        return { ok: true, fallback: Boolean(a.info?.isFallbackAdapter), vendor: a.info?.vendor ?? '', architecture: a.info?.architecture ?? '' };
+      });
+      if (!adapter.ok) {
+        emit({ group: 'webgpu', name: 'starter fp32 webgpu', unavailable: adapter.why });
+      } else {
+        const r = await runSuite(gp, 'worker.js', { suite: 'captions', params: {
+          pack: 'starter', precision: 'fp32', backend: 'webgpu', numThreads: 0, runs: 1, warmup: 1, loads: 1,
+          maxSteps: 8,
+          dir: `bench-${n++}`, trustedKeys } }).catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
+        emit({ group: 'webgpu', name: 'starter fp32 webgpu (8 steps)', adapter, ...r });
+      }
+    } finally {
+      await gclose();
+    }
+  }
+} finally {
+  srv.stop();
+  fs.rmSync(models, { recursive: true, force: true });
+  fs.rmSync(data, { recursive: true, force: true });
+}
