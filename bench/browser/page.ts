@@ -1,6 +1,7 @@
 // The benchmark page (build/bench-web/index.html, served by cairn-server with the app's COOP/COEP
 // headers): runs one suite in a fresh dedicated worker and hands the result to the runner
 // (bench/browser/run.mjs calls window.cairnBench.run through Playwright).
+import '../../pwa/src/trusted_types.js'; // the app's CSP requires its Trusted Types policy
 import type { BenchReply, BenchRequest, MemoryReport, ProbeParams } from './protocol.js';
 
 interface MemoryMeasurement {

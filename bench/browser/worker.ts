@@ -1,6 +1,7 @@
 // The benchmark's dedicated worker (a module worker, like the app's core worker): runs one suite
 // per worker, so each gets a fresh ONNX Runtime (its thread count is fixed at start) and its own
 // OPFS handles, and posts the result back (the probe's worker stays for many runs).
+import '../../pwa/src/trusted_types.js'; // the app's CSP requires its Trusted Types policy
 import { captionSuite } from './caption_suite.js';
 import type { BenchReply, BenchRequest, MemoryReply, MemoryReport } from './protocol.js';
 import { probeOpen, probeRun } from './probe_suite.js';
