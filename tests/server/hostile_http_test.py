@@ -187,8 +187,11 @@ def main():
     check("the server answers others while slow clients hold connections", healthy(port))
     for t in threads:
         t.join()
-    check("slow clients are disconnected by the timeout, never answered 2xx",
-          all((s is None or s >= 400) and took < 10 for s, _, took in slow_results), str(slow_results))
+    # The server, not the client's own 20 s socket timeout, ends each one: closed or answered 4xx.
+    check("slow clients are disconnected by the server's timeout, never answered 2xx",
+          len(slow_results) == 4 and
+          all((s is None and d != "timed out") or (s is not None and s >= 400)
+              for s, d, _ in slow_results), str(slow_results))
 
     status, body = exchange(port, signed(key, "POST", "/v1/jobs", b'{"v":1,"idempotency_key":"\xff\xfe-not-utf8-0123456"}'))
     check("a non-UTF-8 body is 400 with a code", status == 400 and code_of(body) is not None, f"{status} {body}")
