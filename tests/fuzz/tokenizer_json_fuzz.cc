@@ -28,15 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     Result<std::string> decoded = tok->Decode(*ids, false);
     CAIRN_FUZZ_CHECK(decoded.ok(), decoded.status().ToString());
+    // Every id the encoder made streams back; whether the text equals Decode's is
+    // tokenizer_encode's oracle (on a decoder the header promises it for).
     StreamingDetokenizer stream(*tok, false);
-    std::string streamed;
     for (int32_t id : *ids) {
       Result<std::string> piece = stream.Feed(id);
       CAIRN_FUZZ_CHECK(piece.ok(), piece.status().ToString());
-      streamed += *piece;
     }
-    streamed += stream.Finish();
-    (void)streamed;  // equal to Decode only for the decoders the header names; not checked here
+    (void)stream.Finish();
   }
   (void)tok->TokenBytes();
   return 0;
