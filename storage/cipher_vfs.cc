@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "core/crypto/aead.h"
 #include "core/crypto/random.h"
@@ -42,6 +43,15 @@ struct CipherVfs::Impl {
   mutable std::mutex mu;
   std::string last_error;
 
+  // The WAL page image read last, kept so that a checkpoint, which reads a frame and writes the
+  // same plaintext to the database page it belongs to, writes the frame's ciphertext unchanged
+  // (WAL page images are bound to their page number, like database pages) instead of
+  // encrypting it again. Used only when the plaintext matches byte for byte.
+  std::mutex stash_mu;
+  uint32_t stash_pgno = 0;  // 0: empty
+  uint8_t stash_plain[kPageSize - kPageReserve];
+  uint8_t stash_cipher[kPageSize];
+
   void SetError(std::string e) {
     std::lock_guard<std::mutex> lock(mu);
     last_error = std::move(e);
@@ -59,6 +69,8 @@ struct CipherFile {
   Role role;
   const char* path;
   uint8_t* scratch;  // one page, for encrypting writes and decrypting partial reads
+  // WAL only: the page number in each frame's header, as last written or read (0: unknown).
+  std::vector<uint32_t>* frame_pgno;
 };
 
 Impl* VfsOf(sqlite3_vfs* v) { return static_cast<Impl*>(v->pAppData); }
@@ -89,73 +101,298 @@ Location Locate(Role role, int64_t off) {
   return {true, frame_start + kWalFrameHeaderBytes, static_cast<uint64_t>(frame), 0};
 }
 
+int64_t FrameOffset(uint64_t frame) {
+  return kWalHeaderBytes + static_cast<int64_t>(frame) * kWalFrameBytes;
+}
+
 // Rollback journals hold page images at offsets 4 (mod 8) (after each record's 4-byte page
 // number; headers sit on sector boundaries), always read and written whole.
 bool IsJournalPage(int amt, int64_t off) { return amt == kPageSize && off % 8 == 4; }
 
-void AssociatedData(const Impl* vfs, Role role, uint64_t index, uint8_t out[25]) {
-  std::memcpy(out, vfs->vault_id, kVaultIdBytes);
-  out[16] = static_cast<uint8_t>(role);
-  for (int i = 0; i < 8; ++i) out[17 + i] = static_cast<uint8_t>(index >> (8 * i));
+uint32_t Get32(const uint8_t* p) {  // big-endian, as in SQLite's WAL headers
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
-std::string Where(const CipherFile* f, uint64_t index) {
+// What a page image is bound to: the associated data is `vault id || role || index`.
+// Database pages and WAL frames (format 2) are bound to the page number they hold, so a
+// checkpoint can copy a frame's bytes into the database unchanged; rollback-journal records to
+// their byte offset. Format 1 bound WAL frames to (WAL, frame index); such frames are still
+// read (a WAL left by an older Cairn), never written.
+struct Binding {
+  Role role;
+  uint64_t index;
+};
+
+void AssociatedData(const Impl* vfs, Binding b, uint8_t out[25]) {
+  std::memcpy(out, vfs->vault_id, kVaultIdBytes);
+  out[16] = static_cast<uint8_t>(b.role);
+  for (int i = 0; i < 8; ++i) out[17 + i] = static_cast<uint8_t>(b.index >> (8 * i));
+}
+
+// "vault.db (database) page 7", "vault.db-wal (WAL) frame 3 (page 7)", "… (journal) offset 12".
+std::string Where(const CipherFile* f, uint64_t index, uint32_t pgno = 0) {
   std::string s = f->path ? f->path : "(unnamed)";
   s += " (";
   s += RoleName(f->role);
   s += ") ";
   s += f->role == Role::kDatabase ? "page " : f->role == Role::kWal ? "frame " : "offset ";
   s += std::to_string(f->role == Role::kDatabase ? index + 1 : index);
+  if (f->role == Role::kWal && pgno != 0) s += " (page " + std::to_string(pgno) + ")";
   return s;
 }
 
-// Encrypts the page at `data` into f->scratch and writes it at `off`.
-int WriteUnit(CipherFile* f, const void* data, uint64_t index, int64_t off) {
+void RememberPgno(CipherFile* f, uint64_t frame, uint32_t pgno) {
+  if (frame >= (uint64_t{1} << 22)) return;  // a 16 GiB WAL: don't cache, read the header
+  if (f->frame_pgno->size() <= frame) f->frame_pgno->resize(frame + 1, 0);
+  (*f->frame_pgno)[frame] = pgno;
+}
+
+// The page number in WAL frame `frame`'s header: remembered from the last write or read of that
+// header unless `from_file`, else read from the file. 0: the header is not in the file.
+int FramePgno(CipherFile* f, uint64_t frame, bool from_file, uint32_t* pgno) {
+  if (!from_file && frame < f->frame_pgno->size() && (*f->frame_pgno)[frame] != 0) {
+    *pgno = (*f->frame_pgno)[frame];
+    return SQLITE_OK;
+  }
+  uint8_t h[4];
+  int rc = f->real->pMethods->xRead(f->real, h, sizeof h, FrameOffset(frame));
+  if (rc == SQLITE_IOERR_SHORT_READ) {
+    *pgno = 0;
+    return SQLITE_OK;
+  }
+  if (rc != SQLITE_OK) return rc;
+  *pgno = Get32(h);
+  RememberPgno(f, frame, *pgno);
+  return SQLITE_OK;
+}
+
+// Encrypts the page at `data` into f->scratch under `b` and writes it at `off`.
+int EncryptAndWrite(CipherFile* f, const void* data, Binding b, int64_t off,
+                    const std::string& where) {
   uint8_t* page = f->scratch;
   std::memcpy(page, data, kCipherBytes);
   MutableByteView all(page, kPageSize);
   MutableByteView nonce = all.subspan(kCipherBytes, kAeadNonceBytes);
   crypto::RandomFill(nonce);
   uint8_t ad[25];
-  AssociatedData(f->vfs, f->role, index, ad);
+  AssociatedData(f->vfs, b, ad);
   Status s = crypto::AeadEncryptDetached(f->vfs->key.view(), nonce, ByteView(ad, sizeof ad),
                                          all.first(kCipherBytes), all.first(kCipherBytes),
                                          all.last(kAeadTagBytes));
   if (!s.ok()) {
-    f->vfs->SetError(Where(f, index) + ": " + s.message());
+    f->vfs->SetError(where + ": " + s.message());
     return SQLITE_IOERR_WRITE;
   }
   return f->real->pMethods->xWrite(f->real, page, kPageSize, off);
 }
 
+// A checkpoint writes to database page `pgno` the plaintext it just read from a WAL frame of
+// that page: write the frame's ciphertext as it is (same key, same associated data).
+bool WriteStashed(CipherFile* f, const void* data, uint32_t pgno, int64_t off, int* rc) {
+  Impl* v = f->vfs;
+  {
+    std::lock_guard<std::mutex> lock(v->stash_mu);
+    if (v->stash_pgno != pgno || std::memcmp(v->stash_plain, data, kCipherBytes) != 0) {
+      return false;
+    }
+    std::memcpy(f->scratch, v->stash_cipher, kPageSize);
+    v->stash_pgno = 0;
+  }
+  *rc = f->real->pMethods->xWrite(f->real, f->scratch, kPageSize, off);
+  return true;
+}
+
+int WriteUnit(CipherFile* f, const void* data, uint64_t index, int64_t off) {
+  switch (f->role) {
+    case Role::kDatabase: {
+      int rc;
+      if (WriteStashed(f, data, static_cast<uint32_t>(index + 1), off, &rc)) return rc;
+      return EncryptAndWrite(f, data, {Role::kDatabase, index}, off, Where(f, index));
+    }
+    case Role::kJournal:
+      return EncryptAndWrite(f, data, {Role::kJournal, index}, off, Where(f, index));
+    case Role::kWal: {
+      uint32_t pgno = 0;
+      int rc = FramePgno(f, index, /*from_file=*/false, &pgno);
+      if (rc != SQLITE_OK) return rc;
+      if (pgno == 0) {
+        f->vfs->SetError(Where(f, index) + ": page image written before its frame header");
+        return SQLITE_IOERR_WRITE;
+      }
+      return EncryptAndWrite(f, data, {Role::kDatabase, pgno - 1u}, off, Where(f, index, pgno));
+    }
+  }
+  return SQLITE_IOERR_WRITE;
+}
+
+// Decrypts the page image `raw` (kPageSize bytes) under `b` into `page`; the reserve bytes come
+// back zeroed. false: it did not authenticate (`page` is then zeros).
+bool Decrypt(const CipherFile* f, const uint8_t* raw, Binding b, uint8_t* page) {
+  uint8_t ad[25];
+  AssociatedData(f->vfs, b, ad);
+  Status s = crypto::AeadDecryptDetached(
+      f->vfs->key.view(), ByteView(raw + kCipherBytes, kAeadNonceBytes), ByteView(ad, sizeof ad),
+      ByteView(raw, kCipherBytes), ByteView(raw + kCipherBytes + kAeadNonceBytes, kAeadTagBytes),
+      MutableByteView(page, kCipherBytes));
+  std::memset(page + kCipherBytes, 0, kPageReserve);
+  if (!s.ok()) std::memset(page, 0, kPageSize);
+  return s.ok();
+}
+
+// Decrypts WAL frame `frame`'s page image `raw` into `page`: bound to the page number in its
+// header (format 2) or, for a WAL an older Cairn left, to the frame index (format 1). `pgno` is
+// the header's page number. true when one authenticates; only a format-2 frame is stashed for a
+// checkpoint to copy.
+bool DecryptFrame(CipherFile* f, const uint8_t* raw, uint64_t frame, uint32_t pgno,
+                  uint8_t* page) {
+  if (pgno != 0 && Decrypt(f, raw, {Role::kDatabase, pgno - 1u}, page)) {
+    Impl* v = f->vfs;
+    std::lock_guard<std::mutex> lock(v->stash_mu);
+    v->stash_pgno = pgno;
+    std::memcpy(v->stash_plain, page, kCipherBytes);
+    std::memcpy(v->stash_cipher, raw, kPageSize);
+    return true;
+  }
+  return Decrypt(f, raw, {Role::kWal, frame}, page);
+}
+
+constexpr const char* kAuthFailed =
+    ": authentication failed (the file was modified or damaged, or belongs to another vault)";
+
 // Reads and decrypts the unit at `off` into `page` (kPageSize bytes). SQLITE_OK,
 // SQLITE_IOERR_SHORT_READ (the unit is not, or not wholly, in the file: zeros), or
 // SQLITE_IOERR_DATA (it failed to authenticate). The reserve bytes come back zeroed.
 int ReadUnit(CipherFile* f, uint8_t* page, uint64_t index, int64_t off) {
-  int rc = f->real->pMethods->xRead(f->real, page, kPageSize, off);
+  uint8_t* raw = f->scratch + kPageSize;
+  int rc = f->real->pMethods->xRead(f->real, raw, kPageSize, off);
   if (rc == SQLITE_IOERR_SHORT_READ) {
     std::memset(page, 0, kPageSize);
     return rc;
   }
   if (rc != SQLITE_OK) return rc;
-  uint8_t nonce[kAeadNonceBytes];
-  uint8_t tag[kAeadTagBytes];
-  std::memcpy(nonce, page + kCipherBytes, sizeof nonce);
-  std::memcpy(tag, page + kCipherBytes + kAeadNonceBytes, sizeof tag);
-  uint8_t ad[25];
-  AssociatedData(f->vfs, f->role, index, ad);
-  MutableByteView body(page, kCipherBytes);
-  Status s = crypto::AeadDecryptDetached(f->vfs->key.view(), nonce, ByteView(ad, sizeof ad), body,
-                                         tag, body);
-  std::memset(page + kCipherBytes, 0, kPageReserve);
-  if (!s.ok()) {
-    f->vfs->SetError(Where(f, index) + ": authentication failed (the file was modified or "
-                                       "damaged, or belongs to another vault)");
-    std::memset(page, 0, kPageSize);
-    // A torn journal record or WAL frame after a crash reads as zeros, which SQLite's own
-    // checksums then reject, as they would a torn plaintext frame; the database file itself
-    // has no such recovery, so there it is an error.
-    return f->role == Role::kDatabase ? SQLITE_IOERR_DATA : SQLITE_OK;
+  if (f->role != Role::kWal) {
+    if (Decrypt(f, raw, {f->role, index}, page)) return SQLITE_OK;
+    f->vfs->SetError(Where(f, index) + kAuthFailed);
+    return SQLITE_IOERR_DATA;
+  }
+  uint32_t pgno = 0;
+  rc = FramePgno(f, index, /*from_file=*/false, &pgno);
+  if (rc != SQLITE_OK) return rc;
+  if (DecryptFrame(f, raw, index, pgno, page)) return SQLITE_OK;
+  // The remembered header may be stale (another connection rewrote the WAL): read it again.
+  uint32_t fresh = 0;
+  rc = FramePgno(f, index, /*from_file=*/true, &fresh);
+  if (rc != SQLITE_OK) return rc;
+  if (fresh != pgno && DecryptFrame(f, raw, index, fresh, page)) return SQLITE_OK;
+  f->vfs->SetError(Where(f, index, fresh) + kAuthFailed);
+  // A WAL frame torn by a crash reads as zeros, which SQLite's own checksums then reject, as
+  // they would a torn plaintext frame. Damage to a frame that was committed is told apart from
+  // a tear when the WAL is opened (ScanWal) and is an error there.
+  return SQLITE_OK;
+}
+
+// SQLite's WAL checksum (fileformat2.html, "Checksum Algorithm"): over 32-bit words, big-endian
+// when the WAL header's magic is 0x377f0683, little-endian for 0x377f0682.
+void WalChecksum(bool big_endian, const uint8_t* data, size_t n, uint32_t s[2]) {
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint32_t x0, x1;
+    if (big_endian) {
+      x0 = Get32(data + i);
+      x1 = Get32(data + i + 4);
+    } else {
+      std::memcpy(&x0, data + i, 4);  // wasm and every supported native target: little-endian
+      std::memcpy(&x1, data + i + 4, 4);
+    }
+    s[0] += x0 + s[1];
+    s[1] += x1 + s[0];
+  }
+}
+
+// Run when SQLite reads the WAL header, i.e. before it recovers the WAL. SQLite takes the
+// frames up to the first one whose salts or checksum do not match and drops the rest, which is
+// right for a frame a crash tore (it belongs to a transaction that was never acknowledged) but
+// would silently drop every later commit if a committed frame were damaged. A tear can only hit
+// the last transaction, written after the last sync; so when a frame is bad and, after the
+// commit frame that ends its transaction, the WAL still holds an authentic frame of the same
+// WAL generation (its salts), a later transaction was begun after that commit was synced: the
+// bad frame was committed. That is reported as damage (SQLITE_IOERR_DATA, naming the frame),
+// and nothing is dropped. Damage to the last committed transaction, or to the WAL header,
+// cannot be told from a tear.
+int ScanWal(CipherFile* f) {
+  sqlite3_int64 size = 0;
+  int rc = f->real->pMethods->xFileSize(f->real, &size);
+  if (rc != SQLITE_OK) return rc;
+  uint8_t hdr[kWalHeaderBytes];
+  if (size < kWalHeaderBytes + kWalFrameBytes) return SQLITE_OK;
+  rc = f->real->pMethods->xRead(f->real, hdr, sizeof hdr, 0);
+  if (rc != SQLITE_OK) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_OK : rc;
+  const uint32_t magic = Get32(hdr);
+  if ((magic & ~1u) != 0x377f0682u || Get32(hdr + 8) != static_cast<uint32_t>(kPageSize)) {
+    return SQLITE_OK;  // SQLite ignores such a WAL; nothing in it was ever acknowledged
+  }
+  const bool big_endian = magic & 1u;
+  uint32_t sum[2] = {0, 0};
+  WalChecksum(big_endian, hdr, 24, sum);
+  if (sum[0] != Get32(hdr + 24) || sum[1] != Get32(hdr + 28)) return SQLITE_OK;
+
+  uint8_t* raw = f->scratch + kPageSize;
+  uint8_t* page = f->scratch;
+  const uint64_t frames = static_cast<uint64_t>((size - kWalHeaderBytes) / kWalFrameBytes);
+  uint8_t fh[kWalFrameHeaderBytes];
+  bool salts_ok = false;
+  // Reads frame k into fh and raw; true when its page image authenticates under the page
+  // number in its header (then `page` holds the plaintext); salts_ok: its salts are this WAL
+  // generation's.
+  auto read_frame = [&](uint64_t k, int* io) -> bool {
+    *io = f->real->pMethods->xRead(f->real, fh, sizeof fh, FrameOffset(k));
+    if (*io == SQLITE_OK) {
+      *io = f->real->pMethods->xRead(f->real, raw, kPageSize, FrameOffset(k) + kWalFrameHeaderBytes);
+    }
+    if (*io != SQLITE_OK) return false;
+    RememberPgno(f, k, Get32(fh));
+    salts_ok = std::memcmp(fh + 8, hdr + 16, 8) == 0;
+    return DecryptFrame(f, raw, k, Get32(fh), page);
+  };
+  uint64_t bad = frames;  // the first frame SQLite will not take
+  bool bad_is_commit = false;
+  for (uint64_t k = 0; k < frames; ++k) {
+    int io;
+    const bool authentic = read_frame(k, &io);
+    if (io != SQLITE_OK) return io;
+    uint32_t next[2] = {sum[0], sum[1]};
+    bool chained = false;
+    if (authentic) {
+      WalChecksum(big_endian, fh, 8, next);
+      WalChecksum(big_endian, page, kPageSize, next);
+      chained = next[0] == Get32(fh + 16) && next[1] == Get32(fh + 20);
+    }
+    if (authentic && salts_ok && chained) {
+      sum[0] = next[0];
+      sum[1] = next[1];
+      continue;
+    }
+    bad = k;
+    // Its header's commit mark counts when the header is this generation's: its salts match,
+    // or its image and checksum do (a damaged salt).
+    bad_is_commit = Get32(fh + 4) != 0 && (salts_ok || (authentic && chained));
+    break;
+  }
+  if (bad == frames) return SQLITE_OK;
+  const uint32_t bad_pgno = Get32(fh);
+  bool after_commit = bad_is_commit;
+  for (uint64_t k = bad + 1; k < frames; ++k) {
+    int io;
+    const bool authentic = read_frame(k, &io);
+    if (io != SQLITE_OK) return io;
+    if (!authentic || !salts_ok) continue;
+    if (after_commit) {
+      f->vfs->SetError(Where(f, bad, bad_pgno) +
+                       ": damaged (authentication or checksum failed), and committed "
+                       "transactions follow it; nothing was dropped: restore the vault or "
+                       "run `cairn-vault check`");
+      return SQLITE_IOERR_DATA;
+    }
+    if (Get32(fh + 4) != 0) after_commit = true;  // the commit frame ending the bad frame's txn
   }
   return SQLITE_OK;
 }
@@ -165,7 +402,17 @@ int CxClose(sqlite3_file* file) {
   int rc = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
   delete[] f->scratch;
   f->scratch = nullptr;
+  delete f->frame_pgno;
+  f->frame_pgno = nullptr;
   return rc;
+}
+
+// A WAL frame header seen in a read or write of `n` bytes at `off` (`bytes`): remember its page
+// number.
+void NoteFrameHeader(CipherFile* f, const uint8_t* bytes, int64_t n, int64_t off) {
+  if (f->role != Role::kWal || off < kWalHeaderBytes || n < 4) return;
+  if ((off - kWalHeaderBytes) % kWalFrameBytes != 0) return;
+  RememberPgno(f, static_cast<uint64_t>((off - kWalHeaderBytes) / kWalFrameBytes), Get32(bytes));
 }
 
 int CxRead(sqlite3_file* file, void* buf, int amt, sqlite3_int64 off) {
@@ -174,6 +421,10 @@ int CxRead(sqlite3_file* file, void* buf, int amt, sqlite3_int64 off) {
   if (f->role == Role::kJournal) {
     if (!IsJournalPage(amt, off)) return f->real->pMethods->xRead(f->real, buf, amt, off);
     return ReadUnit(f, out, static_cast<uint64_t>(off), off);
+  }
+  if (f->role == Role::kWal && off == 0 && amt >= kWalHeaderBytes) {
+    int rc = ScanWal(f);  // SQLite is about to recover the WAL
+    if (rc != SQLITE_OK) return rc;
   }
   bool short_read = false;
   int64_t pos = off;
@@ -191,6 +442,7 @@ int CxRead(sqlite3_file* file, void* buf, int amt, sqlite3_int64 off) {
     } else {
       next = std::min(end, loc.plain_end);
       rc = f->real->pMethods->xRead(f->real, out + (pos - off), static_cast<int>(next - pos), pos);
+      if (rc == SQLITE_OK) NoteFrameHeader(f, out + (pos - off), next - pos, pos);
     }
     if (rc == SQLITE_IOERR_SHORT_READ) {
       short_read = true;
@@ -212,6 +464,7 @@ int CxWrite(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
   if (loc.in_unit) {
     if (loc.unit_start == off && amt == kPageSize) return WriteUnit(f, buf, loc.unit_index, off);
   } else if (off + amt <= loc.plain_end) {
+    NoteFrameHeader(f, static_cast<const uint8_t*>(buf), amt, off);
     return f->real->pMethods->xWrite(f->real, buf, amt, off);
   }
   // Never write part of a page in plaintext; SQLite does not do this with 4096-byte pages.
@@ -301,6 +554,7 @@ int VxOpen(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
   f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + sizeof(CipherFile));
   f->path = name;
   f->scratch = nullptr;
+  f->frame_pgno = nullptr;
   if (flags & SQLITE_OPEN_MAIN_DB) {
     f->role = Role::kDatabase;
   } else if (flags & SQLITE_OPEN_MAIN_JOURNAL) {
@@ -314,8 +568,13 @@ int VxOpen(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
   }
   int rc = impl->base->xOpen(impl->base, name, f->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;
-  f->scratch = new (std::nothrow) uint8_t[kPageSize];
-  if (f->scratch == nullptr) {
+  f->scratch = new (std::nothrow) uint8_t[2 * kPageSize];  // a page, and its raw bytes on reads
+  f->frame_pgno = new (std::nothrow) std::vector<uint32_t>();
+  if (f->scratch == nullptr || f->frame_pgno == nullptr) {
+    delete[] f->scratch;
+    delete f->frame_pgno;
+    f->scratch = nullptr;
+    f->frame_pgno = nullptr;
     f->real->pMethods->xClose(f->real);
     return SQLITE_NOMEM;
   }

@@ -3,11 +3,13 @@
 //
 // Format (storage/FORMAT.md has the details): pages are 4096 bytes and the database reserves the
 // last 40 bytes of each page (SQLITE_FCNTL_RESERVE_BYTES) for a fresh random 24-byte nonce and
-// the 16-byte tag. The associated data binds each page to its file identity (the vault id and
-// the file's role: database, journal or WAL) and its position, so pages cannot be swapped
-// between positions or files. Plaintext never reaches the host VFS; a page that fails to
+// the 16-byte tag. The associated data binds each page image to the vault id and to the page
+// number it holds (database pages and WAL frames alike, so a checkpoint copies frames without
+// re-encrypting them) or, in a rollback journal, to its offset; pages cannot be swapped between
+// positions, pages or vaults. Plaintext never reaches the host VFS; a page that fails to
 // authenticate makes the read fail with SQLITE_IOERR_DATA and last_error() names the file and
-// page.
+// page. Before SQLite recovers a WAL, the VFS checks that no committed frame is damaged (which
+// SQLite would take for a crash's tear, dropping every later commit) and fails naming it.
 //
 //   auto vfs = CipherVfs::Register(sqlite3_vfs_find(nullptr), key.view(), vault_id);
 //   sqlite3_open_v2(path, &db, flags, (*vfs)->name());

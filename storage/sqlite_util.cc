@@ -42,7 +42,45 @@ Result<Stmt> Stmt::Prepare(sqlite3* db, std::string_view sql) {
 }
 
 Stmt::~Stmt() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (stmt_ == nullptr) return;
+  if (in_use_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  *in_use_ = false;
+}
+
+Result<Stmt> StmtCache::Get(sqlite3* db, std::string_view sql) {
+  if (db_ != db) {
+    Clear();  // a new connection (a rekey switches): the old statements belong to the old one
+    db_ = db;
+  }
+  auto it = entries_.find(std::string(sql));
+  if (it != entries_.end()) {
+    Entry& e = *it->second;
+    if (e.in_use) return Stmt::Prepare(db, sql);
+    e.in_use = true;
+    return Stmt(db, e.stmt, &e.in_use);
+  }
+  if (entries_.size() >= kMaxEntries) return Stmt::Prepare(db, sql);
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(db, rc, "prepare");
+  auto entry = std::make_unique<Entry>();
+  entry->stmt = s;
+  entry->in_use = true;
+  bool* in_use = &entry->in_use;
+  entries_.emplace(std::string(sql), std::move(entry));
+  return Stmt(db, s, in_use);
+}
+
+void StmtCache::Clear() {
+  for (auto& [sql, e] : entries_) sqlite3_finalize(e->stmt);
+  entries_.clear();
+  db_ = nullptr;
 }
 
 Stmt& Stmt::Bind(int i, int64_t v) {

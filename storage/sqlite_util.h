@@ -5,9 +5,11 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/base/bytes.h"
 #include "core/base/status.h"
@@ -27,11 +29,15 @@ Status Exec(sqlite3* db, std::string_view sql);
 Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool exclusive,
                                  std::string_view schema, std::string_view what);
 
+class StmtCache;
+
 class Stmt {
  public:
   static Result<Stmt> Prepare(sqlite3* db, std::string_view sql);
-  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(o.stmt_), bind_error_(std::move(o.bind_error_)) {
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), stmt_(o.stmt_), in_use_(o.in_use_), bind_error_(std::move(o.bind_error_)) {
     o.stmt_ = nullptr;
+    o.in_use_ = nullptr;
   }
   Stmt& operator=(Stmt&&) = delete;
   ~Stmt();
@@ -55,10 +61,41 @@ class Stmt {
   double Double(int col) const;
 
  private:
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
+  friend class StmtCache;
+  Stmt(sqlite3* db, sqlite3_stmt* s, bool* in_use = nullptr)
+      : db_(db), stmt_(s), in_use_(in_use) {}
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool* in_use_;  // a StmtCache's statement: reset and handed back, not finalized
   Status bind_error_;
+};
+
+// The prepared statements of one connection, kept by their SQL text so that a statement run on
+// every call (a draft save, a lookup) is compiled once. Get() hands out a Stmt that, when
+// destroyed, resets the statement and clears its bindings instead of finalizing it; a statement
+// already handed out (a nested use of the same SQL) is prepared afresh for the nested use. Past
+// kMaxEntries different texts, further ones are not kept. Clear() (or the destructor) finalizes
+// them all: call it before closing the connection, with no Stmt from Get() alive.
+class StmtCache {
+ public:
+  static constexpr size_t kMaxEntries = 96;
+  StmtCache() = default;
+  ~StmtCache() { Clear(); }
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+
+  Result<Stmt> Get(sqlite3* db, std::string_view sql);
+  void Clear();
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  // unique_ptr: an Entry's address (in_use) stays put while the map grows.
+  std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+  sqlite3* db_ = nullptr;
 };
 
 }  // namespace cairn::storage

@@ -212,6 +212,7 @@ std::string UriPath(const std::string& path) {
 }  // namespace
 
 Vault::~Vault() {
+  stmts_.Clear();
   if (db_) sqlite3_close_v2(db_);
   db_ = nullptr;
   vfs_.reset();  // after the connection: the VFS must outlive every file it opened
@@ -340,7 +341,7 @@ Status Vault::OpenConnection(bool create) {
 }
 
 Status Vault::Migrate(int target) {
-  CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "PRAGMA user_version"));
+  CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "PRAGMA user_version"));
   CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
   int current = row ? static_cast<int>(q.Int(0)) : 0;
   if (current > kVaultSchemaVersion) {
@@ -360,9 +361,15 @@ Status Vault::Migrate(int target) {
 }
 
 Status Vault::InTransaction(const std::function<Status()>& body) {
-  CAIRN_RETURN_IF_ERROR(Explain(Exec(db_, "BEGIN IMMEDIATE")));
+  {
+    CAIRN_ASSIGN_OR_RETURN(Stmt begin, stmts_.Get(db_, "BEGIN IMMEDIATE"));
+    CAIRN_RETURN_IF_ERROR(Explain(begin.Run()));
+  }
   Status s = body();
-  if (s.ok()) s = Exec(db_, "COMMIT");
+  if (s.ok()) {
+    Result<Stmt> commit = stmts_.Get(db_, "COMMIT");
+    s = commit.ok() ? commit->Run() : commit.status();
+  }
   if (!s.ok()) {
     if (!sqlite3_get_autocommit(db_)) Exec(db_, "ROLLBACK").IgnoreError();
     return Explain(s);
@@ -499,6 +506,7 @@ Status Vault::RekeyWith(const std::function<Status(KeyFileContents*, ByteView)>&
 
   // (5) Switch this connection over, then clear the old generation away.
   const std::string old_db = VaultDbPath(dir_, generation_);
+  stmts_.Clear();
   sqlite3_close_v2(db_);
   db_ = nullptr;
   vfs_ = std::move(new_vfs);
@@ -510,7 +518,7 @@ Status Vault::RekeyWith(const std::function<Status(KeyFileContents*, ByteView)>&
 }
 
 Result<std::string> Vault::IntegrityCheck() {
-  CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "PRAGMA integrity_check"));
+  CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "PRAGMA integrity_check"));
   std::string out;
   while (true) {
     Result<bool> row = q.Step();

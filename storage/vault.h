@@ -44,6 +44,7 @@
 #include "core/base/status.h"
 #include "core/crypto/password_hash.h"
 #include "core/provenance/provenance.h"
+#include "storage/sqlite_util.h"
 
 namespace cairn::storage {
 
@@ -287,6 +288,7 @@ class Vault {
   sqlite3_vfs* host_ = nullptr;
   std::unique_ptr<CipherVfs> vfs_;
   sqlite3* db_ = nullptr;
+  StmtCache stmts_;  // db_'s statements; cleared before db_ is closed
   SecretBytes blob_key_;  // derived from the database key, for blob chunks
   Bytes vault_id_;
   uint32_t generation_ = 0;

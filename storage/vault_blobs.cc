@@ -314,7 +314,7 @@ BlobWriter::~BlobWriter() {
   state_->file.reset();
   VfsDelete(state_->vault->host_, state_->path).IgnoreError();
   state_->vault->InTransaction([&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(state_->vault->db_,
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, state_->vault->stmts_.Get(state_->vault->db_,
                                                  "DELETE FROM blobs WHERE file=? AND state='writing'"));
     q.Bind(1, state_->name);
     return q.Run();
@@ -336,16 +336,16 @@ Result<std::string> BlobWriter::Commit() {
   bool duplicate = false;
   CAIRN_RETURN_IF_ERROR(v.InTransaction([&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(Stmt existing,
-                           Stmt::Prepare(v.db_, "SELECT 1 FROM blobs WHERE hash=? AND state='ready'"));
+                           v.stmts_.Get(v.db_, "SELECT 1 FROM blobs WHERE hash=? AND state='ready'"));
     existing.Bind(1, hash);
     CAIRN_ASSIGN_OR_RETURN(duplicate, existing.Step());
     if (duplicate) {
-      CAIRN_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(v.db_, "DELETE FROM blobs WHERE file=?"));
+      CAIRN_ASSIGN_OR_RETURN(Stmt del, v.stmts_.Get(v.db_, "DELETE FROM blobs WHERE file=?"));
       del.Bind(1, s.name);
       return del.Run();
     }
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(v.db_, "UPDATE blobs SET hash=?, size=?, state='ready' WHERE file=?"));
+        Stmt q, v.stmts_.Get(v.db_, "UPDATE blobs SET hash=?, size=?, state='ready' WHERE file=?"));
     q.Bind(1, hash).Bind(2, size).Bind(3, s.name);
     CAIRN_RETURN_IF_ERROR(q.Run());
     if (sqlite3_changes(v.db_) != 1) {
@@ -366,7 +366,7 @@ Result<BlobWriter> Vault::NewBlob() {
   // The record comes first, so a crash mid-write leaves a 'writing' row that GC cleans up.
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_, "INSERT INTO blobs (file, state, created_at) VALUES (?, 'writing', ?)"));
+        Stmt q, stmts_.Get(db_, "INSERT INTO blobs (file, state, created_at) VALUES (?, 'writing', ?)"));
     q.Bind(1, state->name).Bind(2, NowMs());
     return q.Run();
   }));
@@ -386,7 +386,7 @@ Result<std::string> Vault::PutBlob(ByteView data) {
 Result<BlobInfo> Vault::FindBlob(std::string_view hash) {
   CAIRN_RETURN_IF_ERROR(CheckHash(hash));
   CAIRN_ASSIGN_OR_RETURN(Stmt q,
-                         Stmt::Prepare(db_, "SELECT file, size FROM blobs WHERE hash=? AND state='ready'"));
+                         stmts_.Get(db_, "SELECT file, size FROM blobs WHERE hash=? AND state='ready'"));
   q.Bind(1, hash);
   Result<bool> row = q.Step();
   if (!row.ok()) return Explain(row.status());
@@ -398,7 +398,7 @@ Result<BlobInfo> Vault::StatBlob(std::string_view hash) { return FindBlob(hash);
 
 Result<std::vector<BlobInfo>> Vault::ListBlobs() {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, "SELECT hash, size, file FROM blobs WHERE state='ready' ORDER BY hash"));
+      Stmt q, stmts_.Get(db_, "SELECT hash, size, file FROM blobs WHERE state='ready' ORDER BY hash"));
   std::vector<BlobInfo> out;
   while (true) {
     Result<bool> row = q.Step();
@@ -489,7 +489,7 @@ Status Vault::RecordModelFile(std::string_view model_id, std::string_view file_n
                               std::string_view blob_hash) {
   CAIRN_RETURN_IF_ERROR(FindBlob(blob_hash).status());
   return InTransaction([&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_,
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_,
                                                  "INSERT OR REPLACE INTO model_files "
                                                  "(model_id, file_name, blob_hash) VALUES (?, ?, ?)"));
     q.Bind(1, model_id).Bind(2, file_name).Bind(3, blob_hash);
@@ -510,7 +510,7 @@ Result<int> Vault::CollectGarbage() {
 Result<int> Vault::RemoveBlobFiles(const std::string& where_sql) {
   std::vector<std::string> files;
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "SELECT file FROM blobs WHERE " + where_sql));
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "SELECT file FROM blobs WHERE " + where_sql));
     while (true) {
       CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -518,7 +518,7 @@ Result<int> Vault::RemoveBlobFiles(const std::string& where_sql) {
     }
     for (const auto& f : files) {
       CAIRN_ASSIGN_OR_RETURN(
-          Stmt mark, Stmt::Prepare(db_, "UPDATE blobs SET state='writing', hash=NULL WHERE file=?"));
+          Stmt mark, stmts_.Get(db_, "UPDATE blobs SET state='writing', hash=NULL WHERE file=?"));
       mark.Bind(1, f);
       CAIRN_RETURN_IF_ERROR(mark.Run());
     }
@@ -527,7 +527,7 @@ Result<int> Vault::RemoveBlobFiles(const std::string& where_sql) {
   for (const auto& f : files) CAIRN_RETURN_IF_ERROR(VfsDelete(host_, dir_ + "/" + f));
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
     for (const auto& f : files) {
-      CAIRN_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db_, "DELETE FROM blobs WHERE file=?"));
+      CAIRN_ASSIGN_OR_RETURN(Stmt del, stmts_.Get(db_, "DELETE FROM blobs WHERE file=?"));
       del.Bind(1, f);
       CAIRN_RETURN_IF_ERROR(del.Run());
     }
@@ -541,7 +541,7 @@ Status Vault::ReencryptBlobs(ByteView new_blob_key,
   std::vector<BlobInfo> blobs;
   {
     CAIRN_ASSIGN_OR_RETURN(Stmt q,
-                           Stmt::Prepare(db_, "SELECT hash, size, file FROM blobs WHERE state='ready'"));
+                           stmts_.Get(db_, "SELECT hash, size, file FROM blobs WHERE state='ready'"));
     while (true) {
       CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -552,7 +552,7 @@ Status Vault::ReencryptBlobs(ByteView new_blob_key,
     const std::string new_name = "blob-" + ToHex(crypto::RandomBytes(12)) + ".cbl";
     CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
       CAIRN_ASSIGN_OR_RETURN(
-          Stmt q, Stmt::Prepare(db_, "INSERT INTO blobs (file, state, created_at) VALUES (?, 'writing', ?)"));
+          Stmt q, stmts_.Get(db_, "INSERT INTO blobs (file, state, created_at) VALUES (?, 'writing', ?)"));
       q.Bind(1, new_name).Bind(2, NowMs());
       return q.Run();
     }));

@@ -125,7 +125,7 @@ Result<int64_t> Vault::CreateDraft(const DraftInput& draft) {
   const int64_t now = NowMs();
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_,
+        Stmt q, stmts_.Get(db_,
                               "INSERT INTO drafts (caption, hashtags, task, context, style, "
                               "output_format, status, version, created_at, updated_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)"));
@@ -140,7 +140,7 @@ Result<int64_t> Vault::CreateDraft(const DraftInput& draft) {
 
 Result<Draft> Vault::GetDraft(int64_t id) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kDraftColumns + " FROM drafts WHERE id=?"));
+      Stmt q, stmts_.Get(db_, std::string("SELECT ") + kDraftColumns + " FROM drafts WHERE id=?"));
   q.Bind(1, id);
   Result<bool> row = q.Step();
   if (!row.ok()) return Explain(row.status());
@@ -154,7 +154,7 @@ Status Vault::UpdateDraft(int64_t id, const DraftInput& draft) {
   return InTransaction([&]() -> Status {
     // The current version moves to the history, then the row takes the new content.
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt keep, Stmt::Prepare(db_,
+        Stmt keep, stmts_.Get(db_,
                                  "INSERT INTO draft_versions SELECT id, version, caption, hashtags, "
                                  "task, context, style, output_format, status, updated_at "
                                  "FROM drafts WHERE id=?"));
@@ -162,7 +162,7 @@ Status Vault::UpdateDraft(int64_t id, const DraftInput& draft) {
     CAIRN_RETURN_IF_ERROR(keep.Run());
     if (sqlite3_changes(db_) == 0) return NotFound("no draft with id " + std::to_string(id));
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_,
+        Stmt q, stmts_.Get(db_,
                               "UPDATE drafts SET caption=?1, hashtags=?2, task=?3, context=?4, "
                               "style=?5, output_format=?6, status=?7, version=version+1, "
                               "updated_at=?8 WHERE id=?9"));
@@ -174,7 +174,7 @@ Status Vault::UpdateDraft(int64_t id, const DraftInput& draft) {
 
 Status Vault::DeleteDraft(int64_t id) {
   return InTransaction([&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "DELETE FROM drafts WHERE id=?"));
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "DELETE FROM drafts WHERE id=?"));
     q.Bind(1, id);
     CAIRN_RETURN_IF_ERROR(q.Run());
     if (sqlite3_changes(db_) == 0) return NotFound("no draft with id " + std::to_string(id));
@@ -184,7 +184,7 @@ Status Vault::DeleteDraft(int64_t id) {
 
 Result<std::vector<Draft>> Vault::ListDrafts(int limit, int offset) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kDraftColumns +
+      Stmt q, stmts_.Get(db_, std::string("SELECT ") + kDraftColumns +
                                      " FROM drafts ORDER BY updated_at DESC, id DESC "
                                      "LIMIT ? OFFSET ?"));
   q.Bind(1, int64_t{limit}).Bind(2, int64_t{offset});
@@ -201,7 +201,7 @@ Result<std::vector<Draft>> Vault::ListDrafts(int limit, int offset) {
 
 Result<std::vector<DraftVersion>> Vault::DraftHistory(int64_t id) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_,
+      Stmt q, stmts_.Get(db_,
                             "SELECT version, caption, hashtags, task, context, style, "
                             "output_format, status, saved_at FROM draft_versions "
                             "WHERE draft_id=? ORDER BY version"));
@@ -228,7 +228,7 @@ Result<std::vector<SearchHit>> Vault::SearchDrafts(std::string_view query, int l
   const std::string fts = FtsQuery(query);
   if (fts.empty()) return out;
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_,
+      Stmt q, stmts_.Get(db_,
                             "SELECT rowid, bm25(drafts_fts, 10.0, 5.0, 1.0), "
                             "snippet(drafts_fts, 0, '[', ']', '...', 10) FROM drafts_fts "
                             "WHERE drafts_fts MATCH ? ORDER BY bm25(drafts_fts, 10.0, 5.0, 1.0) "
@@ -247,7 +247,7 @@ Status Vault::SetSetting(std::string_view key, std::string_view value) {
   if (key.empty()) return InvalidArgument("setting key is empty");
   return InTransaction([&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_, "INSERT INTO settings (key, value) VALUES (?, ?) "
+        Stmt q, stmts_.Get(db_, "INSERT INTO settings (key, value) VALUES (?, ?) "
                                    "ON CONFLICT(key) DO UPDATE SET value=excluded.value"));
     q.Bind(1, key).Bind(2, value);
     return q.Run();
@@ -255,7 +255,7 @@ Status Vault::SetSetting(std::string_view key, std::string_view value) {
 }
 
 Result<std::optional<std::string>> Vault::GetSetting(std::string_view key) {
-  CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "SELECT value FROM settings WHERE key=?"));
+  CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "SELECT value FROM settings WHERE key=?"));
   q.Bind(1, key);
   Result<bool> row = q.Step();
   if (!row.ok()) return Explain(row.status());
@@ -269,7 +269,7 @@ Result<int64_t> Vault::AddAsset(const AssetInput& a) {
   const int64_t now = NowMs();
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_,
+        Stmt q, stmts_.Get(db_,
                               "INSERT INTO assets (kind, mime, blob_hash, bytes, width, height, "
                               "draft_id, model_id, model_version, model_checksum, quantization, "
                               "backend, tier, preset, created_at, prompt_schema, seed) VALUES "
@@ -290,7 +290,7 @@ Result<int64_t> Vault::AddAsset(const AssetInput& a) {
 
 Result<Asset> Vault::GetAsset(int64_t id) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_,
+      Stmt q, stmts_.Get(db_,
                             "SELECT kind, mime, blob_hash, bytes, width, height, draft_id, "
                             "model_id, model_version, model_checksum, quantization, backend, tier, "
                             "preset, created_at, prompt_schema, seed FROM assets WHERE id=?"));
@@ -319,7 +319,7 @@ Status Vault::PutModel(const InstalledModel& m) {
   const int64_t now = NowMs();
   return InTransaction([&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_,
+        Stmt q, stmts_.Get(db_,
                               "INSERT OR REPLACE INTO models (id, version, manifest, licence_spdx, "
                               "commercial_use, state, bytes, updated_at) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -331,7 +331,7 @@ Status Vault::PutModel(const InstalledModel& m) {
 
 Result<std::vector<InstalledModel>> Vault::ListModels() {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_,
+      Stmt q, stmts_.Get(db_,
                             "SELECT id, version, manifest, licence_spdx, commercial_use, state, "
                             "bytes, updated_at FROM models ORDER BY id"));
   std::vector<InstalledModel> out;
@@ -357,7 +357,7 @@ Result<OutboxJob> Vault::EnqueueJob(std::string_view kind, std::string_view pres
   int64_t id = 0;
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_,
+        Stmt q, stmts_.Get(db_,
                               "INSERT INTO outbox_jobs (idempotency_key, kind, preset, payload, "
                               "state, created_at, updated_at, draft_id) "
                               "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)"));
@@ -373,7 +373,7 @@ Result<OutboxJob> Vault::EnqueueJob(std::string_view kind, std::string_view pres
 Result<OutboxJob> Vault::GetJob(int64_t id) {
   CAIRN_ASSIGN_OR_RETURN(
       Stmt q,
-      Stmt::Prepare(db_, std::string("SELECT ") + kJobColumns + " FROM outbox_jobs WHERE id=?"));
+      stmts_.Get(db_, std::string("SELECT ") + kJobColumns + " FROM outbox_jobs WHERE id=?"));
   q.Bind(1, id);
   Result<bool> row = q.Step();
   if (!row.ok()) return Explain(row.status());
@@ -393,7 +393,7 @@ Status Vault::UpdateJob(const OutboxJob& job) {
   }
   const int64_t now = NowMs();
   return InTransaction([&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(Stmt cur, Stmt::Prepare(db_, "SELECT state FROM outbox_jobs WHERE id=?"));
+    CAIRN_ASSIGN_OR_RETURN(Stmt cur, stmts_.Get(db_, "SELECT state FROM outbox_jobs WHERE id=?"));
     cur.Bind(1, job.id);
     CAIRN_ASSIGN_OR_RETURN(bool found, cur.Step());
     if (!found) return NotFound("no job with id " + std::to_string(job.id));
@@ -403,7 +403,7 @@ Status Vault::UpdateJob(const OutboxJob& job) {
                                 "; it cannot become " + job.state);
     }
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_,
+        Stmt q, stmts_.Get(db_,
                               "UPDATE outbox_jobs SET state=?1, attempts=?2, next_attempt_at=?3, "
                               "last_error=?4, server_job_id=?5, cancel_requested=?6, result=?7, "
                               "updated_at=?8 WHERE id=?9"));
@@ -417,7 +417,7 @@ Status Vault::UpdateJob(const OutboxJob& job) {
 
 Result<std::vector<OutboxJob>> Vault::ListJobsWhere(const char* where_sql) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kJobColumns + " FROM outbox_jobs" +
+      Stmt q, stmts_.Get(db_, std::string("SELECT ") + kJobColumns + " FROM outbox_jobs" +
                                      where_sql + " ORDER BY id"));
   std::vector<OutboxJob> out;
   while (true) {
