@@ -43,14 +43,6 @@ struct CipherVfs::Impl {
   mutable std::mutex mu;
   std::string last_error;
 
-  // The WAL page image read last, kept so that a checkpoint, which reads a frame and writes the
-  // same plaintext to the database page it belongs to, writes the frame's ciphertext unchanged
-  // (WAL page images are bound to their page number, like database pages) instead of
-  // encrypting it again. Used only when the plaintext matches byte for byte.
-  std::mutex stash_mu;
-  uint32_t stash_pgno = 0;  // 0: empty
-  uint8_t stash_plain[kPageSize - kPageReserve];
-  uint8_t stash_cipher[kPageSize];
 
   void SetError(std::string e) {
     std::lock_guard<std::mutex> lock(mu);
@@ -186,29 +178,10 @@ int EncryptAndWrite(CipherFile* f, const void* data, Binding b, int64_t off,
   return f->real->pMethods->xWrite(f->real, page, kPageSize, off);
 }
 
-// A checkpoint writes to database page `pgno` the plaintext it just read from a WAL frame of
-// that page: write the frame's ciphertext as it is (same key, same associated data).
-bool WriteStashed(CipherFile* f, const void* data, uint32_t pgno, int64_t off, int* rc) {
-  Impl* v = f->vfs;
-  {
-    std::lock_guard<std::mutex> lock(v->stash_mu);
-    if (v->stash_pgno != pgno || std::memcmp(v->stash_plain, data, kCipherBytes) != 0) {
-      return false;
-    }
-    std::memcpy(f->scratch, v->stash_cipher, kPageSize);
-    v->stash_pgno = 0;
-  }
-  *rc = f->real->pMethods->xWrite(f->real, f->scratch, kPageSize, off);
-  return true;
-}
-
 int WriteUnit(CipherFile* f, const void* data, uint64_t index, int64_t off) {
   switch (f->role) {
-    case Role::kDatabase: {
-      int rc;
-      if (WriteStashed(f, data, static_cast<uint32_t>(index + 1), off, &rc)) return rc;
+    case Role::kDatabase:
       return EncryptAndWrite(f, data, {Role::kDatabase, index}, off, Where(f, index));
-    }
     case Role::kJournal:
       return EncryptAndWrite(f, data, {Role::kJournal, index}, off, Where(f, index));
     case Role::kWal: {
@@ -241,18 +214,10 @@ bool Decrypt(const CipherFile* f, const uint8_t* raw, Binding b, uint8_t* page) 
 
 // Decrypts WAL frame `frame`'s page image `raw` into `page`: bound to the page number in its
 // header (format 2) or, for a WAL an older Cairn left, to the frame index (format 1). `pgno` is
-// the header's page number. true when one authenticates; only a format-2 frame is stashed for a
-// checkpoint to copy.
+// the header's page number. true when one authenticates.
 bool DecryptFrame(CipherFile* f, const uint8_t* raw, uint64_t frame, uint32_t pgno,
                   uint8_t* page) {
-  if (pgno != 0 && Decrypt(f, raw, {Role::kDatabase, pgno - 1u}, page)) {
-    Impl* v = f->vfs;
-    std::lock_guard<std::mutex> lock(v->stash_mu);
-    v->stash_pgno = pgno;
-    std::memcpy(v->stash_plain, page, kCipherBytes);
-    std::memcpy(v->stash_cipher, raw, kPageSize);
-    return true;
-  }
+  if (pgno != 0 && Decrypt(f, raw, {Role::kDatabase, pgno - 1u}, page)) return true;
   return Decrypt(f, raw, {Role::kWal, frame}, page);
 }
 
@@ -289,6 +254,75 @@ int ReadUnit(CipherFile* f, uint8_t* page, uint64_t index, int64_t off) {
   // they would a torn plaintext frame. Damage to a frame that was committed is told apart from
   // a tear when the WAL is opened (ScanWal) and is an error there.
   return SQLITE_OK;
+}
+
+// The database file of the connection that is checkpointing on this thread, or nullptr: set
+// between SQLITE_FCNTL_CKPT_START and SQLITE_FCNTL_CKPT_DONE, which in SQLite 3.46's
+// walCheckpoint() bracket exactly the loop that reads each frame's page image from the WAL into
+// a buffer and writes that buffer to the page's place in the database, and nothing else.
+// (SQLite uses a connection from one thread at a time.)
+thread_local CipherFile* tl_checkpointing_db = nullptr;
+
+// A checkpoint's read of a frame's page image: the ciphertext itself, its tag checked but not
+// decrypted, since a format-2 frame is bound to its page number just as the database page it
+// becomes. A format-1 frame is decrypted and encrypted again for its page. A frame that is
+// missing or fails is an error naming it: the database must never receive a page that is not
+// authentic.
+int CheckpointRead(CipherFile* f, uint8_t* out, uint64_t frame, int64_t off) {
+  int rc = f->real->pMethods->xRead(f->real, out, kPageSize, off);
+  uint32_t pgno = 0;
+  if (rc == SQLITE_OK) rc = FramePgno(f, frame, /*from_file=*/false, &pgno);
+  if (rc == SQLITE_IOERR_SHORT_READ || (rc == SQLITE_OK && pgno == 0)) {
+    f->vfs->SetError(Where(f, frame) + ": missing from the WAL during a checkpoint");
+    return SQLITE_IOERR_DATA;
+  }
+  if (rc != SQLITE_OK) return rc;
+  auto verify = [&](uint32_t p) {
+    uint8_t ad[25];
+    AssociatedData(f->vfs, {Role::kDatabase, p - 1u}, ad);
+    return crypto::AeadVerifyDetached(
+               f->vfs->key.view(), ByteView(out + kCipherBytes, kAeadNonceBytes),
+               ByteView(ad, sizeof ad), ByteView(out, kCipherBytes),
+               ByteView(out + kCipherBytes + kAeadNonceBytes, kAeadTagBytes))
+        .ok();
+  };
+  if (verify(pgno)) return SQLITE_OK;
+  uint32_t fresh = 0;
+  rc = FramePgno(f, frame, /*from_file=*/true, &fresh);
+  if (rc != SQLITE_OK) return rc;
+  if (fresh != 0 && fresh != pgno && verify(fresh)) return SQLITE_OK;
+  uint8_t* plain = f->scratch;
+  if (fresh != 0 && Decrypt(f, out, {Role::kWal, frame}, plain)) {  // format 1
+    std::memcpy(out, plain, kCipherBytes);
+    MutableByteView all(out, kPageSize);
+    MutableByteView nonce = all.subspan(kCipherBytes, kAeadNonceBytes);
+    crypto::RandomFill(nonce);
+    uint8_t ad[25];
+    AssociatedData(f->vfs, {Role::kDatabase, fresh - 1u}, ad);
+    if (crypto::AeadEncryptDetached(f->vfs->key.view(), nonce, ByteView(ad, sizeof ad),
+                                    all.first(kCipherBytes), all.first(kCipherBytes),
+                                    all.last(kAeadTagBytes))
+            .ok()) {
+      return SQLITE_OK;
+    }
+  }
+  f->vfs->SetError(Where(f, frame, fresh) + kAuthFailed + " (during a checkpoint)");
+  return SQLITE_IOERR_DATA;
+}
+
+// A checkpoint's write of a page image to database page `index` + 1: what CheckpointRead gave,
+// written as it is when it authenticates for this page; anything else is encrypted as usual.
+int CheckpointWrite(CipherFile* f, const void* data, uint64_t index, int64_t off) {
+  const auto* in = static_cast<const uint8_t*>(data);
+  uint8_t ad[25];
+  AssociatedData(f->vfs, {Role::kDatabase, index}, ad);
+  if (crypto::AeadVerifyDetached(f->vfs->key.view(), ByteView(in + kCipherBytes, kAeadNonceBytes),
+                                 ByteView(ad, sizeof ad), ByteView(in, kCipherBytes),
+                                 ByteView(in + kCipherBytes + kAeadNonceBytes, kAeadTagBytes))
+          .ok()) {
+    return f->real->pMethods->xWrite(f->real, in, kPageSize, off);
+  }
+  return WriteUnit(f, data, index, off);
 }
 
 // SQLite's WAL checksum (fileformat2.html, "Checksum Algorithm"): over 32-bit words, big-endian
@@ -399,6 +433,7 @@ int ScanWal(CipherFile* f) {
 
 int CxClose(sqlite3_file* file) {
   CipherFile* f = FileOf(file);
+  if (tl_checkpointing_db == f) tl_checkpointing_db = nullptr;
   int rc = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
   delete[] f->scratch;
   f->scratch = nullptr;
@@ -421,6 +456,11 @@ int CxRead(sqlite3_file* file, void* buf, int amt, sqlite3_int64 off) {
   if (f->role == Role::kJournal) {
     if (!IsJournalPage(amt, off)) return f->real->pMethods->xRead(f->real, buf, amt, off);
     return ReadUnit(f, out, static_cast<uint64_t>(off), off);
+  }
+  if (f->role == Role::kWal && tl_checkpointing_db != nullptr &&
+      tl_checkpointing_db->vfs == f->vfs && amt == kPageSize) {
+    Location loc = Locate(f->role, off);
+    if (loc.in_unit && loc.unit_start == off) return CheckpointRead(f, out, loc.unit_index, off);
   }
   if (f->role == Role::kWal && off == 0 && amt >= kWalHeaderBytes) {
     int rc = ScanWal(f);  // SQLite is about to recover the WAL
@@ -462,7 +502,10 @@ int CxWrite(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
   }
   Location loc = Locate(f->role, off);
   if (loc.in_unit) {
-    if (loc.unit_start == off && amt == kPageSize) return WriteUnit(f, buf, loc.unit_index, off);
+    if (loc.unit_start == off && amt == kPageSize) {
+      if (f == tl_checkpointing_db) return CheckpointWrite(f, buf, loc.unit_index, off);
+      return WriteUnit(f, buf, loc.unit_index, off);
+    }
   } else if (off + amt <= loc.plain_end) {
     NoteFrameHeader(f, static_cast<const uint8_t*>(buf), amt, off);
     return f->real->pMethods->xWrite(f->real, buf, amt, off);
@@ -494,6 +537,8 @@ int CxCheckReservedLock(sqlite3_file* f, int* out) {
 }
 int CxFileControl(sqlite3_file* file, int op, void* arg) {
   CipherFile* f = FileOf(file);
+  if (op == SQLITE_FCNTL_CKPT_START && f->role == Role::kDatabase) tl_checkpointing_db = f;
+  if (op == SQLITE_FCNTL_CKPT_DONE && tl_checkpointing_db == f) tl_checkpointing_db = nullptr;
   if (op == SQLITE_FCNTL_MMAP_SIZE) {
     // Memory-mapped reads would bypass decryption: keep mmap off.
     if (arg != nullptr) *static_cast<sqlite3_int64*>(arg) = 0;

@@ -61,6 +61,19 @@ Status AeadDecryptDetached(ByteView key, ByteView nonce, ByteView associated_dat
   return Status::Ok();
 }
 
+Status AeadVerifyDetached(ByteView key, ByteView nonce, ByteView associated_data,
+                          ByteView ciphertext, ByteView tag) {
+  CAIRN_RETURN_IF_ERROR(CheckKeyAndNonce(key, nonce));
+  CAIRN_RETURN_IF_ERROR(CheckSize("tag", tag.size(), kAeadTagBytes));
+  // With no output buffer libsodium computes and checks the Poly1305 tag only.
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+          nullptr, nullptr, ciphertext.data(), ciphertext.size(), tag.data(),
+          associated_data.data(), associated_data.size(), nonce.data(), key.data()) != 0) {
+    return AuthFailure();
+  }
+  return Status::Ok();
+}
+
 Result<Bytes> AeadSeal(ByteView key, ByteView plaintext, ByteView associated_data) {
   CAIRN_RETURN_IF_ERROR(EnsureSodium());
   CAIRN_RETURN_IF_ERROR(CheckSize("key", key.size(), kAeadKeyBytes));

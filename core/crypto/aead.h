@@ -37,6 +37,10 @@ Status AeadEncryptDetached(ByteView key, ByteView nonce, ByteView associated_dat
                            MutableByteView tag_out);
 Status AeadDecryptDetached(ByteView key, ByteView nonce, ByteView associated_data,
                            ByteView ciphertext, ByteView tag, MutableByteView plaintext_out);
+// Checks the tag of a detached ciphertext without decrypting it (Poly1305 only): for moving
+// ciphertext that must be authentic but whose plaintext is not needed.
+Status AeadVerifyDetached(ByteView key, ByteView nonce, ByteView associated_data,
+                          ByteView ciphertext, ByteView tag);
 
 }  // namespace cairn::crypto
 

@@ -339,12 +339,47 @@ TEST_CASE("a WAL in format 1 (frames bound to their index) left by an older Cair
   }
   WriteFileBytes(path + "-wal", wal);
   auto vfs = CipherVfs::Register(sqlite3_vfs_find(nullptr), k.key.view(), k.id).value();
+  {
+    Db db;
+    REQUIRE(OpenDb(path, *vfs, &db) == SQLITE_OK);
+    CHECK(CountRows(db.db) == 46);
+    REQUIRE(Exec(db.db, "PRAGMA wal_checkpoint(TRUNCATE)").ok());  // format 1 into the database
+  }
   Db db;
   REQUIRE(OpenDb(path, *vfs, &db) == SQLITE_OK);
   CHECK(CountRows(db.db) == 46);
   Stmt q = Stmt::Prepare(db.db, "PRAGMA integrity_check").value();
   REQUIRE(q.Step().value());
   CHECK(q.Text(0) == "ok");
+}
+
+TEST_CASE("a checkpoint refuses a WAL frame damaged after the WAL was opened") {
+  TempDir dir;
+  Keys k;
+  const std::string path = WalSnapshot(dir, k, 2, "late");
+  const Bytes db_before = ReadFileBytes(path);
+  auto vfs = CipherVfs::Register(sqlite3_vfs_find(nullptr), k.key.view(), k.id).value();
+  Db db;
+  REQUIRE(OpenDb(path, *vfs, &db) == SQLITE_OK);
+  REQUIRE(Exec(db.db, "PRAGMA wal_autocheckpoint=0").ok());
+  CHECK(CountRows(db.db) == 43);  // the WAL is recovered and in use
+  Bytes wal = ReadFileBytes(path + "-wal");
+  wal[kWalHeader + 24 + 500] ^= 0x01;  // frame 0's page image
+  WriteFileBytes(path + "-wal", wal);
+  Status s = Exec(db.db, "PRAGMA wal_checkpoint(FULL)");
+  const std::string err = vfs->last_error();
+  INFO(s.ToString() << " / " << err);
+  CHECK_FALSE(s.ok());
+  CHECK_THAT(err, Catch::Matchers::ContainsSubstring("frame 0 (page "));
+  CHECK_THAT(err, Catch::Matchers::ContainsSubstring("during a checkpoint"));
+  // The checkpoint stopped at the bad frame: the page it holds was not overwritten.
+  const Bytes db_after = ReadFileBytes(path);
+  const uint32_t pgno = Be32(wal, kWalHeader);
+  REQUIRE(db_before.size() >= pgno * kPageSize);
+  REQUIRE(db_after.size() >= pgno * kPageSize);
+  const auto at = static_cast<std::ptrdiff_t>((pgno - 1) * kPageSize);
+  CHECK(std::equal(db_before.begin() + at, db_before.begin() + at + kPageSize,
+                   db_after.begin() + at));
 }
 
 TEST_CASE("temporary files are refused rather than written in plaintext") {

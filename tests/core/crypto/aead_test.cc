@@ -38,6 +38,26 @@ TEST_CASE("XChaCha20-Poly1305 matches draft-irtf-cfrg-xchacha-03 A.3.1") {
   CHECK(AsChars(back) == kSunscreen);
 }
 
+TEST_CASE("verifying a tag alone accepts the vector and refuses any change") {
+  Bytes key = Hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+  Bytes nonce = Hex("404142434445464748494a4b4c4d4e4f5051525354555657");
+  Bytes aad = Hex("50515253c0c1c2c3c4c5c6c7");
+  ByteView plain = AsBytes(kSunscreen);
+  Bytes ct(plain.size());
+  Bytes tag(kAeadTagBytes);
+  REQUIRE(AeadEncryptDetached(key, nonce, aad, plain, ct, tag).ok());
+  CHECK(AeadVerifyDetached(key, nonce, aad, ct, tag).ok());
+  Bytes bad_ct = ct;
+  bad_ct[10] ^= 1;
+  CHECK(AeadVerifyDetached(key, nonce, aad, bad_ct, tag).code() == StatusCode::kAuthFailed);
+  Bytes bad_aad = aad;
+  bad_aad[0] ^= 1;
+  CHECK(AeadVerifyDetached(key, nonce, bad_aad, ct, tag).code() == StatusCode::kAuthFailed);
+  Bytes bad_tag = tag;
+  bad_tag[15] ^= 0x80;
+  CHECK(AeadVerifyDetached(key, nonce, aad, ct, bad_tag).code() == StatusCode::kAuthFailed);
+}
+
 TEST_CASE("detached AEAD works in place") {
   SecretBytes key = RandomSecret(kAeadKeyBytes);
   Bytes nonce = RandomBytes(kAeadNonceBytes);
