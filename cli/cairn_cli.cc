@@ -69,7 +69,7 @@ constexpr char kUsage[] =
     "                 [--variant native-fp32] [--trust HEX]... [--trust-file PATH]\n"
     "  cairn-cli pack keygen KEYFILE\n"
     "  cairn-cli pack sign KEYFILE PACKDIR\n"
-    "  cairn-cli pack verify PACKDIR [--variant NAME] [--trust HEX]... [--trust-file PATH]\n"
+    "  cairn-cli pack verify PACKDIR [--variant NAME] [--commercial] [--trust HEX]... [--trust-file PATH]\n"
     "  cairn-cli device keygen KEYFILE\n"
     "  cairn-cli device register KEYFILE\n"
     "  cairn-cli device sign KEYFILE METHOD TARGET [--body-file PATH|-] [--timestamp MS]\n"
@@ -267,7 +267,7 @@ Status WriteSecretFile(const std::string& path, const std::string& text) {
 int Pack(int argc, char** argv) {
   if (argc < 3) throw UsageError{"pack needs keygen, sign or verify"};
   const std::string verb = argv[2];
-  Args a = Parse(argc, argv, 3, {"trust", "trust-file", "variant"}, {});
+  Args a = Parse(argc, argv, 3, {"trust", "trust-file", "variant"}, {"commercial"});
   if (verb == "keygen") {
     if (a.positional.size() != 1) throw UsageError{"pack keygen KEYFILE"};
     crypto::SigningKeyPair kp = crypto::GenerateSigningKeyPair();
@@ -311,7 +311,9 @@ int Pack(int argc, char** argv) {
     auto trust = Trust(a);
     if (!trust.ok()) return Fail(trust.status());
     const std::string dir = a.positional[0];
-    auto first = runtime::LoadPackDir(dir, *trust, {}, a.Get("variant", "native-fp32"));
+    // --commercial: verify as a commercial workspace would (non-commercial licences refused).
+    auto first = runtime::LoadPackDir(dir, *trust, model::Workspace{a.Has("commercial")},
+                                      a.Get("variant", "native-fp32"));
     if (!first.ok()) return Fail(first.status());
     std::printf("ok: %s %s (%s, %s), signed by %s, %zu files verified\n",
                 first->manifest.id.c_str(), first->manifest.version.c_str(),

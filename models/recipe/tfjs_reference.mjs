@@ -13,6 +13,11 @@
 //       OUT_DIR/logits.f32 when the last layer is a Dense with softmax (its pre-activation,
 //       computed with TensorFlow.js ops from the layer's own weights) and OUT_DIR/reference.json
 //       naming the shapes. Raw little-endian float32, no header.
+//   node tfjs_reference.mjs run-graph MODEL_DIR OUT_DIR [--scale K] [--images N]
+//       The same for a tfjs graph model (tf.loadGraphModel): its signature's single input
+//       [1, H, W, 3] is fed N of the test images resized to H×W and multiplied by K (255
+//       for models fed pixel values); every signature output is saved as out_<name>.f32, with
+//       reference.json naming inputs and outputs (name, shape, dtype).
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -133,6 +138,50 @@ async function run(modelDir, outDir, size) {
   writeFileSync(join(outDir, 'reference.json'), JSON.stringify(meta, null, 1));
 }
 
+async function runGraph(modelDir, outDir, scale, count) {
+  const tf = require('@tensorflow/tfjs-core');
+  require('@tensorflow/tfjs-backend-cpu');
+  const tfc = require('@tensorflow/tfjs-converter');
+  await tf.setBackend('cpu');
+  const modelJson = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
+  const weightSpecs = [];
+  const buffers = [];
+  for (const group of modelJson.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const path of group.paths) buffers.push(readFileSync(join(modelDir, path)));
+  }
+  const model = await tfc.loadGraphModel(tf.io.fromMemory({
+    modelTopology: modelJson.modelTopology, weightSpecs,
+    weightData: new Uint8Array(Buffer.concat(buffers)).buffer,
+    signature: modelJson.signature, format: modelJson.format }));
+  const [inName, inSpec] = Object.entries(modelJson.signature.inputs)[0];
+  const dims = inSpec.tensorShape.dim.map((d) => Number(d.size));
+  if (dims.length !== 4 || dims[0] !== 1 || dims[3] !== 3) die(`input ${inName} is not [1, H, W, 3]`);
+  const outNames = Object.keys(modelJson.signature.outputs);
+  const meta = { inputs: [], outputs: [], backend: tf.getBackend(), tfjs_version: tf.version_core };
+  // Noise, the gradient, the blurred blobs first (the most different), then the rest.
+  const all = testImages(224);
+  const images = [0, 4, 7, 6, 5, 1, 2, 3].slice(0, count).map((k) => all[k]);
+  for (let i = 0; i < images.length; i++) {
+    // The 224×224 test images, resized as the app would (bilinear), then scaled.
+    const x = tf.tidy(() => tf.mul(tf.image.resizeBilinear(
+      tf.tensor4d(images[i], [1, 224, 224, 3]), [dims[1], dims[2]]), scale));
+    const xs = await x.data();
+    writeFileSync(join(outDir, `in_${i}.f32`), Buffer.from(xs.buffer));
+    meta.inputs.push({ file: `in_${i}.f32`, shape: x.shape });
+    const ys = model.execute({ [inName]: x }, outNames);
+    const outs = Array.isArray(ys) ? ys : [ys];
+    for (let k = 0; k < outs.length; k++) {
+      const short = outNames[k].split(':')[0].split('/').pop();
+      const file = `out_${i}_${short}.f32`;
+      const data = await outs[k].data();
+      writeFileSync(join(outDir, file), Buffer.from(new Float32Array(data).buffer));
+      meta.outputs.push({ image: i, name: short, file, shape: outs[k].shape, dtype: outs[k].dtype });
+    }
+  }
+  writeFileSync(join(outDir, 'reference.json'), JSON.stringify(meta, null, 1));
+}
+
 const [cmd, a, b, ...rest] = process.argv.slice(2);
 if (cmd === 'unpack-nsfwjs' && a && b) {
   unpackNsfwjs(a, b);
@@ -140,6 +189,10 @@ if (cmd === 'unpack-nsfwjs' && a && b) {
   const i = rest.indexOf('--size');
   mkdirSync(b, { recursive: true });
   await run(a, b, i >= 0 ? Number(rest[i + 1]) : 224);
+} else if (cmd === 'run-graph' && a && b) {
+  const opt = (k, d) => (rest.indexOf(k) >= 0 ? Number(rest[rest.indexOf(k) + 1]) : d);
+  mkdirSync(b, { recursive: true });
+  await runGraph(a, b, opt('--scale', 1), opt('--images', 3));
 } else {
-  die('usage: node tfjs_reference.mjs unpack-nsfwjs NSFWJS_MODEL_DIR OUT_DIR | run MODEL_DIR OUT_DIR [--size S]');
+  die('usage: node tfjs_reference.mjs unpack-nsfwjs NSFWJS_MODEL_DIR OUT_DIR | run MODEL_DIR OUT_DIR [--size S] | run-graph MODEL_DIR OUT_DIR [--scale K] [--images N]');
 }
