@@ -30,6 +30,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tfjs_to_onnx as layers  # noqa: E402
 from tfjs_to_onnx import ConvertError, OPSET, read_weights  # noqa: E402
 
 _TF_TYPES = {"DT_FLOAT": np.float32, "DT_INT32": np.int32, "DT_BOOL": np.bool_,
@@ -145,13 +146,10 @@ class GraphConverter:
         strides = _attr(node, "strides", [1, 1, 1, 1])
         dil = _attr(node, "dilations", [1, 1, 1, 1])
         kh, kw = w.shape[:2]
-        if depthwise:
-            cin, mult = w.shape[2], w.shape[3]
-            weight = w.transpose(2, 3, 0, 1).reshape(cin * mult, 1, kh, kw)
-            group = cin
+        if depthwise:  # TF's depthwise filter [kh, kw, in, multiplier], like Keras'
+            weight, group = layers.depthwise_kernel_to_onnx(w), w.shape[2]
         else:
-            weight = w.transpose(3, 2, 0, 1)
-            group = 1
+            weight, group = layers.conv_kernel_to_onnx(w), 1
         conv_in = [self.to_nchw(x), self.const(np.ascontiguousarray(weight, np.float32))]
         fused = _attr(node, "fused_ops", [])
         if fused and fused[0] not in ("BiasAdd",):
