@@ -24,6 +24,7 @@ numpy reference computed from the source's own float vectors (float64): the fp32
 1e-4 (max abs difference), the int8 graph at cosine >= 0.99 to the reference for every sentence.
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -190,10 +191,28 @@ def reference(sentences, vocab_set, vectors, dims):
     return ref
 
 
+@contextlib.contextmanager
+def quiet_stderr():
+    """Debian's onnxruntime prints hundreds of harmless "Schema error: ... already registered"
+    lines when it is imported after onnx or loads its first session (ort_check.py says why);
+    errors still raise, with their messages."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def run_model(path, sentences, vocab, batch=32):
     """ONNX Runtime on the sentences, in padded batches."""
-    import onnxruntime as ort
-    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    with quiet_stderr():
+        import onnxruntime as ort
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     outs = []
     for b in range(0, len(sentences), batch):
         ids = [words.encode(s, vocab) for s in sentences[b:b + batch]]

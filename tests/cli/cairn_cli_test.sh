@@ -107,6 +107,16 @@ expect "an unknown licence is refused in a commercial workspace" 1 "commercial" 
 expect "a commercial licence passes in a commercial workspace" 0 "ok: " -- \
   "$bin" pack verify "$dir/pack" --trust "$pub" --commercial
 
+# Texts through the tiny embedding pack: known words and pairwise similarity.
+cp -r "$models/tiny-embed" "$dir/embed"
+"$bin" pack sign "$dir/key.json" "$dir/embed" >/dev/null
+expect "embed" 0 '"known_words": 2' -- \
+  "$bin" embed --model "$dir/embed" --trust "$pub" "Golden HOUR" "qqq"
+expect "embed needs texts" 2 "embed needs one or more TEXT" -- \
+  "$bin" embed --model "$dir/embed" --trust "$pub"
+expect "embed refuses a caption pack" 1 "not an embedding pack" -- \
+  "$bin" embed --model "$dir/pack" --trust "$pub" x
+
 # The caption model is trained on the recipe's rendering of prompts; it must be the engine's.
 prompt_matches_recipe() {
   python3 - "$bin" "$src" <<'PY'
