@@ -11,6 +11,8 @@
 //       The exact prompt text the engine renders (what the caption model is trained on).
 //   cairn-cli eval --model PACK --prompts FILE [--preset low] [--limit N] [--show N] [--trust …]
 //       Caption quality metrics over a prompt set (tests/data/caption_eval_prompts.json).
+//   cairn-cli embed --model PACK TEXT... [--variant native-fp32] [--trust …]
+//       Texts through an embedding pack: known words per text, pairwise cosine similarity.
 //   cairn-cli pack keygen KEYFILE          a new Ed25519 signing key (file mode 0600)
 //   cairn-cli pack sign KEYFILE PACKDIR    sign PACKDIR/manifest.json -> manifest.sig
 //   cairn-cli pack verify PACKDIR --trust HEX|--trust-file PATH   verify every file
@@ -26,6 +28,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +49,7 @@
 #include "core/engine/caption_engine.h"
 #include "core/engine/caption_json.h"
 #include "core/runtime/ort_decoder.h"
+#include "core/runtime/ort_text_embedder.h"
 #include "core/runtime/pack_dir.h"
 #include "core/runtime/trusted_keys.h"
 #include "cli/eval_captions.h"
@@ -67,9 +71,11 @@ constexpr char kUsage[] =
     "                   [--emoji] [--max-hashtags N] [--ban WORD]... [--chat-format chatml]\n"
     "  cairn-cli eval --model PACK --prompts FILE [--preset low] [--limit N] [--show N]\n"
     "                 [--variant native-fp32] [--trust HEX]... [--trust-file PATH]\n"
+    "  cairn-cli embed --model PACK TEXT... [--variant native-fp32] [--trust HEX]...\n"
+    "                  [--trust-file PATH]\n"
     "  cairn-cli pack keygen KEYFILE\n"
     "  cairn-cli pack sign KEYFILE PACKDIR\n"
-    "  cairn-cli pack verify PACKDIR [--variant NAME] [--trust HEX]... [--trust-file PATH]\n"
+    "  cairn-cli pack verify PACKDIR [--variant NAME] [--commercial] [--trust HEX]... [--trust-file PATH]\n"
     "  cairn-cli device keygen KEYFILE\n"
     "  cairn-cli device register KEYFILE\n"
     "  cairn-cli device sign KEYFILE METHOD TARGET [--body-file PATH|-] [--timestamp MS]\n"
@@ -199,6 +205,38 @@ int Eval(const Args& a) {
   return s.ok() ? 0 : Fail(s);
 }
 
+// Texts through an embedding pack: each text's known words, and the cosine similarity of every
+// pair (the vectors are unit length), as JSON.
+int Embed(const Args& a) {
+  if (!a.Has("model")) throw UsageError{"embed needs --model"};
+  if (a.positional.empty()) throw UsageError{"embed needs one or more TEXT arguments"};
+  auto trust = Trust(a);
+  if (!trust.ok()) return Fail(trust.status());
+  auto pack = runtime::LoadPackDir(a.Get("model"), *trust, model::Workspace{a.Has("commercial")},
+                                   a.Get("variant", "native-fp32"));
+  if (!pack.ok()) return Fail(pack.status());
+  auto embedder = runtime::OrtTextEmbedder::Load(*pack, a.Int("threads", 1, 0, 64));
+  if (!embedder.ok()) return Fail(embedder.status());
+  auto vectors = (*embedder)->EmbedBatch(a.positional);
+  if (!vectors.ok()) return Fail(vectors.status());
+  json out = {{"model", pack->manifest.id},
+              {"version", pack->manifest.version},
+              {"dimensions", (*embedder)->dimensions()},
+              {"texts", json::array()},
+              {"similarity", json::array()}};
+  for (size_t i = 0; i < a.positional.size(); ++i) {
+    out["texts"].push_back({{"text", a.positional[i]},
+                            {"known_words", (*embedder)->known_words(a.positional[i])}});
+    json row = json::array();
+    for (size_t j = 0; j < a.positional.size(); ++j) {
+      row.push_back(std::round(runtime::Dot((*vectors)[i], (*vectors)[j]) * 1e4) / 1e4);
+    }
+    out["similarity"].push_back(row);
+  }
+  std::printf("%s\n", out.dump(1).c_str());
+  return 0;
+}
+
 // The rendered prompt the engine would give a model, for checking the training recipe.
 int Prompt(const Args& a) {
   if (!a.Has("task")) throw UsageError{"prompt needs --task"};
@@ -267,7 +305,7 @@ Status WriteSecretFile(const std::string& path, const std::string& text) {
 int Pack(int argc, char** argv) {
   if (argc < 3) throw UsageError{"pack needs keygen, sign or verify"};
   const std::string verb = argv[2];
-  Args a = Parse(argc, argv, 3, {"trust", "trust-file", "variant"}, {});
+  Args a = Parse(argc, argv, 3, {"trust", "trust-file", "variant"}, {"commercial"});
   if (verb == "keygen") {
     if (a.positional.size() != 1) throw UsageError{"pack keygen KEYFILE"};
     crypto::SigningKeyPair kp = crypto::GenerateSigningKeyPair();
@@ -311,7 +349,9 @@ int Pack(int argc, char** argv) {
     auto trust = Trust(a);
     if (!trust.ok()) return Fail(trust.status());
     const std::string dir = a.positional[0];
-    auto first = runtime::LoadPackDir(dir, *trust, {}, a.Get("variant", "native-fp32"));
+    // --commercial: verify as a commercial workspace would (non-commercial licences refused).
+    auto first = runtime::LoadPackDir(dir, *trust, model::Workspace{a.Has("commercial")},
+                                      a.Get("variant", "native-fp32"));
     if (!first.ok()) return Fail(first.status());
     std::printf("ok: %s %s (%s, %s), signed by %s, %zu files verified\n",
                 first->manifest.id.c_str(), first->manifest.version.c_str(),
@@ -438,6 +478,10 @@ int Main(int argc, char** argv) {
                         {"model", "prompts", "preset", "limit", "show", "variant", "threads",
                          "trust", "trust-file"},
                         {"commercial"}));
+    }
+    if (cmd == "embed") {
+      return Embed(Parse(argc, argv, 2, {"model", "variant", "threads", "trust", "trust-file"},
+                         {"commercial"}));
     }
     if (cmd == "pack") return Pack(argc, argv);
     if (cmd == "device") return Device(argc, argv);

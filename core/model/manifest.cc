@@ -218,6 +218,17 @@ Result<Manifest> FromJson(const json& j) {
     return Bad("tokenizer", "is required for a caption-lm model");
   }
 
+  auto text = j.find("text");
+  if (text != j.end()) {
+    if (!text->is_object()) return Bad("text", "must be an object");
+    CAIRN_ASSIGN_OR_RETURN(m.text_vocab, Str(*text, "vocab", "text."));
+    if (!names.count(m.text_vocab)) {
+      return Bad("text.vocab", "'" + m.text_vocab + "' is not in files");
+    }
+    CAIRN_ASSIGN_OR_RETURN(m.text_rule, Str(*text, "rule", "text."));
+    CAIRN_RETURN_IF_ERROR(OneOf(m.text_rule, {"cairn-words/1"}, "text.rule"));
+  }
+
   auto ctx = j.find("context_length");
   if (ctx != j.end()) {
     if (!ctx->is_number_integer() || ctx->get<int64_t>() < 1 || ctx->get<int64_t>() > (1 << 22)) {

@@ -79,6 +79,10 @@ struct Manifest {
   std::vector<Variant> variants;
   std::string tokenizer_file;  // empty if the task needs none
   std::string chat_format;     // "chatml" | "llama3" | "none"
+  // Word-vocabulary text input (embedding packs, models/README.md): the vocabulary file (one of
+  // files) and the rule that splits text into its words ("cairn-words/1"); empty if none.
+  std::string text_vocab;
+  std::string text_rule;
   std::string description;
   // Tokens the model attends to, prompt and output together (learned positions, or what it was
   // trained on); 0: not stated. Generation never runs past it.

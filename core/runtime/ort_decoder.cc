@@ -1,9 +1,8 @@
 #include "core/runtime/ort_decoder.h"
 
-// ONNX Runtime is loaded at first use (see LoadOrt), so the C++ API is initialized by hand.
-#define ORT_API_MANUAL_INIT
-#include <onnxruntime_cxx_api.h>
-#undef ORT_API_MANUAL_INIT
+// ONNX Runtime is loaded at first use (see LoadOrt), so the C++ API is initialized by hand
+// (ort_session.h includes its header with ORT_API_MANUAL_INIT).
+#include "core/runtime/ort_session.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -121,6 +120,24 @@ double ElapsedMs(const Clock& clock, int64_t start_ns) {
 }  // namespace
 
 Status InitOrtApi() { return LoadOrt(); }
+
+Result<Ort::Session> NewOrtSession(ByteView onnx_model, const Ort::SessionOptions& options,
+                                   std::string_view what) {
+  CAIRN_RETURN_IF_ERROR(LoadOrt());
+  try {
+    Ort::Session session{nullptr};
+    bool created = false;
+    std::call_once(g_first_session, [&] {
+      QuietStderr quiet;
+      session = Ort::Session(Env(), onnx_model.data(), onnx_model.size(), options);
+      created = true;
+    });
+    if (!created) session = Ort::Session(Env(), onnx_model.data(), onnx_model.size(), options);
+    return session;
+  } catch (...) {
+    return StatusFromOrtException(what);
+  }
+}
 
 struct OrtDecoder::Impl {
   std::string name;

@@ -70,6 +70,7 @@ Result<LoadedPack> LoadPackDir(const std::string& dir, const model::TrustStore& 
   pack.variant_name = v->name;
   std::vector<std::string> needed = {v->file};
   if (!pack.manifest.tokenizer_file.empty()) needed.push_back(pack.manifest.tokenizer_file);
+  if (!pack.manifest.text_vocab.empty()) needed.push_back(pack.manifest.text_vocab);
   for (const std::string& name : needed) {
     const model::ModelFile* entry = pack.manifest.FindFile(name);
     if (entry == nullptr) {

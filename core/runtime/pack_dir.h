@@ -33,7 +33,8 @@ struct LoadedPack {
 };
 
 // Reads DIR/manifest.json and DIR/manifest.sig, verifies them, checks the licence, then reads
-// and verifies the variant's model file and the tokenizer (if any). Errors name the file.
+// and verifies the variant's model file, the tokenizer and the text vocabulary (if any).
+// Errors name the file.
 Result<LoadedPack> LoadPackDir(const std::string& dir, const model::TrustStore& trust,
                                const model::Workspace& workspace, std::string_view variant);
 

@@ -94,6 +94,29 @@ sed -i 's/"version": "1.0.0"/"version": "1.0.1"/' "$dir/edited/manifest.json"
 expect "an edited manifest is refused" 1 "modified after signing" -- \
   "$bin" pack verify "$dir/edited" --trust "$pub"
 
+# A pack whose licence is unknown (as converted packs of unknown provenance are marked) loads in a
+# personal workspace and is refused in a commercial one.
+cp -r "$dir/pack" "$dir/unknown-licence"
+sed -i -e 's/"spdx": "[^"]*"/"spdx": "LicenseRef-unknown"/' -e 's/"commercial_use": true/"commercial_use": false/' \
+  "$dir/unknown-licence/manifest.json"
+"$bin" pack sign "$dir/key.json" "$dir/unknown-licence" >/dev/null
+expect "an unknown licence verifies" 0 "ok: .*LicenseRef-unknown" -- \
+  "$bin" pack verify "$dir/unknown-licence" --trust "$pub"
+expect "an unknown licence is refused in a commercial workspace" 1 "commercial" -- \
+  "$bin" pack verify "$dir/unknown-licence" --trust "$pub" --commercial
+expect "a commercial licence passes in a commercial workspace" 0 "ok: " -- \
+  "$bin" pack verify "$dir/pack" --trust "$pub" --commercial
+
+# Texts through the tiny embedding pack: known words and pairwise similarity.
+cp -r "$models/tiny-embed" "$dir/embed"
+"$bin" pack sign "$dir/key.json" "$dir/embed" >/dev/null
+expect "embed" 0 '"known_words": 2' -- \
+  "$bin" embed --model "$dir/embed" --trust "$pub" "Golden HOUR" "qqq"
+expect "embed needs texts" 2 "embed needs one or more TEXT" -- \
+  "$bin" embed --model "$dir/embed" --trust "$pub"
+expect "embed refuses a caption pack" 1 "not an embedding pack" -- \
+  "$bin" embed --model "$dir/pack" --trust "$pub" x
+
 # The caption model is trained on the recipe's rendering of prompts; it must be the engine's.
 prompt_matches_recipe() {
   python3 - "$bin" "$src" <<'PY'

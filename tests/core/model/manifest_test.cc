@@ -120,6 +120,13 @@ TEST_CASE("hostile manifests get an error naming the field, never a crash") {
       {"preset temperature not a number",
        [](json& m) { m["presets"] = {{"low", {{"temperature", "hot"}}}}; },
        "presets.low.temperature must be a number"},
+      {"text not an object", [](json& m) { m["text"] = "vocab.txt"; }, "text must be an object"},
+      {"text vocab not in files",
+       [](json& m) { m["text"] = {{"vocab", "vocab.txt"}, {"rule", "cairn-words/1"}}; },
+       "text.vocab"},
+      {"unknown text rule",
+       [](json& m) { m["text"] = {{"vocab", "tokenizer.json"}, {"rule", "split-on-space"}}; },
+       "text.rule"},
       {"preset top_p out of range",
        [](json& m) {
          m["presets"] = {{"final", {{"temperature", 0.8}, {"top_k", 5}, {"top_p", 7},
@@ -145,6 +152,18 @@ TEST_CASE("hostile manifests get an error naming the field, never a crash") {
   CHECK(ParseManifest(std::string(2 << 20, ' ')).status().code() == StatusCode::kInvalidArgument);
   CHECK(ParseManifest("").status().code() == StatusCode::kInvalidArgument);
   CHECK(ParseManifest("[]").status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("an embedding pack's word vocabulary is parsed") {
+  json m = GoodManifest();
+  m["task"] = "embedding";
+  m.erase("tokenizer");
+  m["files"][1]["name"] = "vocab.txt";
+  m["text"] = {{"vocab", "vocab.txt"}, {"rule", "cairn-words/1"}, {"pad_id", 0}};
+  Manifest parsed = ParseManifest(m.dump()).value();
+  CHECK(parsed.text_vocab == "vocab.txt");
+  CHECK(parsed.text_rule == "cairn-words/1");
+  CHECK(parsed.tokenizer_file.empty());
 }
 
 TEST_CASE("presets come from the manifest, else sensible defaults by name") {
