@@ -201,7 +201,7 @@ def bench_browser():
                 f"{n}: {x['flushes']:.1f} flushes, {x['writes']:.1f} writes ({x['kib_written']:.1f} KiB), "
                 f"{x['reads']:.1f} reads" for n, x in io) + ")")
         print("(sqlite-wasm: statements prepared once; 'prepare/call': the same peer preparing "
-              "every statement on each call, as the vault's C++ does — a diagnostic, not the peer)")
+              "every statement on each call (the vault keeps its statements prepared, storage::StmtCache) — a diagnostic, not the peer)")
 
     caps = by("captions") + by("webgpu")
     if caps:
