@@ -67,7 +67,9 @@ struct ServerOptions {
   // Where the jobs are: "" or "sqlite" for jobs.db in data_dir, or a PostgreSQL URL
   // (postgresql://... or postgres://...) that several servers may share (sync/pg_job_store.h).
   std::string store;
-  int threads = 8;          // cpp-httplib's worker threads
+  // cpp-httplib's worker threads: each serves one keep-alive connection at a time, and a request
+  // holds its thread while it waits for its group commit (server/wal_group_sync.h).
+  int threads = 32;
   const Clock* clock = nullptr;  // for request timestamps and job times; nullptr: the system's
   // Render workers (server/render_workers.h) claiming from this server's queue; 0: none.
   int workers = 0;

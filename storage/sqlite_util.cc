@@ -42,7 +42,39 @@ Result<Stmt> Stmt::Prepare(sqlite3* db, std::string_view sql) {
 }
 
 Stmt::~Stmt() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (stmt_ == nullptr) return;
+  if (in_use_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
+
+Result<Stmt> StmtCache::Get(const std::string& sql) {
+  Entry& e = entries_[sql];
+  if (e.in_use) return Stmt::Prepare(db_, sql);
+  if (e.stmt == nullptr) {
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &e.stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      entries_.erase(sql);
+      return SqliteStatus(db_, rc, "prepare");
+    }
+  }
+  e.in_use = true;
+  return Stmt(db_, e.stmt, &e.in_use);
+}
+
+Status StmtCache::Run(const std::string& sql) {
+  CAIRN_ASSIGN_OR_RETURN(Stmt s, Get(sql));
+  return s.Run();
+}
+
+void StmtCache::Clear() {
+  for (auto& [sql, e] : entries_) sqlite3_finalize(e.stmt);
+  entries_.clear();
 }
 
 Stmt& Stmt::Bind(int i, int64_t v) {
@@ -97,7 +129,8 @@ Bytes Stmt::Blob(int col) const {
 }
 
 Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool exclusive,
-                                 std::string_view schema, std::string_view what) {
+                                 std::string_view schema, std::string_view what,
+                                 bool deferred_sync) {
   sqlite3* db = nullptr;
   const std::string where = std::string(what) + " " + path;
   int rc = sqlite3_open_v2(path.c_str(), &db,
@@ -108,7 +141,9 @@ Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool 
     return s;
   }
   std::string pragmas = exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "";
-  pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+  pragmas += deferred_sync ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+  pragmas += "PRAGMA busy_timeout=5000;";
   Status s = Exec(db, pragmas);
   if (s.ok()) s = Exec(db, schema);
   if (!s.ok()) {

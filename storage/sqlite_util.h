@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/base/bytes.h"
 #include "core/base/status.h"
@@ -21,17 +22,23 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 Status Exec(sqlite3* db, std::string_view sql);
 
 // Opens (creating) the database at `path` on VFS `vfs` (nullptr: the default) the way the
-// server's stores want it: WAL, synchronous=FULL, a 5 s busy timeout, EXCLUSIVE locking if
-// `exclusive`; then runs `schema`. Errors name `what` and the path. The caller closes the
+// server's stores want it: WAL, synchronous=FULL (every commit fsyncs the WAL), a 5 s busy
+// timeout, EXCLUSIVE locking if `exclusive`; then runs `schema`. With `deferred_sync`,
+// synchronous=NORMAL instead: a commit reaches the OS (it survives the process crashing) but not
+// stable storage until the WAL is synced; the caller must make it durable before acknowledging
+// it (server/wal_group_sync.h). Errors name `what` and the path. The caller closes the
 // connection (sqlite3_close).
 Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool exclusive,
-                                 std::string_view schema, std::string_view what);
+                                 std::string_view schema, std::string_view what,
+                                 bool deferred_sync = false);
 
 class Stmt {
  public:
   static Result<Stmt> Prepare(sqlite3* db, std::string_view sql);
-  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(o.stmt_), bind_error_(std::move(o.bind_error_)) {
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), stmt_(o.stmt_), bind_error_(std::move(o.bind_error_)), in_use_(o.in_use_) {
     o.stmt_ = nullptr;
+    o.in_use_ = nullptr;
   }
   Stmt& operator=(Stmt&&) = delete;
   ~Stmt();
@@ -55,10 +62,39 @@ class Stmt {
   double Double(int col) const;
 
  private:
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), stmt_(s) {}
+  friend class StmtCache;
+  Stmt(sqlite3* db, sqlite3_stmt* s, bool* in_use = nullptr)
+      : db_(db), stmt_(s), in_use_(in_use) {}
   sqlite3* db_;
   sqlite3_stmt* stmt_;
   Status bind_error_;
+  bool* in_use_;  // a cached statement's flag: reset and released, not finalized, when done
+};
+
+// Prepared statements kept for the life of a connection, by SQL text, so a statement run on
+// every request is compiled once (SQLITE_PREPARE_PERSISTENT). A Stmt from Get() is reset and its
+// bindings cleared when it goes; asking for a text whose statement is still in use prepares a
+// fresh one. Clear() (or the destructor) before sqlite3_close. One thread at a time, as the
+// connection.
+class StmtCache {
+ public:
+  explicit StmtCache(sqlite3* db) : db_(db) {}
+  ~StmtCache() { Clear(); }
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+
+  Result<Stmt> Get(const std::string& sql);
+  // Runs one statement without results (BEGIN IMMEDIATE, COMMIT, ...).
+  Status Run(const std::string& sql);
+  void Clear();
+
+ private:
+  struct Entry {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  sqlite3* db_;
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 }  // namespace cairn::storage

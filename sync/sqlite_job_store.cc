@@ -77,22 +77,26 @@ Result<std::vector<StoredJob>> ReadAll(Stmt& q) {
 
 Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const SqliteJobStoreOptions& o) {
   CAIRN_ASSIGN_OR_RETURN(sqlite3 * db,
-                         storage::OpenWalDatabase(o.path, o.vfs, o.exclusive, kSchema, "job store"));
+                         storage::OpenWalDatabase(o.path, o.vfs, o.exclusive, kSchema, "job store",
+                                                  o.deferred_sync));
   std::unique_ptr<SqliteJobStore> store(new SqliteJobStore(db));
   return store;
 }
 
-SqliteJobStore::~SqliteJobStore() { sqlite3_close(db_); }
+SqliteJobStore::~SqliteJobStore() {
+  cache_.Clear();  // statements first: a connection with statements does not close
+  sqlite3_close(db_);
+}
 
 Result<int64_t> SqliteJobStore::NextSeq() {
-  CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs"));
+  CAIRN_ASSIGN_OR_RETURN(Stmt q, cache_.Get("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs"));
   CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Internal("job store: no row from MAX(seq)");
   return q.Int(0);
 }
 
 Status SqliteJobStore::Commit() {
-  Status s = Exec(db_, "COMMIT");
+  Status s = cache_.Run("COMMIT");
   if (!s.ok()) Rollback();
   return s;
 }
@@ -102,10 +106,10 @@ void SqliteJobStore::Rollback() {
 }
 
 Result<InsertOutcome> SqliteJobStore::InsertOrGet(const StoredJob& job) {
-  CAIRN_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  CAIRN_RETURN_IF_ERROR(cache_.Run("BEGIN IMMEDIATE"));
   auto body = [&]() -> Result<InsertOutcome> {
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt find, Stmt::Prepare(db_, std::string("SELECT ") + kColumns +
+        Stmt find, cache_.Get(std::string("SELECT ") + kColumns +
                                           " FROM jobs WHERE device_id=? AND idempotency_key=?"));
     find.Bind(1, job.device_id).Bind(2, job.idempotency_key);
     CAIRN_ASSIGN_OR_RETURN(bool found, find.Step());
@@ -116,7 +120,7 @@ Result<InsertOutcome> SqliteJobStore::InsertOrGet(const StoredJob& job) {
     StoredJob j = job;
     CAIRN_ASSIGN_OR_RETURN(j.seq, NextSeq());
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt ins, Stmt::Prepare(db_, std::string("INSERT INTO jobs (") + kColumns +
+        Stmt ins, cache_.Get(std::string("INSERT INTO jobs (") + kColumns +
                                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
                                          "?11, ?12, ?13, ?14, ?15, ?16)"));
     ins.Bind(1, j.id).Bind(2, j.device_id).Bind(3, j.idempotency_key);
@@ -139,7 +143,7 @@ Result<InsertOutcome> SqliteJobStore::InsertOrGet(const StoredJob& job) {
 
 Result<std::optional<StoredJob>> SqliteJobStore::Get(std::string_view id) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kColumns + " FROM jobs WHERE id=?"));
+      Stmt q, cache_.Get(std::string("SELECT ") + kColumns + " FROM jobs WHERE id=?"));
   q.Bind(1, id);
   CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<StoredJob>();
@@ -150,7 +154,7 @@ Result<std::optional<StoredJob>> SqliteJobStore::Get(std::string_view id) {
 Result<std::vector<StoredJob>> SqliteJobStore::ChangesSince(std::string_view device_id,
                                                             int64_t since, int limit) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kColumns +
+      Stmt q, cache_.Get(std::string("SELECT ") + kColumns +
                                      " FROM jobs WHERE device_id=? AND seq>? ORDER BY seq LIMIT ?"));
   q.Bind(1, device_id).Bind(2, since).Bind(3, int64_t{limit});
   return ReadAll(q);
@@ -158,7 +162,7 @@ Result<std::vector<StoredJob>> SqliteJobStore::ChangesSince(std::string_view dev
 
 Result<std::vector<StoredJob>> SqliteJobStore::Claimable(int64_t now_ms, int limit) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kColumns +
+      Stmt q, cache_.Get(std::string("SELECT ") + kColumns +
                                      " FROM jobs WHERE state='accepted' OR (state='running' AND "
                                      "lease_expires_at<=?) ORDER BY seq LIMIT ?"));
   q.Bind(1, now_ms).Bind(2, int64_t{limit});
@@ -166,7 +170,7 @@ Result<std::vector<StoredJob>> SqliteJobStore::Claimable(int64_t now_ms, int lim
 }
 
 Result<std::optional<StoredJob>> SqliteJobStore::CompareAndSwap(const StoredJob& job) {
-  CAIRN_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  CAIRN_RETURN_IF_ERROR(cache_.Run("BEGIN IMMEDIATE"));
   auto body = [&]() -> Result<std::optional<StoredJob>> {
     StoredJob j = job;
     CAIRN_ASSIGN_OR_RETURN(j.seq, NextSeq());
