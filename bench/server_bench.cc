@@ -87,9 +87,12 @@ std::string Payload(uint64_t i) {
   static const char* kTags[] = {"dog, beach, summer", "coffee, latte art", "hiking, views",
                                 "food, local, fresh", "city, rain, neon"};
   const size_t k = i % 5;
-  return std::string(R"({"task":"Write 3 Instagram captions","context":"photo: golden retriever at )") +
-         kPlaces[k] + R"(, pier and boats in the background, warm light; tags: )" + kTags[k] +
-         R"(; notes: new collar from the shop down the road, giveaway ends Friday, thank everyone for 10k followers, keep it light and friendly, ask a question at the end to get comments; post )" +
+  return std::string(R"({"task":"Write 3 Instagram captions",)") +
+         R"("context":"photo: golden retriever at )" + kPlaces[k] +
+         R"(, pier and boats in the background, warm light; tags: )" + kTags[k] +
+         R"(; notes: new collar from the shop down the road, giveaway ends Friday, thank )"
+         R"(everyone for 10k followers, keep it light and friendly, ask a question at the end )"
+         R"(to get comments; post )" +
          std::to_string(i) +
          R"(","style":"playful, short, one emoji each, hashtags at the end","count":3,)"
          R"("max_chars":220,"max_hashtags":8,"emoji_required":true,"banned":["acme","cheap"],)"
@@ -174,6 +177,7 @@ bool Exchange(int fd, const std::string& wire, std::string& buf, Response* out) 
 struct Tally {
   std::vector<double> latencies_ms;  // of the requests sent and answered inside the window
   uint64_t accepted = 0, bad_body = 0, reconnects = 0, io_errors = 0;
+  uint64_t created_all = 0;  // 201s in every phase: what the server's jobs counter must say
   std::map<int, uint64_t> other_status;
 };
 
@@ -291,6 +295,7 @@ int Main(int argc, char** argv) {
           continue;
         }
         const auto done = Clock::now();
+        if (r.status == 201) ++t.created_all;
         if (sent >= window_start && done <= window_end) {
           t.latencies_ms.push_back(std::chrono::duration<double, std::milli>(done - sent).count());
           int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(done - t0).count();
@@ -325,6 +330,7 @@ int Main(int argc, char** argv) {
     all.bad_body += t.bad_body;
     all.reconnects += t.reconnects;
     all.io_errors += t.io_errors;
+    all.created_all += t.created_all;
     for (auto [s, n] : t.other_status) all.other_status[s] += n;
   }
   std::sort(all.latencies_ms.begin(), all.latencies_ms.end());
@@ -348,7 +354,7 @@ int Main(int argc, char** argv) {
       "\"mean_ms\":%.3f,\"non2xx\":%llu,\"other2xx\":%llu,\"bad_body\":%llu,\"io_errors\":%llu,"
       "\"statuses\":{%s},\"reconnects\":%llu,\"connections\":%d,\"devices\":%d,"
       "\"warmup_s\":%.1f,\"window_s\":%.3f,\"presigned\":%zu,\"presign_s\":%.2f,"
-      "\"pool_exhausted\":%s}\n",
+      "\"pool_exhausted\":%s,\"created_all_phases\":%llu}\n",
       f.label.c_str(), all.latencies_ms.size(), static_cast<unsigned long long>(all.accepted),
       all.accepted / window_s, Percentile(all.latencies_ms, 0.5),
       Percentile(all.latencies_ms, 0.9), Percentile(all.latencies_ms, 0.99),
@@ -357,7 +363,8 @@ int Main(int argc, char** argv) {
       static_cast<unsigned long long>(all.bad_body),
       static_cast<unsigned long long>(all.io_errors), statuses.c_str(),
       static_cast<unsigned long long>(all.reconnects), f.connections, f.devices, f.warmup_s,
-      window_s, total, sign_s, exhausted ? "true" : "false");
+      window_s, total, sign_s, exhausted ? "true" : "false",
+      static_cast<unsigned long long>(all.created_all));
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -50,7 +51,8 @@ Status SyncFile(std::string& path, int& fd, uint64_t& dev, uint64_t& ino) {
     if (rc != 0) return IoError("cannot sync " + db + ": " + std::strerror(err));
     return Status::Ok();
   }
-  if (fd < 0 || static_cast<uint64_t>(st.st_dev) != dev || static_cast<uint64_t>(st.st_ino) != ino) {
+  if (fd < 0 || static_cast<uint64_t>(st.st_dev) != dev ||
+      static_cast<uint64_t>(st.st_ino) != ino) {
     if (fd >= 0) ::close(fd);
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return IoError("cannot open " + path + " to sync it: " + std::strerror(errno));
@@ -112,21 +114,27 @@ Status WalGroupSync::WaitDurable(uint64_t upto) {
   ++waiters_;
   while (durable_ < upto) {
     if (syncing_) {
-      // The sync in flight may have begun before these writes; wait for it, then look again.
-      cv_.wait(lock);
+      // Covered by the sync in flight, or (it began before these writes) by the next one.
+      cvs_[upto <= inflight_target_ ? cur_ : 1 - cur_].wait(lock);
       continue;
     }
     syncing_ = true;
     const uint64_t target = written_.load(std::memory_order_acquire);
+    inflight_target_ = target;
     lock.unlock();
+    const auto start = std::chrono::steady_clock::now();
     Status s = SyncAll();
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     lock.lock();
     syncing_ = false;
+    sync_seconds_ += took.count();
     if (s.ok()) {
       if (target > durable_) durable_ = target;
       ++syncs_;
     }
-    cv_.notify_all();
+    cvs_[cur_].notify_all();  // the requests this sync covered (all of them, if it failed)
+    cur_ = 1 - cur_;
+    cvs_[cur_].notify_one();  // one of the rest leads the next sync
     if (!s.ok()) return s;
   }
   return Status::Ok();
@@ -134,7 +142,7 @@ Status WalGroupSync::WaitDurable(uint64_t upto) {
 
 WalGroupSync::Stats WalGroupSync::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return Stats{syncs_, waiters_};
+  return Stats{syncs_, waiters_, sync_seconds_};
 }
 
 }  // namespace cairn::server

@@ -58,6 +58,7 @@ class WalGroupSync {
   struct Stats {
     uint64_t syncs = 0;     // group syncs made
     uint64_t waiters = 0;   // WaitDurable calls that had to wait
+    double sync_seconds = 0;  // time spent in the group syncs
   };
   Stats stats() const;
 
@@ -73,10 +74,16 @@ class WalGroupSync {
   std::vector<File> files_;  // touched only by the syncing caller (and the helper, for [1..])
   std::atomic<uint64_t> written_{0};
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  // Waiters the sync in flight covers wait on cvs_[cur_]; those that need the next one on
+  // cvs_[1 - cur_], so a finished sync wakes only the requests it made durable (and one more
+  // to lead the next), not every thread waiting.
+  std::condition_variable cvs_[2];
+  int cur_ = 0;
   bool syncing_ = false;
+  uint64_t inflight_target_ = 0;  // what the sync in flight covers
   uint64_t durable_ = 0;  // every write up to here is on stable storage
   uint64_t syncs_ = 0, waiters_ = 0;
+  double sync_seconds_ = 0;
   // The helper thread: the other WAL files are flushed at the same time as the first.
   std::mutex helper_mu_;
   std::condition_variable helper_cv_;

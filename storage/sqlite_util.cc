@@ -141,7 +141,11 @@ Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool 
     return s;
   }
   std::string pragmas = exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "";
-  pragmas += deferred_sync ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+  // A server store (deferred_sync) checkpoints every 8192 pages (32 MiB of WAL) instead of
+  // SQLite's 1000: a checkpoint runs inside a commit, under the store's lock, and flushes twice,
+  // so fewer of them is more intake (measured ~1.25x on a loaded 2-core machine).
+  pragmas += deferred_sync ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                             "PRAGMA wal_autocheckpoint=8192;"
                            : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
   pragmas += "PRAGMA busy_timeout=5000;";
   Status s = Exec(db, pragmas);

@@ -26,7 +26,8 @@ Status Exec(sqlite3* db, std::string_view sql);
 // timeout, EXCLUSIVE locking if `exclusive`; then runs `schema`. With `deferred_sync`,
 // synchronous=NORMAL instead: a commit reaches the OS (it survives the process crashing) but not
 // stable storage until the WAL is synced; the caller must make it durable before acknowledging
-// it (server/wal_group_sync.h). Errors name `what` and the path. The caller closes the
+// it (server/wal_group_sync.h); such a store also checkpoints less often (every 8192 pages).
+// Errors name `what` and the path. The caller closes the
 // connection (sqlite3_close).
 Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool exclusive,
                                  std::string_view schema, std::string_view what,

@@ -41,7 +41,9 @@ class PgDeviceStore::Rows {
   ~Rows() { PQclear(r_); }
   int count() const { return PQntuples(r_); }
   std::string Text(int row, int col) const { return PQgetvalue(r_, row, col); }
-  int64_t Int(int row, int col) const { return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10); }
+  int64_t Int(int row, int col) const {
+    return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+  }
 
  private:
   PGresult* r_;
@@ -130,7 +132,8 @@ Status PgDeviceStore::EnsureSchema() {
     Rollback().IgnoreError();
     return s;
   }
-  CAIRN_ASSIGN_OR_RETURN(Rows sync, Run("reading synchronous_commit", "SHOW synchronous_commit", {}));
+  CAIRN_ASSIGN_OR_RETURN(Rows sync,
+                         Run("reading synchronous_commit", "SHOW synchronous_commit", {}));
   if (sync.count() == 1 && sync.Text(0, 0) == "off") {
     CAIRN_RETURN_IF_ERROR(
         Run("setting synchronous_commit", "SET synchronous_commit TO on", {}).status());
@@ -144,7 +147,8 @@ Result<DeviceInsertOutcome> PgDeviceStore::InsertOrGet(const StoredDevice& devic
       Rows ins, Run("registering device " + device.id,
                     "INSERT INTO devices (id, public_key, registered_at) VALUES ($1, $2, $3) "
                     "ON CONFLICT (id) DO NOTHING RETURNING id",
-                    {device.id, ToHex(device.public_key), std::to_string(device.registered_at_ms)}));
+                    {device.id, ToHex(device.public_key),
+                     std::to_string(device.registered_at_ms)}));
   const bool inserted = ins.count() == 1;
   // After a conflict the row is there: ON CONFLICT waited for the other insert to commit.
   CAIRN_ASSIGN_OR_RETURN(std::optional<StoredDevice> stored, Get(device.id));

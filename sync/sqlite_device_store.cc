@@ -55,7 +55,7 @@ Result<DeviceInsertOutcome> SqliteDeviceStore::InsertOrGet(const StoredDevice& d
   // different processes both see the one stored.
   CAIRN_ASSIGN_OR_RETURN(
       Stmt ins, cache_.Get("INSERT OR IGNORE INTO devices (id, public_key, registered_at) "
-                                   "VALUES (?1, ?2, ?3)"));
+                           "VALUES (?1, ?2, ?3)"));
   ins.Bind(1, device.id).Bind(2, ByteView(device.public_key)).Bind(3, device.registered_at_ms);
   CAIRN_RETURN_IF_ERROR(ins.Run());
   const bool inserted = sqlite3_changes(db_) == 1;
@@ -97,7 +97,7 @@ Result<NonceOutcome> SqliteDeviceStore::RecordNonce(std::string_view device_id,
     if (count.Int(0) >= max_per_device) return NonceOutcome::kTooMany;
     CAIRN_ASSIGN_OR_RETURN(
         Stmt ins, cache_.Get("INSERT INTO request_nonces (device_id, nonce, expires_at) "
-                                     "VALUES (?1, ?2, ?3)"));
+                             "VALUES (?1, ?2, ?3)"));
     ins.Bind(1, device_id).Bind(2, nonce).Bind(3, expires_at_ms);
     CAIRN_RETURN_IF_ERROR(ins.Run());
     return NonceOutcome::kRecorded;
