@@ -279,13 +279,13 @@ int Main(int argc, char** argv) {
       std::string buf;
       int fd = Connect(f.port);
       while (fd >= 0) {
-        const size_t i = next.fetch_add(1, std::memory_order_relaxed);
-        if (i >= total) {
-          exhausted = true;
-          break;
-        }
         const auto sent = Clock::now();
         if (sent >= window_end) break;
+        const size_t i = next.fetch_add(1, std::memory_order_relaxed);
+        if (i >= total) {
+          exhausted = true;  // before the window ended: it is measured up to here
+          break;
+        }
         Response r;
         if (!Exchange(fd, pool[i].wire, buf, &r)) {
           ++t.io_errors;
