@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Runs Cairn's benchmarks and prints them side by side with their peers.
 
-usage: bench/run.py [crypto|vault|decoding|tokenizer|generation|inference|browser|all]
+usage: bench/run.py [crypto|vault|decoding|tokenizer|generation|inference|browser|server|all]
 
 inference = tokenizer + decoding + generation. browser = the PWA's pieces in headless Chromium
 (bench/browser/run.mjs: vault on OPFS vs sqlite-wasm, captions vs bare onnxruntime-web, model
-load, WebGPU, core size and memory).
+load, WebGPU, core size and memory). server = cairn-server's job intake on SQLite vs PostgreSQL
+(bench/server_intake.py).
 
 Each benchmark binary prints JSON lines {"bench", "name", "unit", "value"}. This script runs the
 native build and the wasm build (under Node) of the same source, prints a table with the ratio
@@ -18,6 +19,8 @@ import platform
 import subprocess
 import sys
 import time
+
+from server_intake import bench_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "bench")
@@ -279,7 +282,7 @@ def bench_inference():
 
 BENCHES = {"crypto": bench_crypto, "vault": bench_vault, "decoding": bench_decoding,
            "tokenizer": bench_tokenizer, "generation": bench_models,
-           "inference": bench_inference, "browser": bench_browser}
+           "inference": bench_inference, "browser": bench_browser, "server": bench_server}
 
 
 def main():

@@ -19,12 +19,15 @@
 #include "core/base/clock.h"
 #include "core/crypto/random.h"
 #include "server/render_workers.h"
+#include "server/serialized_stores.h"
 #include "server/static_files.h"
+#include "server/wal_group_sync.h"
 #include "sync/api_gateway.h"
 #include "sync/api_router.h"
 #include "sync/device_authenticator.h"
 #include "sync/job_service.h"
 #include "sync/protocol.h"
+#include "sync/pg_device_store.h"
 #include "sync/pg_job_store.h"
 #include "sync/sqlite_device_store.h"
 #include "sync/sqlite_job_store.h"
@@ -67,14 +70,35 @@ bool IsPostgresUrl(std::string_view store) {
   return store.starts_with("postgresql://") || store.starts_with("postgres://");
 }
 
-Result<std::unique_ptr<sync::JobStore>> OpenJobStore(const ServerOptions& options) {
-  if (options.store.empty() || options.store == "sqlite") {
-    CAIRN_ASSIGN_OR_RETURN(auto store,
-                           sync::SqliteJobStore::Open({.path = options.data_dir + "/jobs.db"}));
+// The SQLite stores defer their syncs to `group_sync` (null with PostgreSQL, whose commits are
+// durable when they return).
+Result<std::unique_ptr<sync::JobStore>> OpenJobStore(const ServerOptions& options,
+                                                     WalGroupSync* group_sync) {
+  if (group_sync != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(auto store, sync::SqliteJobStore::Open({.path = options.data_dir +
+                                                                           "/jobs.db",
+                                                                   .exclusive = true,
+                                                                   .deferred_sync = true}));
     return std::unique_ptr<sync::JobStore>(std::move(store));
   }
   CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgJobStore::Open({.url = options.store}));
   return std::unique_ptr<sync::JobStore>(std::move(store));
+}
+
+// Devices and request nonces live beside the jobs: devices.db with SQLite; the same PostgreSQL
+// database otherwise, so every server sharing it knows every device and refuses a request
+// another server accepted (PROTOCOL.md, "Several servers on one PostgreSQL store").
+Result<std::unique_ptr<sync::DeviceStore>> OpenDeviceStore(const ServerOptions& options,
+                                                           WalGroupSync* group_sync) {
+  if (group_sync != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(auto store,
+                           sync::SqliteDeviceStore::Open({.path = options.data_dir + "/devices.db",
+                                                          .exclusive = true,
+                                                          .deferred_sync = true}));
+    return std::unique_ptr<sync::DeviceStore>(std::move(store));
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgDeviceStore::Open({.url = options.store}));
+  return std::unique_ptr<sync::DeviceStore>(std::move(store));
 }
 
 void Write(const sync::HttpResponse& from, httplib::Response& to) {
@@ -135,16 +159,32 @@ class Metrics {
   std::map<std::string, uint64_t> auth_refused_;  // codes are the protocol's: a bounded set
 };
 
+std::string GroupSyncMetricsText(const WalGroupSync::Stats& s) {
+  return "# HELP cairn_group_syncs_total Group commits: fdatasyncs of the SQLite WALs, each making "
+         "every request committed before it durable.\n"
+         "# TYPE cairn_group_syncs_total counter\n"
+         "cairn_group_syncs_total " + std::to_string(s.syncs) + "\n"
+         "# HELP cairn_group_sync_waits_total Requests that waited for a group commit.\n"
+         "# TYPE cairn_group_sync_waits_total counter\n"
+         "cairn_group_sync_waits_total " + std::to_string(s.waiters) + "\n"
+         "# HELP cairn_group_sync_seconds_total Time spent in group commits.\n"
+         "# TYPE cairn_group_sync_seconds_total counter\n"
+         "cairn_group_sync_seconds_total " + std::to_string(s.sync_seconds) + "\n";
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
+  std::unique_ptr<WalGroupSync> group_sync;  // SQLite only
+  // Each store is used one call at a time (server/serialized_stores.h); the service,
+  // authenticator, router and gateway over them keep no state, so requests run in parallel.
   std::unique_ptr<sync::JobStore> store;
   std::unique_ptr<sync::JobService> service;
   std::unique_ptr<sync::ApiRouter> router;
-  std::unique_ptr<sync::SqliteDeviceStore> devices;
+  std::unique_ptr<sync::DeviceStore> devices;
   std::unique_ptr<sync::DeviceAuthenticator> auth;
   std::unique_ptr<sync::ApiGateway> gateway;
-  std::mutex mu;  // guards everything above: one connection per store
+  std::mutex mu;  // the render workers' lease calls, one at a time
   const Clock* clock = nullptr;
   Metrics metrics;
   httplib::Server http;
@@ -157,10 +197,16 @@ struct HttpServer::Impl {
     // req.target is the request target as sent (not percent-decoded): what the device signed.
     sync::HttpRequest in{req.method, req.target, {}, req.body};
     for (const auto& [name, value] : req.headers) in.headers.emplace_back(name, value);
-    sync::HttpResponse out;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      out = gateway->Handle(in, clock->NowUnixMillis());
+    sync::HttpResponse out = gateway->Handle(in, clock->NowUnixMillis());
+    if (group_sync) {
+      // Durable before acknowledged: what this request wrote, and every commit it may have
+      // read, is on stable storage before it is answered (one sync for many requests).
+      Status durable = group_sync->WaitDurable(group_sync->Written());
+      if (!durable.ok()) {
+        out = sync::ErrorResponse({503, sync::wire::kUnavailable,
+                                   "the server could not store the request safely; try again"});
+        out.headers.emplace_back("Retry-After", "1");
+      }
     }
     if (out.status == 201 && req.path != sync::kDevicesPath) {
       metrics.CountJobCreated();
@@ -201,13 +247,19 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   auto impl = std::make_unique<Impl>();
   impl->clock = options.clock != nullptr ? options.clock : &SystemClock::Default();
   CAIRN_ASSIGN_OR_RETURN(Bytes id_key, LoadOrCreateIdKey(options.data_dir + "/server.key"));
-  CAIRN_ASSIGN_OR_RETURN(impl->store, OpenJobStore(options));
+  if (!IsPostgresUrl(options.store)) {
+    impl->group_sync = std::make_unique<WalGroupSync>(
+        std::vector<std::string>{options.data_dir + "/jobs.db", options.data_dir + "/devices.db"});
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto jobs, OpenJobStore(options, impl->group_sync.get()));
+  impl->store = std::make_unique<SerializedJobStore>(std::move(jobs), impl->group_sync.get());
   impl->service = std::make_unique<sync::JobService>(
       *impl->store,
       sync::ServiceOptions{.lease_ms = options.lease_ms, .id_key = std::move(id_key)});
   impl->router = std::make_unique<sync::ApiRouter>(*impl->service);
-  CAIRN_ASSIGN_OR_RETURN(impl->devices, sync::SqliteDeviceStore::Open(
-                                            {.path = options.data_dir + "/devices.db"}));
+  CAIRN_ASSIGN_OR_RETURN(auto devices, OpenDeviceStore(options, impl->group_sync.get()));
+  impl->devices =
+      std::make_unique<SerializedDeviceStore>(std::move(devices), impl->group_sync.get());
   impl->auth = std::make_unique<sync::DeviceAuthenticator>(
       *impl->devices, sync::AuthOptions{.max_nonces_per_device = options.requests_per_window});
   impl->gateway = std::make_unique<sync::ApiGateway>(*impl->auth, *impl->router);
@@ -226,6 +278,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   httplib::Server& http = impl->http;
   const int threads = options.threads > 0 ? options.threads : 1;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // cpp-httplib writes a response's head and body with separate send()s; with Nagle's algorithm
+  // on, the body then waits for the client's delayed ACK (40 ms on Linux): every response
+  // would take 40 ms more than it needs.
+  http.set_tcp_nodelay(true);
   http.set_payload_max_length(sync::kMaxRequestBodyBytes);
   http.set_read_timeout(options.read_timeout_ms / 1000, (options.read_timeout_ms % 1000) * 1000);
   http.set_write_timeout(options.write_timeout_ms / 1000, (options.write_timeout_ms % 1000) * 1000);
@@ -247,6 +303,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   http.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
     std::string text = self->metrics.Render();
     if (self->pool) text += WorkerMetricsText(self->pool->Stats());
+    if (self->group_sync) text += GroupSyncMetricsText(self->group_sync->stats());
     res.set_content(text, "text/plain; version=0.0.4");
   });
   MountStaticFiles(http, {.app_dir = options.app_dir, .models_dir = options.models_dir});

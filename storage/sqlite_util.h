@@ -23,11 +23,16 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 Status Exec(sqlite3* db, std::string_view sql);
 
 // Opens (creating) the database at `path` on VFS `vfs` (nullptr: the default) the way the
-// server's stores want it: WAL, synchronous=FULL, a 5 s busy timeout, EXCLUSIVE locking if
-// `exclusive`; then runs `schema`. Errors name `what` and the path. The caller closes the
+// server's stores want it: WAL, synchronous=FULL (every commit fsyncs the WAL), a 5 s busy
+// timeout, EXCLUSIVE locking if `exclusive`; then runs `schema`. With `deferred_sync`,
+// synchronous=NORMAL instead: a commit reaches the OS (it survives the process crashing) but not
+// stable storage until the WAL is synced; the caller must make it durable before acknowledging
+// it (server/wal_group_sync.h); such a store also checkpoints less often (every 8192 pages).
+// Errors name `what` and the path. The caller closes the
 // connection (sqlite3_close).
 Result<sqlite3*> OpenWalDatabase(const std::string& path, const char* vfs, bool exclusive,
-                                 std::string_view schema, std::string_view what);
+                                 std::string_view schema, std::string_view what,
+                                 bool deferred_sync = false);
 
 class StmtCache;
 
@@ -75,16 +80,24 @@ class Stmt {
 // destroyed, resets the statement and clears its bindings instead of finalizing it; a statement
 // already handed out (a nested use of the same SQL) is prepared afresh for the nested use. Past
 // kMaxEntries different texts, further ones are not kept. Clear() (or the destructor) finalizes
-// them all: call it before closing the connection, with no Stmt from Get() alive.
+// them all: call it before closing the connection, with no Stmt from Get() alive. One thread at
+// a time, as the connection. SQLITE_PREPARE_PERSISTENT.
 class StmtCache {
  public:
   static constexpr size_t kMaxEntries = 96;
   StmtCache() = default;
+  explicit StmtCache(sqlite3* db) : db_(db) {}
   ~StmtCache() { Clear(); }
   StmtCache(const StmtCache&) = delete;
   StmtCache& operator=(const StmtCache&) = delete;
 
+  // A statement on `db`; a different connection than last time (a vault's rekey switches)
+  // finalizes the old connection's statements first.
   Result<Stmt> Get(sqlite3* db, std::string_view sql);
+  // A statement on the connection given at construction.
+  Result<Stmt> Get(std::string_view sql) { return Get(db_, sql); }
+  // Runs one statement without results (BEGIN IMMEDIATE, COMMIT, ...).
+  Status Run(std::string_view sql);
   void Clear();
   size_t size() const { return entries_.size(); }
 

@@ -6,12 +6,14 @@
 #include <cstring>
 #include <utility>
 
+#include "sync/pg_util.h"
+
 namespace cairn::sync {
 namespace {
 
-// Held (per transaction) while the schema is checked and created, so that servers starting
-// together do not race on CREATE TABLE IF NOT EXISTS (which is not safe against itself).
-constexpr char kSchemaLockKey[] = "7340120011";  // arbitrary; identifies Cairn's schema lock
+using pg::DescribeUrl;
+using pg::PgStatus;
+using pg::kSchemaLockKey;
 
 constexpr char kSchemaV1[] = R"sql(
 CREATE TABLE jobs (
@@ -48,55 +50,6 @@ constexpr char kColumns[] =
 constexpr char kClaimableWhere[] =
     " FROM jobs WHERE state = 'accepted' OR (state = 'running' AND lease_expires_at <= $1)"
     " ORDER BY seq";
-
-// SQLSTATEs a retry may cure: connection exceptions (08), serialization failure, deadlock,
-// too many connections, insufficient resources (53), lock not available, server shutting down.
-bool Retryable(const char* sqlstate) {
-  if (sqlstate == nullptr) return false;
-  const std::string_view s(sqlstate);
-  return s.starts_with("08") || s.starts_with("53") || s == "40001" || s == "40P01" ||
-         s == "55P03" || s == "57P01" || s == "57P02" || s == "57P03";
-}
-
-std::string Trimmed(const char* message) {
-  std::string m = message != nullptr ? message : "";
-  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-  return m.empty() ? "no message from libpq" : m;
-}
-
-Status PgStatus(const std::string& name, const std::string& what, PGconn* conn, const PGresult* r) {
-  const char* sqlstate = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = Trimmed(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn));
-  if (r != nullptr && message == "no message from libpq") message = Trimmed(PQerrorMessage(conn));
-  std::string text = name + ": " + what + " failed: " + message;
-  if (PQstatus(conn) != CONNECTION_OK || Retryable(sqlstate)) return Unavailable(std::move(text));
-  return IoError(std::move(text));
-}
-
-// "user@host:port/database" from the parsed URL: what an operator needs to find the store,
-// without the password. Empty when the URL does not parse (the caller says so, without echoing
-// it: libpq's parse errors may quote any part of it).
-std::string DescribeUrl(const std::string& url) {
-  char* err = nullptr;
-  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
-  if (opts == nullptr) {
-    PQfreemem(err);
-    return "";
-  }
-  std::string user, host, port, db;
-  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    if (std::strcmp(o->keyword, "user") == 0) user = o->val;
-    if (std::strcmp(o->keyword, "host") == 0) host = o->val;
-    if (std::strcmp(o->keyword, "port") == 0) port = o->val;
-    if (std::strcmp(o->keyword, "dbname") == 0) db = o->val;
-  }
-  PQconninfoFree(opts);
-  std::string out = user.empty() ? "" : user + "@";
-  out += host.empty() ? "localhost" : host;
-  if (!port.empty()) out += ":" + port;
-  return out + "/" + (db.empty() ? "(default database)" : db);
-}
 
 int64_t ToInt(const char* text) { return std::strtoll(text, nullptr, 10); }
 
@@ -160,10 +113,7 @@ Result<std::unique_ptr<PgJobStore>> PgJobStore::Open(const PgJobStoreOptions& op
         "the job store URL is not a PostgreSQL connection URL "
         "(postgresql://[user[:password]@][host][:port][/database][?param=value...])");
   }
-  // Defaults first: the URL's own parameters (expanded from dbname) override them.
-  const char* keys[] = {"application_name", "connect_timeout", "dbname", nullptr};
-  const char* values[] = {"cairn-server", "10", options.url.c_str(), nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  PGconn* conn = pg::Connect(options.url);
   std::unique_ptr<PgJobStore> store(new PgJobStore(conn, "PostgreSQL job store " + where));
   if (conn == nullptr) return ResourceExhausted(store->name_ + ": out of memory");
   if (PQstatus(conn) != CONNECTION_OK) return store->Error("connecting");

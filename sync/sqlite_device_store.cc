@@ -29,15 +29,19 @@ CREATE INDEX IF NOT EXISTS request_nonces_expiry ON request_nonces(expires_at);
 Result<std::unique_ptr<SqliteDeviceStore>> SqliteDeviceStore::Open(
     const SqliteDeviceStoreOptions& o) {
   CAIRN_ASSIGN_OR_RETURN(sqlite3 * db,
-                         storage::OpenWalDatabase(o.path, o.vfs, o.exclusive, kSchema, "device store"));
+                         storage::OpenWalDatabase(o.path, o.vfs, o.exclusive, kSchema,
+                                                  "device store", o.deferred_sync));
   std::unique_ptr<SqliteDeviceStore> store(new SqliteDeviceStore(db));
   return store;
 }
 
-SqliteDeviceStore::~SqliteDeviceStore() { sqlite3_close(db_); }
+SqliteDeviceStore::~SqliteDeviceStore() {
+  cache_.Clear();  // statements first: a connection with statements does not close
+  sqlite3_close(db_);
+}
 
 Status SqliteDeviceStore::Commit() {
-  Status s = Exec(db_, "COMMIT");
+  Status s = cache_.Run("COMMIT");
   if (!s.ok()) Rollback();
   return s;
 }
@@ -50,8 +54,8 @@ Result<DeviceInsertOutcome> SqliteDeviceStore::InsertOrGet(const StoredDevice& d
   // INSERT OR IGNORE, then read back: one statement decides, so two registrations racing in
   // different processes both see the one stored.
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt ins, Stmt::Prepare(db_, "INSERT OR IGNORE INTO devices (id, public_key, registered_at) "
-                                   "VALUES (?1, ?2, ?3)"));
+      Stmt ins, cache_.Get("INSERT OR IGNORE INTO devices (id, public_key, registered_at) "
+                           "VALUES (?1, ?2, ?3)"));
   ins.Bind(1, device.id).Bind(2, ByteView(device.public_key)).Bind(3, device.registered_at_ms);
   CAIRN_RETURN_IF_ERROR(ins.Run());
   const bool inserted = sqlite3_changes(db_) == 1;
@@ -62,7 +66,7 @@ Result<DeviceInsertOutcome> SqliteDeviceStore::InsertOrGet(const StoredDevice& d
 
 Result<std::optional<StoredDevice>> SqliteDeviceStore::Get(std::string_view id) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, "SELECT id, public_key, registered_at FROM devices WHERE id=?"));
+      Stmt q, cache_.Get("SELECT id, public_key, registered_at FROM devices WHERE id=?"));
   q.Bind(1, id);
   CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<StoredDevice>();
@@ -73,27 +77,27 @@ Result<NonceOutcome> SqliteDeviceStore::RecordNonce(std::string_view device_id,
                                                     std::string_view nonce,
                                                     int64_t expires_at_ms, int64_t now_ms,
                                                     int64_t max_per_device) {
-  CAIRN_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  CAIRN_RETURN_IF_ERROR(cache_.Run("BEGIN IMMEDIATE"));
   auto body = [&]() -> Result<NonceOutcome> {
     CAIRN_ASSIGN_OR_RETURN(Stmt prune,
-                           Stmt::Prepare(db_, "DELETE FROM request_nonces WHERE expires_at < ?"));
+                           cache_.Get("DELETE FROM request_nonces WHERE expires_at < ?"));
     prune.Bind(1, now_ms);
     CAIRN_RETURN_IF_ERROR(prune.Run());
     CAIRN_ASSIGN_OR_RETURN(
         Stmt seen,
-        Stmt::Prepare(db_, "SELECT 1 FROM request_nonces WHERE device_id=? AND nonce=?"));
+        cache_.Get("SELECT 1 FROM request_nonces WHERE device_id=? AND nonce=?"));
     seen.Bind(1, device_id).Bind(2, nonce);
     CAIRN_ASSIGN_OR_RETURN(bool replay, seen.Step());
     if (replay) return NonceOutcome::kSeen;
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt count, Stmt::Prepare(db_, "SELECT COUNT(*) FROM request_nonces WHERE device_id=?"));
+        Stmt count, cache_.Get("SELECT COUNT(*) FROM request_nonces WHERE device_id=?"));
     count.Bind(1, device_id);
     CAIRN_ASSIGN_OR_RETURN(bool row, count.Step());
     if (!row) return Internal("device store: no row from COUNT(*)");
     if (count.Int(0) >= max_per_device) return NonceOutcome::kTooMany;
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt ins, Stmt::Prepare(db_, "INSERT INTO request_nonces (device_id, nonce, expires_at) "
-                                     "VALUES (?1, ?2, ?3)"));
+        Stmt ins, cache_.Get("INSERT INTO request_nonces (device_id, nonce, expires_at) "
+                             "VALUES (?1, ?2, ?3)"));
     ins.Bind(1, device_id).Bind(2, nonce).Bind(3, expires_at_ms);
     CAIRN_RETURN_IF_ERROR(ins.Run());
     return NonceOutcome::kRecorded;
@@ -109,7 +113,7 @@ Result<NonceOutcome> SqliteDeviceStore::RecordNonce(std::string_view device_id,
 }
 
 Result<int64_t> SqliteDeviceStore::CountNonces() {
-  CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "SELECT COUNT(*) FROM request_nonces"));
+  CAIRN_ASSIGN_OR_RETURN(Stmt q, cache_.Get("SELECT COUNT(*) FROM request_nonces"));
   CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Internal("device store: no row from COUNT(*)");
   return q.Int(0);

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "storage/sqlite_util.h"
 #include "sync/device_store.h"
 
 namespace cairn::sync {
@@ -26,6 +27,9 @@ struct SqliteDeviceStoreOptions {
   std::string path;
   const char* vfs = nullptr;  // SQLite VFS name; nullptr: the default (POSIX natively)
   bool exclusive = false;     // EXCLUSIVE locking (wasm under Node, tests on a fault VFS)
+  // synchronous=NORMAL, for a caller that syncs the WAL before acknowledging (as
+  // SqliteJobStoreOptions::deferred_sync).
+  bool deferred_sync = false;
 };
 
 class SqliteDeviceStore final : public DeviceStore {
@@ -43,11 +47,12 @@ class SqliteDeviceStore final : public DeviceStore {
   Result<int64_t> CountNonces() override;
 
  private:
-  explicit SqliteDeviceStore(sqlite3* db) : db_(db) {}
+  explicit SqliteDeviceStore(sqlite3* db) : db_(db), cache_(db) {}
   Status Commit();
   void Rollback();
 
   sqlite3* db_;
+  storage::StmtCache cache_;  // every statement, prepared once
 };
 
 }  // namespace cairn::sync

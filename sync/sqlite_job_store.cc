@@ -77,22 +77,26 @@ Result<std::vector<StoredJob>> ReadAll(Stmt& q) {
 
 Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const SqliteJobStoreOptions& o) {
   CAIRN_ASSIGN_OR_RETURN(sqlite3 * db,
-                         storage::OpenWalDatabase(o.path, o.vfs, o.exclusive, kSchema, "job store"));
+                         storage::OpenWalDatabase(o.path, o.vfs, o.exclusive, kSchema, "job store",
+                                                  o.deferred_sync));
   std::unique_ptr<SqliteJobStore> store(new SqliteJobStore(db));
   return store;
 }
 
-SqliteJobStore::~SqliteJobStore() { sqlite3_close(db_); }
+SqliteJobStore::~SqliteJobStore() {
+  cache_.Clear();  // statements first: a connection with statements does not close
+  sqlite3_close(db_);
+}
 
 Result<int64_t> SqliteJobStore::NextSeq() {
-  CAIRN_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs"));
+  CAIRN_ASSIGN_OR_RETURN(Stmt q, cache_.Get("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs"));
   CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Internal("job store: no row from MAX(seq)");
   return q.Int(0);
 }
 
 Status SqliteJobStore::Commit() {
-  Status s = Exec(db_, "COMMIT");
+  Status s = cache_.Run("COMMIT");
   if (!s.ok()) Rollback();
   return s;
 }
@@ -102,11 +106,11 @@ void SqliteJobStore::Rollback() {
 }
 
 Result<InsertOutcome> SqliteJobStore::InsertOrGet(const StoredJob& job) {
-  CAIRN_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  CAIRN_RETURN_IF_ERROR(cache_.Run("BEGIN IMMEDIATE"));
   auto body = [&]() -> Result<InsertOutcome> {
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt find, Stmt::Prepare(db_, std::string("SELECT ") + kColumns +
-                                          " FROM jobs WHERE device_id=? AND idempotency_key=?"));
+        Stmt find, cache_.Get(std::string("SELECT ") + kColumns +
+                              " FROM jobs WHERE device_id=? AND idempotency_key=?"));
     find.Bind(1, job.device_id).Bind(2, job.idempotency_key);
     CAIRN_ASSIGN_OR_RETURN(bool found, find.Step());
     if (found) {
@@ -116,9 +120,9 @@ Result<InsertOutcome> SqliteJobStore::InsertOrGet(const StoredJob& job) {
     StoredJob j = job;
     CAIRN_ASSIGN_OR_RETURN(j.seq, NextSeq());
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt ins, Stmt::Prepare(db_, std::string("INSERT INTO jobs (") + kColumns +
-                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                         "?11, ?12, ?13, ?14, ?15, ?16)"));
+        Stmt ins, cache_.Get(std::string("INSERT INTO jobs (") + kColumns +
+                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                             "?11, ?12, ?13, ?14, ?15, ?16)"));
     ins.Bind(1, j.id).Bind(2, j.device_id).Bind(3, j.idempotency_key);
     ins.Bind(4, JobKindName(j.kind)).Bind(5, PresetName(j.preset)).Bind(6, j.payload_json);
     ins.Bind(7, JobStateName(j.state)).Bind(8, j.seq).Bind(9, j.created_at_ms);
@@ -139,7 +143,7 @@ Result<InsertOutcome> SqliteJobStore::InsertOrGet(const StoredJob& job) {
 
 Result<std::optional<StoredJob>> SqliteJobStore::Get(std::string_view id) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kColumns + " FROM jobs WHERE id=?"));
+      Stmt q, cache_.Get(std::string("SELECT ") + kColumns + " FROM jobs WHERE id=?"));
   q.Bind(1, id);
   CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<StoredJob>();
@@ -150,31 +154,30 @@ Result<std::optional<StoredJob>> SqliteJobStore::Get(std::string_view id) {
 Result<std::vector<StoredJob>> SqliteJobStore::ChangesSince(std::string_view device_id,
                                                             int64_t since, int limit) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kColumns +
-                                     " FROM jobs WHERE device_id=? AND seq>? ORDER BY seq LIMIT ?"));
+      Stmt q, cache_.Get(std::string("SELECT ") + kColumns +
+                         " FROM jobs WHERE device_id=? AND seq>? ORDER BY seq LIMIT ?"));
   q.Bind(1, device_id).Bind(2, since).Bind(3, int64_t{limit});
   return ReadAll(q);
 }
 
 Result<std::vector<StoredJob>> SqliteJobStore::Claimable(int64_t now_ms, int limit) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, Stmt::Prepare(db_, std::string("SELECT ") + kColumns +
-                                     " FROM jobs WHERE state='accepted' OR (state='running' AND "
-                                     "lease_expires_at<=?) ORDER BY seq LIMIT ?"));
+      Stmt q, cache_.Get(std::string("SELECT ") + kColumns +
+                         " FROM jobs WHERE state='accepted' OR (state='running' AND "
+                         "lease_expires_at<=?) ORDER BY seq LIMIT ?"));
   q.Bind(1, now_ms).Bind(2, int64_t{limit});
   return ReadAll(q);
 }
 
 Result<std::optional<StoredJob>> SqliteJobStore::CompareAndSwap(const StoredJob& job) {
-  CAIRN_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+  CAIRN_RETURN_IF_ERROR(cache_.Run("BEGIN IMMEDIATE"));
   auto body = [&]() -> Result<std::optional<StoredJob>> {
     StoredJob j = job;
     CAIRN_ASSIGN_OR_RETURN(j.seq, NextSeq());
     CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(db_,
-                              "UPDATE jobs SET state=?1, seq=?2, updated_at=?3, attempts=?4, "
-                              "worker_id=?5, lease_expires_at=?6, error_code=?7, "
-                              "error_message=?8, result=?9 WHERE id=?10 AND seq=?11"));
+        Stmt q, cache_.Get("UPDATE jobs SET state=?1, seq=?2, updated_at=?3, attempts=?4, "
+                           "worker_id=?5, lease_expires_at=?6, error_code=?7, "
+                           "error_message=?8, result=?9 WHERE id=?10 AND seq=?11"));
     q.Bind(1, JobStateName(j.state)).Bind(2, j.seq).Bind(3, j.updated_at_ms);
     q.Bind(4, j.attempts).Bind(5, j.worker_id).Bind(6, j.lease_expires_at_ms);
     q.Bind(7, j.error_code).Bind(8, j.error_message).Bind(9, j.result_json);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "storage/sqlite_util.h"
 #include "sync/job_store.h"
 
 namespace cairn::sync {
@@ -26,6 +27,10 @@ struct SqliteJobStoreOptions {
   // EXCLUSIVE locking: one connection, WAL without a shared-memory file (the wasm build under
   // Node, and tests on storage/fault_vfs.h).
   bool exclusive = false;
+  // synchronous=NORMAL: a commit is in the OS, not yet on stable storage, when a call returns.
+  // Only for a caller that syncs the WAL before it acknowledges anything it wrote or read
+  // (cairn-server: server/wal_group_sync.h, one fdatasync for many requests).
+  bool deferred_sync = false;
 };
 
 class SqliteJobStore final : public JobStore {
@@ -43,12 +48,13 @@ class SqliteJobStore final : public JobStore {
   Result<std::optional<StoredJob>> CompareAndSwap(const StoredJob& job) override;
 
  private:
-  explicit SqliteJobStore(sqlite3* db) : db_(db) {}
+  explicit SqliteJobStore(sqlite3* db) : db_(db), cache_(db) {}
   Result<int64_t> NextSeq();
   Status Commit();
   void Rollback();
 
   sqlite3* db_;
+  storage::StmtCache cache_;  // every statement, prepared once
 };
 
 }  // namespace cairn::sync

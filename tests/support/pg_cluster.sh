@@ -13,6 +13,9 @@
 # to run as root, so as root the server runs as `nobody` (setpriv), owning the directory; `stop`
 # is needed as the same user. fsync is off: a test cluster is thrown away, never recovered.
 # PG_BINDIR overrides where the binaries are (default: the newest /usr/lib/postgresql/*/bin).
+# For benchmarks (bench/run.py): PG_DURABLE=1 keeps fsync on (PostgreSQL's defaults: every
+# commit flushed, as in production), and PG_PARENT=DIR makes the cluster under DIR instead of
+# /tmp (which may be a tmpfs, where a flush costs nothing).
 set -u
 bindir=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ]; then
@@ -31,7 +34,9 @@ as_pg() {
 
 case "${1:-}" in
   start)
-    dir=$(mktemp -d /tmp/cairn-pg-XXXXXX) || exit 1
+    nofsync=-F
+    [ "${PG_DURABLE:-}" = 1 ] && nofsync=
+    dir=$(mktemp -d "${PG_PARENT:-/tmp}/cairn-pg-XXXXXX") || exit 1
     chmod 0755 "$dir"
     [ "$(id -u)" = 0 ] && chown nobody:nogroup "$dir"
     cd "$dir" || exit 1  # the server's user must be able to stand in its working directory
@@ -41,7 +46,7 @@ case "${1:-}" in
     fi
     # No TCP (listen_addresses empty): the socket in $dir is the only way in.
     if ! as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-           -o "-k $dir -c listen_addresses= -F -c max_connections=64" start >/dev/null; then
+           -o "-k $dir -c listen_addresses= ${nofsync} -c max_connections=64" start >/dev/null; then
       echo "pg_cluster: the server did not start:" >&2; cat "$dir/server.log" >&2
       rm -rf "$dir"; exit 1
     fi
@@ -53,7 +58,7 @@ case "${1:-}" in
   stop)
     dir=${2:?usage: pg_cluster.sh stop DIR}
     case "$dir" in
-      /tmp/cairn-pg-*) ;;
+      /tmp/cairn-pg-*|*/cairn-pg-*) ;;
       *) echo "pg_cluster: $dir is not a test cluster" >&2; exit 2 ;;
     esac
     cd "$dir" 2>/dev/null || exit 0

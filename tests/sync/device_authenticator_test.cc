@@ -4,8 +4,7 @@
 
 #include <memory>
 
-#include "sync/sqlite_device_store.h"
-#include "tests/support/temp_dir.h"
+#include "tests/sync/job_store_kinds.h"
 
 namespace cairn::sync {
 namespace {
@@ -15,20 +14,20 @@ constexpr int64_t kWindow = kRequestWindowMs;
 
 std::string Code(const Status& s) { return s.ok() ? "" : ApiErrorFromStatus(s).code; }
 
+// One server's authenticator over a device store of `kind` (SQLite, or natively PostgreSQL
+// too: tests/sync/job_store_kinds.h), restartable.
 struct Server {
-  testing::TempDir dir;
-  std::unique_ptr<SqliteDeviceStore> store = Open();
+  explicit Server(const std::string& kind) : where(MakeStoreUnderTest(kind)) {}
+  std::unique_ptr<StoreUnderTest> where;
+  std::unique_ptr<DeviceStore> store = Open();
   AuthOptions options;
   std::unique_ptr<DeviceAuthenticator> auth =
       std::make_unique<DeviceAuthenticator>(*store, options);
 
-  std::unique_ptr<SqliteDeviceStore> Open() {
-    // EXCLUSIVE locking, as the wasm build under Node needs (no shared memory for the WAL).
-    return SqliteDeviceStore::Open({dir / "devices.db", nullptr, true}).value();
-  }
+  std::unique_ptr<DeviceStore> Open() { return where->OpenDevices().value(); }
   void Restart() {
     auth.reset();
-    store.reset();  // closes the connection (and its exclusive lock) first
+    store.reset();  // closes the connection (and SQLite's exclusive lock) first
     store = Open();
     auth = std::make_unique<DeviceAuthenticator>(*store, options);
   }
@@ -50,7 +49,8 @@ struct Device {
 };
 
 TEST_CASE("registration: self-signed, idempotent per key, proof of possession required") {
-  Server server;
+  const std::string kind = GENERATE(from_range(JobStoreKinds()));
+  Server server(kind);
   Device dev;
   Result<RegisterOutcome> first = server.auth->Register(dev.Registration(kNow), kNow);
   REQUIRE(first.ok());
@@ -65,7 +65,7 @@ TEST_CASE("registration: self-signed, idempotent per key, proof of possession re
   CHECK(again->device.registered_at_ms == kNow);
 
   // Someone else's public key, signed with their own key: no proof of possession.
-  Server other_server;
+  Server other_server(kind);
   Device attacker;
   HttpRequest claim = MakeRegisterRequest(dev.signer.public_key());
   REQUIRE(attacker.signer.Sign(claim, kNow, "nonce-claim-0123456789").ok());
@@ -90,7 +90,8 @@ TEST_CASE("registration: self-signed, idempotent per key, proof of possession re
 }
 
 TEST_CASE("authentication: who signed, or why not; refused requests store nothing") {
-  Server server;
+  const std::string kind = GENERATE(from_range(JobStoreKinds()));
+  Server server(kind);
   Device dev, stranger;
   REQUIRE(server.auth->Register(dev.Registration(kNow), kNow).ok());
   CHECK(server.auth->Authenticate(dev.Get(kNow), kNow).value() == dev.signer.device_id());
@@ -116,7 +117,8 @@ TEST_CASE("authentication: who signed, or why not; refused requests store nothin
 }
 
 TEST_CASE("replays: refused while the timestamp is fresh, stale after; a retry is not a replay") {
-  Server server;
+  const std::string kind = GENERATE(from_range(JobStoreKinds()));
+  Server server(kind);
   Device dev;
   REQUIRE(server.auth->Register(dev.Registration(kNow), kNow).ok());
   const HttpRequest captured = dev.Get(kNow);
@@ -141,7 +143,8 @@ TEST_CASE("replays: refused while the timestamp is fresh, stale after; a retry i
 }
 
 TEST_CASE("nonce memory is bounded: pruned after the window, capped per device") {
-  Server server;
+  const std::string kind = GENERATE(from_range(JobStoreKinds()));
+  Server server(kind);
   server.options.max_nonces_per_device = 5;
   server.Restart();
   Device dev, other;

@@ -2,6 +2,7 @@
 // (tests/support/pg_cluster.h), an empty database per store.
 #include <catch_amalgamated.hpp>
 
+#include "sync/pg_device_store.h"
 #include "sync/pg_job_store.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/sync/job_store_kinds.h"
@@ -15,6 +16,10 @@ class PgStoreUnderTest final : public StoreUnderTest {
   Result<std::unique_ptr<JobStore>> Open() override {
     CAIRN_ASSIGN_OR_RETURN(auto store, PgJobStore::Open({.url = url_}));
     return std::unique_ptr<JobStore>(std::move(store));
+  }
+  Result<std::unique_ptr<DeviceStore>> OpenDevices() override {
+    CAIRN_ASSIGN_OR_RETURN(auto store, PgDeviceStore::Open({.url = url_}));
+    return std::unique_ptr<DeviceStore>(std::move(store));
   }
 
  private:

@@ -1,6 +1,8 @@
 // PgJobStore's own behaviour (the JobService rules run on it in job_service_test.cc): several
 // connections claiming from one queue, as several cairn-server instances do; the schema
-// version; errors that name the store and never the password; reconnecting.
+// version; errors that name the store and never the password; reconnecting. And PgDeviceStore
+// shared by several servers (the authentication rules run on it in
+// device_authenticator_test.cc): one registration for all, one acceptance per nonce.
 #include "sync/pg_job_store.h"
 
 #include <catch_amalgamated.hpp>
@@ -10,8 +12,11 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <atomic>
 
+#include "sync/device_authenticator.h"
 #include "sync/job_service.h"
+#include "sync/pg_device_store.h"
 #include "sync/sqlite_job_store.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/temp_dir.h"
@@ -181,6 +186,78 @@ TEST_CASE("a lost connection is kUnavailable once, then reopened") {
   CHECK(lost.code() == StatusCode::kUnavailable);
   CHECK_THAT(lost.message(), Catch::Matchers::ContainsSubstring("PostgreSQL job store"));
   CHECK(service.Get("dev-a", id).value().state == JobState::kAccepted);
+}
+
+// Two cairn-server instances on one database: each its own connection and authenticator.
+struct SharedDeviceServer {
+  std::unique_ptr<PgDeviceStore> store;
+  std::unique_ptr<DeviceAuthenticator> auth;
+  explicit SharedDeviceServer(const std::string& url)
+      : store(PgDeviceStore::Open({.url = url}).value()),
+        auth(std::make_unique<DeviceAuthenticator>(*store, AuthOptions{})) {}
+};
+
+TEST_CASE("devices and nonces are shared: register on one server, use another, no replay across") {
+  const std::string url = Cluster().NewDatabase();
+  SharedDeviceServer a(url), b(url);
+  constexpr int64_t kNow = 1'700'000'000'000;
+  RequestSigner dev(crypto::GenerateSigningKeyPair());
+  HttpRequest reg = MakeRegisterRequest(dev.public_key());
+  REQUIRE(dev.Sign(reg, kNow, NewNonce()).ok());
+  REQUIRE(a.auth->Register(reg, kNow).value().created);
+  // B never saw the registration, and knows the device.
+  HttpRequest get = MakeChangesRequest(0);
+  REQUIRE(dev.Sign(get, kNow, NewNonce()).ok());
+  CHECK(b.auth->Authenticate(get, kNow).value() == dev.device_id());
+  // A request B accepted, replayed to A, and the registration replayed to B: refused.
+  Status replay = a.auth->Authenticate(get, kNow + 1).status();
+  CHECK(ApiErrorFromStatus(replay).code == "replayed_request");
+  CHECK(ApiErrorFromStatus(b.auth->Register(reg, kNow + 1).status()).code == "replayed_request");
+  // Registering again through B (fresh nonce): the same device, not a new one.
+  REQUIRE(dev.Sign(reg, kNow + 2, NewNonce()).ok());
+  CHECK(!b.auth->Register(reg, kNow + 2).value().created);
+  CHECK(a.store->CountNonces().value() == 3);
+}
+
+TEST_CASE("one signed request sent to two servers at once is accepted by exactly one") {
+  const std::string url = Cluster().NewDatabase();
+  SharedDeviceServer a(url), b(url);
+  constexpr int64_t kNow = 1'700'000'000'000;
+  RequestSigner dev(crypto::GenerateSigningKeyPair());
+  HttpRequest reg = MakeRegisterRequest(dev.public_key());
+  REQUIRE(dev.Sign(reg, kNow, NewNonce()).ok());
+  REQUIRE(a.auth->Register(reg, kNow).ok());
+  constexpr int kRounds = 40;
+  int accepted_twice = 0, accepted_never = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    HttpRequest get = MakeChangesRequest(i);
+    REQUIRE(dev.Sign(get, kNow + i, NewNonce()).ok());
+    std::atomic<int> ok{0}, replayed{0};
+    auto send = [&](SharedDeviceServer& s) {
+      Result<std::string> r = s.auth->Authenticate(get, kNow + i);
+      if (r.ok()) ++ok;
+      if (!r.ok() && ApiErrorFromStatus(r.status()).code == "replayed_request") ++replayed;
+    };
+    std::thread ta([&] { send(a); });
+    std::thread tb([&] { send(b); });
+    ta.join();
+    tb.join();
+    if (ok == 2) ++accepted_twice;
+    if (ok == 0) ++accepted_never;
+    CHECK(ok + replayed == 2);
+  }
+  CHECK(accepted_twice == 0);
+  CHECK(accepted_never == 0);
+}
+
+TEST_CASE("the device schema is versioned; a newer one is refused") {
+  const std::string url = Cluster().NewDatabase();
+  REQUIRE(PgDeviceStore::Open({.url = url}).ok());
+  REQUIRE(PgDeviceStore::Open({.url = url}).ok());  // opening again finds it made
+  Cluster().Sql("UPDATE cairn_schema SET version = 2 WHERE name = 'devices'", url);
+  Status newer = PgDeviceStore::Open({.url = url}).status();
+  CHECK(newer.code() == StatusCode::kFailedPrecondition);
+  CHECK(newer.message().find("devices schema is version 2") != std::string::npos);
 }
 
 }  // namespace
