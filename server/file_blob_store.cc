@@ -102,7 +102,12 @@ Result<bool> FileBlobStore::Put(std::string_view device_id, std::string_view has
                                 " as the path says; nothing was stored");
   }
   CAIRN_ASSIGN_OR_RETURN(bool exists, Has(device_id, hash));
-  if (exists) return false;
+  if (exists) {
+    // Already there, unless the copy on disk was damaged: then this upload repairs it.
+    Result<std::optional<std::string>> stored = Get(device_id, hash);
+    if (stored.ok()) return false;
+    if (stored.status().code() != StatusCode::kCorruption) return stored.status();
+  }
   const std::string device_dir = root_ + "/" + std::string(device_id);
   const std::string shard_dir = device_dir + "/" + std::string(hash.substr(0, 2));
   CAIRN_RETURN_IF_ERROR(MakeDir(device_dir));

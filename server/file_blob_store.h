@@ -1,7 +1,8 @@
 // FileBlobStore: the BlobStore (sync/blob_store.h) as files under one directory,
 // ROOT/<device id>/<first 2 hash digits>/<hash>, each written to a temporary file in the device's
 // directory, synced, renamed into place and its directory synced: a crash leaves a blob complete
-// or absent (and at worst a stray ".tmp-*" file, removed by nothing but harmless).
+// or absent (and at worst a stray ".tmp-*" file, removed by nothing but harmless). Putting a blob
+// that exists reads it back first: a copy damaged on disk is replaced by the new upload.
 //
 //   auto blobs = FileBlobStore::Open("/var/lib/cairn/blobs");   // made 0700 (and parents) if missing
 //   Result<bool> created = (*blobs)->Put(device_id, hash, bytes);

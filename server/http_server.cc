@@ -165,7 +165,7 @@ struct HttpServer::Impl {
     for (const auto& [name, value] : req.headers) in.headers.emplace_back(name, value);
     // The gateway holds `mu` around the authenticator and the router (GatewayOptions::state_mu).
     sync::HttpResponse out = gateway->Handle(in, clock->NowUnixMillis());
-    if (out.status == 201 && req.path != sync::kDevicesPath) {
+    if (out.status == 201 && req.path == "/v1/jobs") {  // not a device, not a blob
       metrics.CountJobCreated();
       if (pool) pool->Wake();
     }

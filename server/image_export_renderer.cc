@@ -242,12 +242,17 @@ Result<Rendition> RenderOne(VipsImage* upright, const Window& crop, const Platfo
 
 }  // namespace
 
+namespace {
+std::atomic<bool> g_libvips_ready{false};  // between Libvips::Init and Shutdown
+}  // namespace
+
 Status Libvips::Init(int threads) {
   static std::once_flag once;
   static bool ok = false;
   std::call_once(once, [&] {
     ok = VIPS_INIT("cairn-server") == 0;
     if (!ok) return;
+    g_libvips_ready = true;
     vips_concurrency_set(std::max(1, threads));
     vips_cache_set_max(0);
     vips_block_untrusted_set(TRUE);
@@ -256,7 +261,10 @@ Status Libvips::Init(int threads) {
   return Status::Ok();
 }
 
-void Libvips::Shutdown() { vips_shutdown(); }
+void Libvips::Shutdown() {
+  g_libvips_ready = false;
+  vips_shutdown();
+}
 
 std::string Libvips::Version() { return vips_version_string(); }
 
@@ -278,6 +286,7 @@ Result<ImageExportOutput> RenderImageExport(std::string_view source_bytes,
                                             const ImageExportPayload& payload,
                                             const ExportProvenance& provenance,
                                             const std::atomic<bool>* cancel) {
+  if (!g_libvips_ready) return FailedPrecondition("libvips is not initialised: Libvips::Init first");
   CAIRN_ASSIGN_OR_RETURN(Image upright, LoadUprightSrgb(source_bytes));
   ImageExportOutput out;
   out.source_width = vips_image_get_width(upright.get());

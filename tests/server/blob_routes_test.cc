@@ -73,6 +73,8 @@ TEST_CASE("file blob store: put, get, has; idempotent; per device; hash checked 
   Result<std::optional<std::string>> damaged = store->Get(kA, hash);
   CHECK(damaged.status().code() == StatusCode::kCorruption);
   CHECK_THAT(damaged.status().message(), ContainsSubstring(hash));
+  CHECK(store->Put(kA, hash, kJpeg).value());  // a new upload repairs it
+  CHECK(store->Get(kA, hash).value() == kJpeg);
 }
 
 struct Api {

@@ -315,6 +315,8 @@ def main():
     status, _, metrics = exchange(port, request("GET", "/metrics"))
     check("/metrics counts the renders", b'cairn_worker_jobs_total{outcome="done"} 2' in metrics and
           b'cairn_worker_jobs_total{outcome="failed"} 3' in metrics, metrics.decode()[-600:])
+    check("/metrics counts the five jobs created, not the uploads",
+          b"cairn_jobs_created_total 5\n" in metrics, metrics.decode()[:800])
     server.stop()
     if failures:
         sys.exit(f"{len(failures)} image-export HTTP case(s) failed: {failures}")
