@@ -53,6 +53,7 @@
 #include "core/runtime/pack_dir.h"
 #include "core/runtime/trusted_keys.h"
 #include "cli/eval_captions.h"
+#include "sync/blob_store.h"
 #include "sync/protocol.h"
 #include "sync/request_auth.h"
 
@@ -391,13 +392,14 @@ Result<std::string> ReadBody(const Args& a) {
   if (!a.Has("body-file")) return std::string();
   const std::string path = a.Get("body-file");
   if (path != "-") {
-    CAIRN_ASSIGN_OR_RETURN(Bytes body, runtime::ReadHostFile(path, sync::kMaxRequestBodyBytes));
+    CAIRN_ASSIGN_OR_RETURN(Bytes body, runtime::ReadHostFile(path, sync::kMaxBlobBytes));
     return std::string(AsChars(body));
   }
   std::string body((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  if (body.size() > sync::kMaxRequestBodyBytes) {
+  // The largest body of any route (a blob upload); each route's own limit is the server's.
+  if (body.size() > sync::kMaxBlobBytes) {
     return Status(StatusCode::kOutOfRange, "the body on stdin is over " +
-                                               std::to_string(sync::kMaxRequestBodyBytes) +
+                                               std::to_string(sync::kMaxBlobBytes) +
                                                " bytes, the protocol's limit");
   }
   return body;

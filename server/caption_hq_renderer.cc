@@ -60,9 +60,9 @@ Result<std::string> RenderCaptionHq(const engine::CaptionModel& model,
 RenderOutput CaptionHqRenderer::Render(const sync::Lease& lease, const std::atomic<bool>& cancel) {
   if (lease.kind != sync::JobKind::kCaptionHq) {
     return RenderOutput::Error(kUnsupportedKind,
-                               std::string("this server does not render ") +
+                               std::string("the caption renderer does not render ") +
                                    sync::JobKindName(lease.kind) +
-                                   " jobs yet (image export renders land with libvips)");
+                                   " jobs");
   }
   Result<CaptionHqPayload> payload = ParseCaptionHqPayload(lease.payload_json, lease.job_id);
   if (!payload.ok()) return RenderOutput::Error(kBadPayload, payload.status().message());

@@ -1,5 +1,5 @@
-// The render workers' JobRenderer: caption-hq on the server's caption model, image-export not
-// yet (it fails with unsupported_kind until the libvips renders land).
+// The render workers' JobRenderer for caption-hq, on the server's caption model (image-export:
+// server/image_export_renderer.h; RenderersByKind in server/render_workers.h picks one).
 //
 //   CaptionHqRenderer renderer(model.get(), "");   // or (nullptr, "why there is no model")
 //   WorkerPool pool(leases, renderer, options);

@@ -114,6 +114,12 @@ void Write(const sync::HttpResponse& from, httplib::Response& to) {
   to.set_content(from.body, content_type);
 }
 
+sync::HttpResponse TooLarge(size_t limit) {
+  return sync::ErrorResponse({413, sync::wire::kTooLarge,
+                              "the request body is over this path's limit of " +
+                                  std::to_string(limit) + " bytes"});
+}
+
 // Request counts by status class, jobs created, and authentication refusals by code, for
 // /metrics.
 class Metrics {
@@ -193,9 +199,9 @@ struct HttpServer::Impl {
   std::unique_ptr<LockedJobLeases> leases;
   std::unique_ptr<WorkerPool> pool;  // last: stopped and destroyed before the service
 
-  void HandleApi(const httplib::Request& req, httplib::Response& res) {
+  void HandleApi(const httplib::Request& req, std::string body, httplib::Response& res) {
     // req.target is the request target as sent (not percent-decoded): what the device signed.
-    sync::HttpRequest in{req.method, req.target, {}, req.body};
+    sync::HttpRequest in{req.method, req.target, {}, std::move(body)};
     for (const auto& [name, value] : req.headers) in.headers.emplace_back(name, value);
     sync::HttpResponse out = gateway->Handle(in, clock->NowUnixMillis());
     if (group_sync) {
@@ -208,7 +214,7 @@ struct HttpServer::Impl {
         out.headers.emplace_back("Retry-After", "1");
       }
     }
-    if (out.status == 201 && req.path != sync::kDevicesPath) {
+    if (out.status == 201 && req.path == "/v1/jobs") {  // not a device, not a blob
       metrics.CountJobCreated();
       if (pool) pool->Wake();
     }
@@ -256,13 +262,16 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   impl->service = std::make_unique<sync::JobService>(
       *impl->store,
       sync::ServiceOptions{.lease_ms = options.lease_ms, .id_key = std::move(id_key)});
-  impl->router = std::make_unique<sync::ApiRouter>(*impl->service);
+  impl->router = std::make_unique<sync::ApiRouter>(*impl->service, options.blobs);
   CAIRN_ASSIGN_OR_RETURN(auto devices, OpenDeviceStore(options, impl->group_sync.get()));
   impl->devices =
       std::make_unique<SerializedDeviceStore>(std::move(devices), impl->group_sync.get());
   impl->auth = std::make_unique<sync::DeviceAuthenticator>(
       *impl->devices, sync::AuthOptions{.max_nonces_per_device = options.requests_per_window});
-  impl->gateway = std::make_unique<sync::ApiGateway>(*impl->auth, *impl->router);
+  impl->gateway = std::make_unique<sync::ApiGateway>(
+      *impl->auth, *impl->router,
+      // No gateway-wide lock: each store serializes its own connection (serialized_stores.h).
+      sync::GatewayOptions{.blobs = options.blobs});
   if (options.workers > 0) {
     impl->leases = std::make_unique<LockedJobLeases>(*impl->service, impl->mu);
     impl->pool = std::make_unique<WorkerPool>(
@@ -282,21 +291,67 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   // on, the body then waits for the client's delayed ACK (40 ms on Linux): every response
   // would take 40 ms more than it needs.
   http.set_tcp_nodelay(true);
-  http.set_payload_max_length(sync::kMaxRequestBodyBytes);
+  // cpp-httplib's limit is the largest route's (a blob upload); every route's own limit
+  // (ApiGateway::BodyLimit) is applied before reading a declared body and while reading a
+  // chunked one, so a job submission still stops at 64 KiB.
+  http.set_payload_max_length(options.blobs != nullptr ? sync::kMaxBlobBytes
+                                                       : sync::kMaxRequestBodyBytes);
+  http.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
+    if (!req.path.starts_with("/v1/") || !req.has_header("Content-Length")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    const size_t limit = self->gateway->BodyLimit(req.method, req.path);
+    const std::string declared = req.get_header_value("Content-Length");
+    const bool over = declared.size() > 12 ||
+                      (declared.find_first_not_of("0123456789") == std::string::npos &&
+                       std::stoull("0" + declared) > limit);
+    if (!over) return httplib::Server::HandlerResponse::Unhandled;
+    Write(TooLarge(limit), res);
+    res.set_header("Connection", "close");  // the unread body must not be taken as a request
+    return httplib::Server::HandlerResponse::Handled;
+  });
   http.set_read_timeout(options.read_timeout_ms / 1000, (options.read_timeout_ms % 1000) * 1000);
   http.set_write_timeout(options.write_timeout_ms / 1000, (options.write_timeout_ms % 1000) * 1000);
   http.set_keep_alive_timeout(std::max(1, options.read_timeout_ms / 1000));
   auto api = [self](const httplib::Request& req, httplib::Response& res) {
-    self->HandleApi(req, res);
+    self->HandleApi(req, req.body, res);
+  };
+  // Requests with bodies: read here, at most the route's limit (a chunked body has no declared
+  // size to refuse up front).
+  auto api_body = [self](const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& read) {
+    const size_t limit = self->gateway->BodyLimit(req.method, req.path);
+    std::string body;
+    bool over = false;
+    const bool complete = read([&](const char* data, size_t n) {
+      if (body.size() + n > limit) {
+        over = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (over || res.status == 413) {
+      Write(TooLarge(limit), res);
+      res.set_header("Connection", "close");
+      return;
+    }
+    if (!complete) {
+      Write(sync::ErrorResponse({400, sync::wire::kBadValue, "the request body is malformed"}),
+            res);
+      res.set_header("Connection", "close");
+      return;
+    }
+    self->HandleApi(req, std::move(body), res);
   };
   // Everything under /v1/ goes to the gateway, so an unsigned request learns nothing (not even
   // which paths exist) beyond a 401.
   const char* kApiPattern = R"(/v1/.*)";
   http.Get(kApiPattern, api);
-  http.Post(kApiPattern, api);
-  http.Delete(kApiPattern, api);
-  http.Put(kApiPattern, api);
-  http.Patch(kApiPattern, api);
+  http.Post(kApiPattern, api_body);
+  http.Delete(kApiPattern, api_body);
+  http.Put(kApiPattern, api_body);
+  http.Patch(kApiPattern, api_body);
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
@@ -310,13 +365,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   SetIsolationHeaders(http);
   // Responses cpp-httplib makes itself (413 for an oversize body, 404 for other paths, 400 for
   // a malformed request) get the protocol's JSON error; the router's already have a body.
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  http.set_error_handler([self](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     sync::ApiError e{res.status, sync::wire::kInternal, "the server could not answer"};
     if (res.status == 413) {
       e = {413, sync::wire::kTooLarge,
            "the request body is over the limit of " +
-               std::to_string(sync::kMaxRequestBodyBytes) + " bytes"};
+               std::to_string(self->gateway->BodyLimit(req.method, req.path)) + " bytes"};
     } else if (res.status == 404) {
       e = {404, sync::wire::kNotFound, "no such path: " + req.path};
     } else if (res.status == 405) {

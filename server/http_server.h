@@ -29,8 +29,8 @@
 // and Fail (never while a job renders), and renders them with options.renderer. A new job wakes
 // an idle worker at once. /metrics adds the workers' counters.
 //
-// Limits: request bodies over kMaxRequestBodyBytes (64 KiB) are 413 `too_large` before they are
-// read in full (chunked bodies too); request lines, headers and their count are capped by
+// Limits: request bodies over kMaxRequestBodyBytes (64 KiB; blob uploads sync::kMaxBlobBytes,
+// 24 MiB) are 413 `too_large` before they are read in full (chunked bodies too); request lines, headers and their count are capped by
 // cpp-httplib's build-time limits (kMaxRequestLineBytes, kMaxHeaderLineBytes,
 // kMaxHeaderCount below: over them is a 400/414/431); timeouts and the per-device request rate
 // are ServerOptions. Every error is the protocol's JSON error.
@@ -39,7 +39,8 @@
 // the server syncs their WALs for groups of requests (server/wal_group_sync.h): the same
 // guarantee as synchronous=FULL, one fdatasync for many requests.
 // Threading: requests are handled on cpp-httplib's thread pool in parallel; each store's
-// connection is used one call at a time (server/serialized_stores.h). The clock
+// connection is used one call at a time (server/serialized_stores.h), and blob uploads hash and
+// write outside any lock (the BlobStore is thread-safe). The clock
 // in ServerOptions must outlive the server and be thread-safe (every Clock is). Stop() may
 // be called from any thread, once; it waits for Serve() to start, so call it only when Serve()
 // has been or will be called.
@@ -55,6 +56,11 @@
 namespace cairn::server {
 
 class JobRenderer;
+}  // namespace cairn::server
+namespace cairn::sync {
+class BlobStore;
+}  // namespace cairn::sync
+namespace cairn::server {
 
 inline constexpr int kDefaultPort = 8787;
 // cpp-httplib's compile-time limits, as Debian's build has them (checked at compile time in
@@ -84,6 +90,11 @@ struct ServerOptions {
   JobRenderer* renderer = nullptr;  // required with workers; not owned, outlives the server
   int64_t lease_ms = 60'000;        // a worker's lease on a job, renewed while it runs
   int64_t drain_ms = 30'000;        // how long Stop lets running jobs finish
+  // Blobs (server/file_blob_store.h): with one, devices upload image-export sources
+  // (PUT /v1/blobs/{hash}, up to sync::kMaxBlobBytes) and fetch renditions
+  // (GET /v1/jobs/{id}/result/{name}); without, those paths are 404. Not owned, outlives the
+  // server, thread-safe.
+  sync::BlobStore* blobs = nullptr;
   // Limits (SECURITY.md, "Limits"). A client that sends nothing for read_timeout_ms while a
   // request is due, or reads nothing for write_timeout_ms, is disconnected: a slow client holds
   // one thread for that long at most. requests_per_window: how many signed requests a device

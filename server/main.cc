@@ -16,12 +16,14 @@
 #include "core/runtime/trusted_keys.h"
 #include "server/caption_hq_model.h"
 #include "server/caption_hq_renderer.h"
+#include "server/file_blob_store.h"
 #include "server/http_server.h"
+#include "server/image_export_renderer.h"
 
 namespace {
 
 constexpr char kUsage[] =
-    "usage: cairn-server --data DIR [--store sqlite|URL] [--port N] [--bind ADDR]\n"
+    "usage: cairn-server --data DIR [--store sqlite|URL] [--blobs DIR] [--port N] [--bind ADDR]\n"
     "                    [--app DIR] [--models DIR] [--workers N] [--caption-model ID]\n"
     "                    [--trust HEX]... [--trust-file PATH]...\n"
     "                    [--lease-seconds N] [--drain-seconds N]\n"
@@ -46,6 +48,11 @@ constexpr char kUsage[] =
     "               request one accepted is refused as a replay by every other. Its tables\n"
     "               are made if missing. The job-id key stays in --data: give every\n"
     "               instance a copy of the same server.key (env CAIRN_SERVER_STORE)\n"
+    "  --blobs DIR  where uploaded images (PUT /v1/blobs/HASH, up to 24 MiB) and image-export\n"
+    "               renditions are kept, default DATA/blobs. Servers sharing a PostgreSQL\n"
+    "               store must share this directory too (a network file system): any\n"
+    "               server's worker may render a job, and any server may serve its result\n"
+    "               (env CAIRN_SERVER_BLOBS)\n"
     "  --app DIR    serve the PWA's build (build/pwa) at /\n"
     "  --models DIR serve model packs at /models/<id>/<file> and their list at\n"
     "               /models/index.json\n"
@@ -78,8 +85,8 @@ constexpr char kUsage[] =
     "  --help       this text\n"
     "\n"
     "SIGINT or SIGTERM stops the workers claiming, lets running jobs finish (--drain-seconds),\n"
-    "stops accepting, answers the requests in flight and exits 0. image-export jobs fail with\n"
-    "unsupported_kind until the libvips renders land.\n";
+    "stops accepting, answers the requests in flight and exits 0. image-export jobs render\n"
+    "with libvips (1080x1080, 1080x1350, 1080x1920; JPEG or WebP, provenance as XMP).\n";
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "cairn-server: %s\n%s", message.c_str(), kUsage);
@@ -161,6 +168,8 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("CAIRN_SERVER_PORT")) port_text = env;
   if (const char* env = std::getenv("CAIRN_SERVER_DATA")) options.data_dir = env;
   if (const char* env = std::getenv("CAIRN_SERVER_STORE")) options.store = env;
+  std::string blobs_dir;
+  if (const char* env = std::getenv("CAIRN_SERVER_BLOBS")) blobs_dir = env;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -171,7 +180,7 @@ int main(int argc, char** argv) {
         arg != "--app" && arg != "--models" && arg != "--workers" && arg != "--caption-model" &&
         arg != "--trust" && arg != "--trust-file" && arg != "--lease-seconds" &&
         arg != "--drain-seconds" && arg != "--timeout-seconds" && arg != "--device-requests" &&
-        arg != "--threads") {
+        arg != "--threads" && arg != "--blobs") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -179,6 +188,7 @@ int main(int argc, char** argv) {
     if (arg == "--port") port_text = value;
     if (arg == "--data") options.data_dir = value;
     if (arg == "--store") options.store = value;
+    if (arg == "--blobs") blobs_dir = value;
     if (arg == "--bind") options.bind = value;
     if (arg == "--app") options.app_dir = value;
     if (arg == "--models") options.models_dir = value;
@@ -225,7 +235,21 @@ int main(int argc, char** argv) {
   if (worker_flags.workers > 0 && !LoadWorkerModel(worker_flags, options.models_dir, &model)) {
     return 1;
   }
-  cairn::server::CaptionHqRenderer renderer(model ? &*model->model : nullptr);
+  // libvips once per process, two threads per render (this is sized for a small machine).
+  if (cairn::Status s = cairn::server::Libvips::Init(2); !s.ok()) {
+    std::fprintf(stderr, "cairn-server: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  auto blobs = cairn::server::FileBlobStore::Open(
+      blobs_dir.empty() ? options.data_dir + "/blobs" : blobs_dir);
+  if (!blobs.ok()) {
+    std::fprintf(stderr, "cairn-server: %s\n", blobs.status().ToString().c_str());
+    return 1;
+  }
+  options.blobs = blobs->get();
+  cairn::server::CaptionHqRenderer caption_renderer(model ? &*model->model : nullptr);
+  cairn::server::ImageExportRenderer image_renderer(**blobs);
+  cairn::server::RenderersByKind renderer(&caption_renderer, &image_renderer);
   options.workers = worker_flags.workers;
   options.renderer = &renderer;
   options.lease_ms = int64_t{lease_seconds} * 1000;
@@ -253,6 +277,7 @@ int main(int argc, char** argv) {
   if (!served.exchange(true) && !status.ok()) kill(getpid(), SIGTERM);
   watcher.join();
   server->reset();  // closes the job store
+  cairn::server::Libvips::Shutdown();
   if (!status.ok()) {
     std::fprintf(stderr, "cairn-server: %s\n", status.ToString().c_str());
     return 1;

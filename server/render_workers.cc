@@ -41,6 +41,15 @@ Status LockedJobLeases::Fail(const sync::Lease& lease, std::string_view code,
   return service_.Fail(lease, code, message, now_ms);
 }
 
+RenderOutput RenderersByKind::Render(const sync::Lease& lease, const std::atomic<bool>& cancel) {
+  JobRenderer* r = lease.kind == sync::JobKind::kCaptionHq ? caption_hq_ : image_export_;
+  if (r == nullptr) {
+    return RenderOutput::Error("unsupported_kind", std::string("this server does not render ") +
+                                                       sync::JobKindName(lease.kind) + " jobs");
+  }
+  return r->Render(lease, cancel);
+}
+
 std::string WorkerMetricsText(const WorkerStats& s) {
   std::string out =
       "# HELP cairn_workers Render workers in this server.\n"

@@ -87,6 +87,20 @@ class JobRenderer {
   virtual RenderOutput Render(const sync::Lease& lease, const std::atomic<bool>& cancel) = 0;
 };
 
+// One JobRenderer per kind: caption-hq and image-export have their own. A kind without one
+// fails with unsupported_kind. Thread-safe as the renderers it holds.
+class RenderersByKind final : public JobRenderer {
+ public:
+  // Not owned; each outlives this.
+  RenderersByKind(JobRenderer* caption_hq, JobRenderer* image_export)
+      : caption_hq_(caption_hq), image_export_(image_export) {}
+  RenderOutput Render(const sync::Lease& lease, const std::atomic<bool>& cancel) override;
+
+ private:
+  JobRenderer* caption_hq_;
+  JobRenderer* image_export_;
+};
+
 struct WorkerOptions {
   int workers = 1;
   int64_t lease_ms = 60'000;   // the JobService's lease: renewed every lease_ms / 3

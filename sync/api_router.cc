@@ -1,5 +1,6 @@
 #include "sync/api_router.h"
 
+#include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
 
@@ -131,6 +132,17 @@ HttpResponse ApiRouter::Handle(std::string_view device_id, const HttpRequest& re
     return ErrorResponse({404, wire::kNotFound, "no such path: " + std::string(path)});
   }
   std::string_view rest = path.substr(prefix.size());
+  if (const size_t r = rest.find("/result/"); r != std::string_view::npos) {
+    const std::string_view id = rest.substr(0, r), name = rest.substr(r + 8);
+    if (blobs_ == nullptr || !LooksLikeJobId(id)) {
+      return ErrorResponse({404, wire::kNotFound, "no such path: " + std::string(path)});
+    }
+    if (!query.empty()) {
+      return ErrorResponse({400, wire::kUnknownField, "this path takes no query"});
+    }
+    if (req.method != "GET") return MethodNotAllowed("GET");
+    return Rendition(device_id, id, name);
+  }
   const bool wants_result = rest.size() > 7 && rest.substr(rest.size() - 7) == "/result";
   std::string_view id = wants_result ? rest.substr(0, rest.size() - 7) : rest;
   if (!LooksLikeJobId(id)) {
@@ -155,6 +167,36 @@ HttpResponse ApiRouter::Handle(std::string_view device_id, const HttpRequest& re
                  [](const JobView& v) { return SerializeJob(v); });
   }
   return MethodNotAllowed("GET, DELETE");
+}
+
+HttpResponse ApiRouter::Rendition(std::string_view device_id, std::string_view job_id,
+                                  std::string_view name) {
+  Result<JobResult> r = service_.GetResult(device_id, job_id);
+  if (!r.ok()) return ErrorResponse(ApiErrorFromStatus(r.status()));
+  const nlohmann::json result = nlohmann::json::parse(r->result_json, nullptr, false);
+  const std::string missing = "job " + std::string(job_id) + " has no rendition '" +
+                              std::string(name.substr(0, 64)) + "'";
+  if (!result.is_object() || !result.contains("renditions") ||
+      !result["renditions"].is_array()) {
+    return ErrorResponse({404, wire::kNotFound, missing});
+  }
+  for (const nlohmann::json& rendition : result["renditions"]) {
+    if (!rendition.is_object() || rendition.value("name", "") != name) continue;
+    const std::string hash = rendition.value("blake2b", "");
+    const std::string type = rendition.value("content_type", "application/octet-stream");
+    Result<std::optional<std::string>> bytes = blobs_->Get(device_id, hash);
+    if (!bytes.ok()) return ErrorResponse(ApiErrorFromStatus(bytes.status()));
+    if (!bytes->has_value()) {  // the server lost it: say so, never answer with nothing
+      return ErrorResponse({500, wire::kInternal, "the rendition's bytes are missing"});
+    }
+    return HttpResponse{200,
+                        {{"Content-Type", type},
+                         {"Cache-Control", "no-store"},
+                         {"ETag", "\"" + hash + "\""},
+                         {"X-Content-Type-Options", "nosniff"}},
+                        std::move(**bytes)};
+  }
+  return ErrorResponse({404, wire::kNotFound, missing});
 }
 
 }  // namespace cairn::sync

@@ -149,7 +149,7 @@ Result<std::optional<Lease>> JobService::Claim(std::string_view worker_id, int64
   CAIRN_ASSIGN_OR_RETURN(std::optional<StoredJob> w, store_.ClaimNext(now_ms, rule));
   if (!w) return std::optional<Lease>();
   return std::optional<Lease>(Lease{w->id, w->worker_id, w->attempts, w->lease_expires_at_ms,
-                                    w->kind, w->preset, w->payload_json});
+                                    w->kind, w->preset, w->payload_json, w->device_id});
 }
 
 Result<StoredJob> JobService::Leased(const Lease& lease) {

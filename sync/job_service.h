@@ -59,6 +59,7 @@ struct Lease {
   JobKind kind = JobKind::kCaptionHq;
   Preset preset = Preset::kFinal;
   std::string payload_json;
+  std::string device_id;  // whose job: the owner of the blobs it refers to
 };
 
 class JobService {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "sync/blob_store.h"
+
 namespace cairn::sync {
 namespace {
 
@@ -169,6 +171,8 @@ constexpr CodeInfo kCodes[] = {
     {wire::kMethodNotAllowed, 405, StatusCode::kInvalidArgument},
     {wire::kKeyReused, 409, StatusCode::kAlreadyExists},
     {wire::kNotReady, 409, StatusCode::kFailedPrecondition},
+    {wire::kHashMismatch, 400, StatusCode::kInvalidArgument},
+    {wire::kBadImage, 400, StatusCode::kInvalidArgument},
     {wire::kTooLarge, 413, StatusCode::kOutOfRange},
     {wire::kUnsupportedMediaType, 415, StatusCode::kInvalidArgument},
     {wire::kRateLimited, 429, StatusCode::kResourceExhausted},
@@ -255,6 +259,15 @@ HttpRequest MakeResultRequest(std::string_view id) {
 
 HttpRequest MakeCancelRequest(std::string_view id) {
   return {"DELETE", "/v1/jobs/" + std::string(id), {}, ""};
+}
+
+HttpRequest MakeBlobUploadRequest(std::string_view bytes) {
+  return {"PUT", std::string(kBlobsPrefix) + BlobHashOf(bytes),
+          {{"Content-Type", "application/octet-stream"}}, std::string(bytes)};
+}
+
+HttpRequest MakeRenditionRequest(std::string_view id, std::string_view name) {
+  return {"GET", "/v1/jobs/" + std::string(id) + "/result/" + std::string(name), {}, ""};
 }
 
 Result<JobSubmission> ParseJobSubmission(std::string_view body) {

@@ -37,6 +37,7 @@ inline constexpr int kMaxJsonDepth = 32;
 inline constexpr size_t kMaxErrorMessageBytes = 2000;  // longer messages in an error are ignored
 inline constexpr size_t kMinKeyChars = 16, kMaxKeyChars = 64;
 inline constexpr int kDefaultPageSize = 100, kMaxPageSize = 500;
+inline constexpr char kBlobsPrefix[] = "/v1/blobs/";  // PUT /v1/blobs/<hash>
 
 // Stable wire error codes (PROTOCOL.md lists their HTTP statuses). Never rename one.
 namespace wire {
@@ -58,6 +59,8 @@ inline constexpr char kNotFound[] = "not_found";
 inline constexpr char kMethodNotAllowed[] = "method_not_allowed";
 inline constexpr char kKeyReused[] = "key_reused";
 inline constexpr char kNotReady[] = "not_ready";
+inline constexpr char kHashMismatch[] = "hash_mismatch";  // a blob's bytes are not its hash's
+inline constexpr char kBadImage[] = "bad_image";          // a blob is not an image Cairn decodes
 inline constexpr char kRateLimited[] = "rate_limited";
 inline constexpr char kUnavailable[] = "unavailable";
 inline constexpr char kInternal[] = "internal";
@@ -119,6 +122,10 @@ HttpRequest MakeGetJobRequest(std::string_view id);
 HttpRequest MakeChangesRequest(int64_t since, int limit = kDefaultPageSize);
 HttpRequest MakeResultRequest(std::string_view id);
 HttpRequest MakeCancelRequest(std::string_view id);
+// PUT /v1/blobs/<BLAKE2b-256 of bytes> (application/octet-stream): the source of an image export.
+HttpRequest MakeBlobUploadRequest(std::string_view bytes);
+// GET /v1/jobs/<id>/result/<name>: one rendition's bytes.
+HttpRequest MakeRenditionRequest(std::string_view id, std::string_view name);
 // POST /v1/devices with {"v":1,"public_key":"<64 hex>"}; sign it with that key before sending.
 HttpRequest MakeRegisterRequest(ByteView public_key);
 Result<JobSubmission> ParseJobSubmission(std::string_view body);

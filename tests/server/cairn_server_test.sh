@@ -7,9 +7,10 @@
 # replayed) storing nothing; /healthz, /metrics, SIGTERM, and a restart on the same data dir that
 # still has the job, the devices and the nonces (a replay is still refused). Then the render
 # workers on the tiny test packs (signed here): a caption-hq job rendered to done with its
-# captions and provenance, a bad payload and an image export failed with their codes, the worker
-# metrics; the model flags (an unknown --caption-model refuses to start; no trusted keys fails
-# caption-hq jobs with no_model).
+# captions and provenance, a bad caption payload and an image export without a source failed with
+# their codes (image export end to end: image_export_http_test.py), the worker metrics; the model
+# flags (an unknown --caption-model refuses to start; no trusted keys fails caption-hq jobs with
+# no_model).
 # usage: cairn_server_test.sh PATH/TO/cairn-server PATH/TO/cairn-cli PATH/TO/test-models
 set -u
 bin=$1
@@ -252,8 +253,8 @@ expect "a bad payload fails the job with bad_payload, naming the field" 0 \
   wait_job "$dir/a.key" "$bad_id"
 expect "... and it has no result" 0 '^409.*"code":"not_ready"' -- \
   flat "$(http GET "/v1/jobs/$bad_id/result" --sign "$dir/a.key")"
-expect "an image export fails with unsupported_kind for now" 0 \
-  '"code":"unsupported_kind".*libvips.*"state":"failed"' -- wait_job "$dir/a.key" "$img_id"
+expect "an image export without a source fails with bad_payload, naming the field" 0 \
+  "\"code\":\"bad_payload\".*'source' is missing.*\"state\":\"failed\"" -- wait_job "$dir/a.key" "$img_id"
 metrics=$(http GET /metrics)
 expect "/metrics counts the workers" 0 '^cairn_workers 2$' -- echo "$metrics"
 expect "... the jobs done" 0 '^cairn_worker_jobs_total\{outcome="done"\} 1$' -- echo "$metrics"
