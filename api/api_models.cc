@@ -71,6 +71,7 @@ json SummaryJson(const model::Manifest& m) {
           {"files", files},
           {"variants", variants},
           {"tokenizer_file", m.tokenizer_file},
+          {"text", {{"vocab", m.text_vocab}, {"rule", m.text_rule}}},
           {"signer", m.signer}};
 }
 
