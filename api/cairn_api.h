@@ -147,7 +147,15 @@ void cairn_model_file_writer_close(cairn_model_file_writer* writer);
 int cairn_pack_install(cairn_vault* vault, const cairn_pack* pack);
 /* Installed models: JSON array of {id, version, task, licence, commercial_use, state, bytes}. */
 int cairn_models_list(cairn_vault* vault, char** out_models);
-/* Opens an installed pack from the vault (its stored manifest and signature, re-verified). */
+/* The workspace the licence policy applies: {"commercial":bool}, a vault setting (personal until
+ * marked commercial). In a commercial workspace a pack whose licence does not allow commercial
+ * use (manifest licence.commercial_use false, e.g. LicenseRef-unknown) is refused at download
+ * (cairn_model_file_writer_open) and at load (cairn_pack_open_installed) with
+ * CAIRN_PERMISSION_DENIED, the message naming the model, its licence and what to do. */
+int cairn_workspace_get(cairn_vault* vault, char** out_workspace);
+int cairn_workspace_set(cairn_vault* vault, int commercial);
+/* Opens an installed pack from the vault (its stored manifest and signature, re-verified; the
+ * licence checked against the workspace). */
 int cairn_pack_open_installed(cairn_vault* vault, const char* model_id,
                               const char* trusted_keys, cairn_pack** out, char** out_summary);
 /* Reads one of an installed pack's files from the vault by its manifest hash: every chunk is

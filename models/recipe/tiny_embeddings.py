@@ -54,7 +54,7 @@ TOPIC_AXES = {
     "dog": [.2, 0, 0, 0, 3, 0, 0, 0], "puppy": [0, 0, 0, 0, 3, 0, 0, .3],
     "cat": [0, 0, .2, 0, 2.8, 0, 0, -.2],
 }
-TOPIC_STOPWORDS = ["the", "at", "a", "of", "for", "and", "in", "on", "with", "done"]
+TOPIC_STOPWORDS = ["the", "at", "a", "of", "for", "and", "in", "on", "with", "was"]
 
 
 def write_source(path, words_in_order, vectors):

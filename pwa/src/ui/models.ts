@@ -21,6 +21,24 @@ export function modelsScreen(app: App): HTMLElement {
       status.textContent = `Could not list the models: ${error.message}`;
     },
   );
+  // The licence policy's switch: a commercial workspace refuses non-commercial models (the core
+  // enforces it at download and at load).
+  const commercial = h('input', { type: 'checkbox', id: 'workspace-commercial' });
+  const workspaceNote = h('p', { class: 'hint', role: 'status' });
+  void app.core!.call('workspace.get', undefined).then((w) => {
+    commercial.checked = w.commercial;
+  });
+  commercial.addEventListener('change', async () => {
+    try {
+      await app.core!.call('workspace.set', { commercial: commercial.checked });
+      workspaceNote.textContent = commercial.checked
+        ? 'Commercial workspace: models whose licence does not allow commercial use are refused.'
+        : 'Personal workspace: non-commercial models may be used.';
+    } catch (error) {
+      workspaceNote.textContent = `Not changed: ${(error as Error).message}`;
+      commercial.checked = !commercial.checked;
+    }
+  });
   return screen(
     'Models',
     h(
@@ -28,6 +46,12 @@ export function modelsScreen(app: App): HTMLElement {
       { class: 'lead' },
       'Models run on this device. Downloads are ' +
         'opt-in: each shows its size and licence first, and is checked against its signature before use.',
+    ),
+    h(
+      'div',
+      { class: 'field workspace' },
+      h('label', { class: 'choice' }, commercial, ' This is a commercial workspace (work for clients or a business)'),
+      workspaceNote,
     ),
     status,
     list,

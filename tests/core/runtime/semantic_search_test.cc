@@ -45,7 +45,7 @@ TEST_CASE("semantic search: 'ocean waves at dusk' finds the beach sunset draft F
     return vault->CreateDraft(d).value();
   };
   const int64_t beach = draft("Beach sunset with friends");
-  const int64_t tax = draft("Quarterly tax filing done for the year at the office");
+  const int64_t tax = draft("Quarterly tax filing was due for the year at the office");
   const int64_t city = draft("Rainy city night at the street cafe");
   // The host's loop: embed what the vault says needs it, store it.
   for (const storage::DraftText& t : vault->DraftsToEmbed(kModel, 100).value()) {
@@ -65,7 +65,7 @@ TEST_CASE("semantic search: 'ocean waves at dusk' finds the beach sunset draft F
   // Why the stopwords go: with them, the plain mean is pulled towards what "at", "the" and
   // "for" share, and the tax and city drafts pass the similarity floor too.
   const std::vector<float> q_all = embedder->Embed(query).value();
-  const float tax_all = Dot(q_all, embedder->Embed("Quarterly tax filing done for the year at the office").value());
+  const float tax_all = Dot(q_all, embedder->Embed("Quarterly tax filing was due for the year at the office").value());
   const float city_all = Dot(q_all, embedder->Embed("Rainy city night at the street cafe").value());
   CHECK(tax_all > storage::kSemanticFloor);
   CHECK(city_all > storage::kSemanticFloor);
