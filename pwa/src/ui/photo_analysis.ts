@@ -22,7 +22,7 @@ export function provenanceLine(p: ImageModelProvenance): string {
 export function photoAnalysisView(): PhotoAnalysisView {
   const tags = h('p', { class: 'photo-tags' });
   const safety = h('p', { class: 'photo-safety' });
-  const prov = h('p', { class: 'provenance hint photo-provenance' });
+  const prov = h('p', { class: 'hint photo-provenance' });
   const el = h('div', { class: 'photo-analysis', 'aria-live': 'polite', hidden: true }, tags, safety, prov);
   const clear = (): void => {
     el.hidden = true;
