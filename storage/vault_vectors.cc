@@ -58,29 +58,29 @@ Result<std::vector<DraftText>> Vault::DraftsToEmbed(std::string_view model_id, i
   if (model_id.empty()) return InvalidArgument("embedding model id is empty");
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
     std::vector<std::pair<int64_t, int64_t>> unchanged;  // (draft, version)
-    {
+    {  // the statement is reset before the updates below
       CAIRN_ASSIGN_OR_RETURN(
-        Stmt q, stmts_.Get(db_,
-                           "SELECT d.id, d.version, d.caption, d.hashtags, d.context, v.text_hash "
-                           "FROM drafts d LEFT JOIN draft_vectors v "
-                           "ON v.model_id=?1 AND v.draft_id=d.id "
-                           "WHERE v.draft_id IS NULL OR v.draft_version != d.version "
-                           "ORDER BY d.id"));
-    q.Bind(1, model_id);
-    while (static_cast<int>(out.size()) < limit) {
-      CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      DraftText t{q.Int(0), q.Int(1),
-                  DraftEmbeddingText(q.Text(2), HashtagList(q.Text(3)), q.Text(4))};
-      if (!q.IsNull(5)) {
-        CAIRN_ASSIGN_OR_RETURN(Bytes h, TextHash(t.text));
-        if (h == q.Blob(5)) {
-          unchanged.emplace_back(t.draft_id, t.version);
-          continue;
+          Stmt q, stmts_.Get(db_,
+                             "SELECT d.id, d.version, d.caption, d.hashtags, d.context, "
+                             "v.text_hash FROM drafts d LEFT JOIN draft_vectors v "
+                             "ON v.model_id=?1 AND v.draft_id=d.id "
+                             "WHERE v.draft_id IS NULL OR v.draft_version != d.version "
+                             "ORDER BY d.id"));
+      q.Bind(1, model_id);
+      while (static_cast<int>(out.size()) < limit) {
+        CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        DraftText t{q.Int(0), q.Int(1),
+                    DraftEmbeddingText(q.Text(2), HashtagList(q.Text(3)), q.Text(4))};
+        if (!q.IsNull(5)) {
+          CAIRN_ASSIGN_OR_RETURN(Bytes h, TextHash(t.text));
+          if (h == q.Blob(5)) {
+            unchanged.emplace_back(t.draft_id, t.version);
+            continue;
+          }
         }
+        out.push_back(std::move(t));
       }
-      out.push_back(std::move(t));
-    }
     }
     for (const auto& [id, version] : unchanged) {
       CAIRN_ASSIGN_OR_RETURN(
@@ -110,19 +110,20 @@ Status Vault::PutDraftVector(int64_t draft_id, int64_t version, std::string_view
   }
   return InTransaction([&]() -> Status {
     Bytes hash;
-    {
-    CAIRN_ASSIGN_OR_RETURN(
-        Stmt d, stmts_.Get(db_, "SELECT version, caption, hashtags, context FROM drafts WHERE id=?"));
-    d.Bind(1, draft_id);
-    CAIRN_ASSIGN_OR_RETURN(bool row, d.Step());
-    if (!row) return NotFound("no draft with id " + std::to_string(draft_id));
-    if (d.Int(0) != version) {
-      return FailedPrecondition("draft " + std::to_string(draft_id) + " is at version " +
-                                std::to_string(d.Int(0)) + ", the vector is of version " +
-                                std::to_string(version) + ": embed its current text");
-    }
-    CAIRN_ASSIGN_OR_RETURN(
-        hash, TextHash(DraftEmbeddingText(d.Text(1), HashtagList(d.Text(2)), d.Text(3))));
+    {  // the statement is reset before the insert below
+      CAIRN_ASSIGN_OR_RETURN(
+          Stmt d,
+          stmts_.Get(db_, "SELECT version, caption, hashtags, context FROM drafts WHERE id=?"));
+      d.Bind(1, draft_id);
+      CAIRN_ASSIGN_OR_RETURN(bool row, d.Step());
+      if (!row) return NotFound("no draft with id " + std::to_string(draft_id));
+      if (d.Int(0) != version) {
+        return FailedPrecondition("draft " + std::to_string(draft_id) + " is at version " +
+                                  std::to_string(d.Int(0)) + ", the vector is of version " +
+                                  std::to_string(version) + ": embed its current text");
+      }
+      CAIRN_ASSIGN_OR_RETURN(
+          hash, TextHash(DraftEmbeddingText(d.Text(1), HashtagList(d.Text(2)), d.Text(3))));
     }
     Bytes blob(vector.size() * sizeof(float));
     std::memcpy(blob.data(), vector.data(), blob.size());  // float32 little-endian (wasm, x86, arm)
