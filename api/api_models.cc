@@ -12,6 +12,24 @@ namespace {
 using nlohmann::json;
 
 constexpr char kSignatureSettingPrefix[] = "model.signature.";
+constexpr char kWorkspaceCommercial[] = "workspace.commercial";
+
+// The workspace the licence policy applies (model::CheckLicence): a vault setting, personal
+// (non-commercial) until the creator marks it commercial.
+Result<model::Workspace> WorkspaceOf(storage::Vault& v) {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> c, v.GetSetting(kWorkspaceCommercial));
+  return model::Workspace{c.has_value() && *c == "1"};
+}
+
+Status CheckLicenceHere(storage::Vault& v, const model::Manifest& m) {
+  CAIRN_ASSIGN_OR_RETURN(model::Workspace w, WorkspaceOf(v));
+  Status s = model::CheckLicence(m, w);
+  if (!s.ok()) {
+    return Status(s.code(), s.message() + ": mark the workspace personal (non-commercial) in "
+                                          "Settings to use it, or use another model");
+  }
+  return s;
+}
 
 ByteView View(std::string_view s) {
   return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
@@ -71,6 +89,8 @@ json SummaryJson(const model::Manifest& m) {
           {"files", files},
           {"variants", variants},
           {"tokenizer_file", m.tokenizer_file},
+          {"text", {{"vocab", m.text_vocab}, {"rule", m.text_rule}}},
+          {"labels", m.labels},
           {"signer", m.signer}};
 }
 
@@ -179,6 +199,7 @@ int cairn_model_file_writer_open(cairn_vault* vault, const cairn_pack* pack,
     CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
     CAIRN_RETURN_IF_ERROR(Need(out, "out"));
     CAIRN_ASSIGN_OR_RETURN(const model::ModelFile* file, PackFile(pack, file_name));
+    CAIRN_RETURN_IF_ERROR(CheckLicenceHere(*vault->vault, pack->manifest));
     CAIRN_ASSIGN_OR_RETURN(storage::BlobWriter blob, vault->vault->NewBlob());
     auto w = std::make_unique<cairn_model_file_writer>();
     w->blob.emplace(std::move(blob));
@@ -262,8 +283,12 @@ int cairn_models_list(cairn_vault* vault, char** out_models) {
     CAIRN_ASSIGN_OR_RETURN(std::vector<storage::InstalledModel> models, vault->vault->ListModels());
     json out = json::array();
     for (const storage::InstalledModel& m : models) {
+      // The task from the stored (signed, verified at install) manifest.
+      const json manifest = json::parse(m.manifest_json, nullptr, /*allow_exceptions=*/false);
+      const json* task = manifest.is_object() && manifest.contains("task") ? &manifest["task"] : nullptr;
       out.push_back({{"id", m.id},
                      {"version", m.version},
+                     {"task", task && task->is_string() ? task->get<std::string>() : ""},
                      {"licence", m.licence_spdx},
                      {"commercial_use", m.commercial_use},
                      {"state", m.state},
@@ -271,6 +296,21 @@ int cairn_models_list(cairn_vault* vault, char** out_models) {
                      {"updated_at_ms", m.updated_at_ms}});
     }
     return out;
+  });
+}
+
+int cairn_workspace_get(cairn_vault* vault, char** out_workspace) {
+  return ReturnJson(out_workspace, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_ASSIGN_OR_RETURN(model::Workspace w, WorkspaceOf(*vault->vault));
+    return json{{"commercial", w.commercial}};
+  });
+}
+
+int cairn_workspace_set(cairn_vault* vault, int commercial) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    return vault->vault->SetSetting(kWorkspaceCommercial, commercial ? "1" : "0");
   });
 }
 
@@ -288,6 +328,10 @@ int cairn_pack_open_installed(cairn_vault* vault, const char* model_id, const ch
       if (!sig) return Status(StatusCode::kCorruption, "model " + m.id + " has no stored signature");
       CAIRN_ASSIGN_OR_RETURN(cairn_pack * pack,
                              OpenPack(std::move(m.manifest_json), std::move(*sig), trusted_keys));
+      if (Status s = CheckLicenceHere(*vault->vault, pack->manifest); !s.ok()) {
+        cairn_pack_close(pack);
+        return s;
+      }
       if (out_summary) *out_summary = CopyString(SummaryJson(pack->manifest).dump());
       *out = pack;
       return Status::Ok();

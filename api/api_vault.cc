@@ -276,7 +276,10 @@ int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char**
                            vault->vault->SearchDrafts(query, limit));
     json out = json::array();
     for (const storage::SearchHit& h : hits) {
-      out.push_back({{"draft_id", h.draft_id}, {"score", h.score}, {"snippet", h.snippet}});
+      out.push_back({{"draft_id", h.draft_id},
+                     {"score", h.score},
+                     {"snippet", h.snippet},
+                     {"match", h.match}});
     }
     return out;
   });

@@ -147,7 +147,15 @@ void cairn_model_file_writer_close(cairn_model_file_writer* writer);
 int cairn_pack_install(cairn_vault* vault, const cairn_pack* pack);
 /* Installed models: JSON array of {id, version, task, licence, commercial_use, state, bytes}. */
 int cairn_models_list(cairn_vault* vault, char** out_models);
-/* Opens an installed pack from the vault (its stored manifest and signature, re-verified). */
+/* The workspace the licence policy applies: {"commercial":bool}, a vault setting (personal until
+ * marked commercial). In a commercial workspace a pack whose licence does not allow commercial
+ * use (manifest licence.commercial_use false, e.g. LicenseRef-unknown) is refused at download
+ * (cairn_model_file_writer_open) and at load (cairn_pack_open_installed) with
+ * CAIRN_PERMISSION_DENIED, the message naming the model, its licence and what to do. */
+int cairn_workspace_get(cairn_vault* vault, char** out_workspace);
+int cairn_workspace_set(cairn_vault* vault, int commercial);
+/* Opens an installed pack from the vault (its stored manifest and signature, re-verified; the
+ * licence checked against the workspace). */
 int cairn_pack_open_installed(cairn_vault* vault, const char* model_id,
                               const char* trusted_keys, cairn_pack** out, char** out_summary);
 /* Reads one of an installed pack's files from the vault by its manifest hash: every chunk is
@@ -155,6 +163,44 @@ int cairn_pack_open_installed(cairn_vault* vault, const char* model_id,
  * cairn_free. */
 int cairn_pack_read_file(cairn_vault* vault, const cairn_pack* pack, const char* file_name,
                          uint8_t** out_data, size_t* out_size);
+
+/* Text embedding (embedding packs with a word vocabulary, models/README.md) driven by the host,
+ * which runs the model; the core turns text into word ids (cairn-words/1, core/tokenizer/words.h:
+ * the same code natively and in wasm), stores each draft's vector and ranks. */
+typedef struct cairn_word_vocab cairn_word_vocab;
+/* The word vocabulary of an installed embedding pack: the manifest's text.vocab file, read from
+ * the vault and verified against the signed manifest (CAIRN_AUTH_FAILED if it differs); the rule
+ * must be cairn-words/1 (CAIRN_UNSUPPORTED otherwise). */
+int cairn_word_vocab_open(cairn_vault* vault, const cairn_pack* pack, cairn_word_vocab** out);
+void cairn_word_vocab_close(cairn_word_vocab* vocab);
+/* The ids of text's content words, in order, stopwords left out (WordVocab::EncodeContent): the
+ * model's input_ids for one text. int32 array freed with cairn_free; count 0: no known word. */
+int cairn_word_vocab_encode(const cairn_word_vocab* vocab, const char* text, int32_t** out_ids,
+                            size_t* out_count);
+/* Hashtag suggestions (core/search/hashtags.h): the bank's candidate word ids (at most
+ * max_words, int32, freed with cairn_free); the host embeds each as a one-word text and hands
+ * the vectors back, count rows of dims floats in the same order. */
+int cairn_hashtag_bank_ids(cairn_word_vocab* vocab, size_t max_words, int32_t** out_ids,
+                           size_t* out_count);
+int cairn_hashtag_bank_set_vectors(cairn_word_vocab* vocab, const float* vectors, size_t count,
+                                   size_t dims);
+/* Up to `limit` hashtags for `text` from its vector: JSON [{"hashtag":"#sunset","score":0.71}],
+ * best first, leaving out words the text already has. */
+int cairn_hashtags_suggest(const cairn_word_vocab* vocab, const char* text, const float* vector,
+                           size_t dims, int limit, char** out_suggestions);
+/* Drafts to embed with model `model_id` (new, edited, or saved before it was installed), oldest
+ * first: JSON [{"draft_id":N,"version":N,"text":"..."}]. */
+int cairn_draft_vectors_pending(cairn_vault* vault, const char* model_id, int limit,
+                                char** out_pending);
+/* Stores a draft's vector (of the pending entry's version; CAIRN_FAILED_PRECONDITION if the
+ * draft has been saved since). */
+int cairn_draft_vector_put(cairn_vault* vault, int64_t draft_id, int64_t version,
+                           const char* model_id, const float* vector, size_t dims);
+/* Full-text search fused with search by meaning (Vault::SearchDraftsHybrid): `vector` is the
+ * query's embedding by `model_id` (dims 0: full text only). Hits: [{draft_id, score, snippet,
+ * match}], match "text" | "meaning" | "both". */
+int cairn_drafts_search_hybrid(cairn_vault* vault, const char* query, const char* model_id,
+                               const float* vector, size_t dims, int limit, char** out_hits);
 
 /* Captions (core/engine/caption_engine.h) driven by the host, which runs the model: */
 /* a model over an installed caption-lm pack; `vocab_size` is the width of the model's logits. */

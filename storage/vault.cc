@@ -137,6 +137,21 @@ ALTER TABLE outbox_jobs ADD COLUMN result TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE outbox_jobs ADD COLUMN draft_id INTEGER REFERENCES drafts(id) ON DELETE SET NULL;
 )sql",
+    // 8: each draft's text vector per embedding model, for semantic search. text_hash is the
+    // BLAKE2b-256 of DraftEmbeddingText: a new draft version with the same text keeps its
+    // vector. Drafts from before have none; the host embeds them lazily (DraftsToEmbed).
+    R"sql(
+CREATE TABLE draft_vectors (
+  draft_id INTEGER NOT NULL REFERENCES drafts(id) ON DELETE CASCADE,
+  model_id TEXT NOT NULL,
+  draft_version INTEGER NOT NULL,
+  text_hash BLOB NOT NULL,
+  dims INTEGER NOT NULL,
+  vector BLOB NOT NULL,               -- dims float32, little-endian
+  PRIMARY KEY (model_id, draft_id)
+) STRICT;
+CREATE INDEX draft_vectors_by_draft ON draft_vectors(draft_id);
+)sql",
 };
 static_assert(std::size(kMigrations) == kVaultSchemaVersion);
 

@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,7 +51,7 @@ namespace cairn::storage {
 
 class CipherVfs;
 
-inline constexpr int kVaultSchemaVersion = 7;
+inline constexpr int kVaultSchemaVersion = 8;
 inline constexpr size_t kBlobChunkBytes = 64 * 1024;
 
 struct VaultOptions {
@@ -97,7 +98,19 @@ struct SearchHit {
   int64_t draft_id = 0;
   double score = 0;  // higher is better
   std::string snippet;
+  std::string match = "text";  // text | meaning | both: which search found it
 };
+
+// A draft whose vector (for one embedding model) is missing or older than its text.
+struct DraftText {
+  int64_t draft_id = 0;
+  int64_t version = 0;  // the draft's version the text is from
+  std::string text;     // DraftEmbeddingText
+};
+
+// Below this cosine similarity a draft is not a match by meaning (GloVe: "beach sunset" ~
+// "ocean waves at dusk" 0.64 with stopwords dropped, ~ "quarterly tax filing" 0.17).
+inline constexpr double kSemanticFloor = 0.4;
 
 struct AssetInput {
   std::string kind;       // photo | render | thumbnail
@@ -213,6 +226,27 @@ class Vault {
   // query (it is quoted, never parsed as FTS syntax); the last word matches as a prefix.
   Result<std::vector<SearchHit>> SearchDrafts(std::string_view query, int limit);
 
+  // Draft vectors for semantic search (vault_vectors.cc), one per draft and embedding model,
+  // stored in the encrypted database like every other record. The host embeds; the vault
+  // decides what needs embedding and ranks.
+  //
+  // Drafts with no vector from `model_id` for their current text: new ones, edited ones, and
+  // those saved before the model was installed, oldest first. A draft whose version changed
+  // but whose text did not (a status change) is marked current here, not returned.
+  Result<std::vector<DraftText>> DraftsToEmbed(std::string_view model_id, int limit);
+  // Stores draft `draft_id`'s vector (DraftText::version says which text it is of): kNotFound
+  // if the draft is gone, kFailedPrecondition if it has been saved again since (embed again).
+  Status PutDraftVector(int64_t draft_id, int64_t version, std::string_view model_id,
+                        std::span<const float> vector);
+  Result<std::optional<std::vector<float>>> GetDraftVector(int64_t draft_id,
+                                                           std::string_view model_id);
+  // Full-text search fused with search by meaning (reciprocal-rank fusion, core/search/rank.h):
+  // drafts whose vector from `model_id` is at least kSemanticFloor similar to `query_vector`
+  // (the query's embedding by the same model). An empty vector: full text only.
+  Result<std::vector<SearchHit>> SearchDraftsHybrid(std::string_view query,
+                                                    std::span<const float> query_vector,
+                                                    std::string_view model_id, int limit);
+
   // Settings.
   Status SetSetting(std::string_view key, std::string_view value);
   Result<std::optional<std::string>> GetSetting(std::string_view key);
@@ -294,6 +328,11 @@ class Vault {
   uint32_t generation_ = 0;
   int schema_version_ = 0;
 };
+
+// The text a draft is embedded by: its caption, hashtags and the prompt's context (the photo's
+// description and tags), one per line.
+std::string DraftEmbeddingText(const std::string& caption, const std::vector<std::string>& hashtags,
+                               const std::string& context);
 
 // The paths of a vault's files.
 std::string VaultKeyPath(const std::string& dir);

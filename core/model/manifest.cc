@@ -229,6 +229,20 @@ Result<Manifest> FromJson(const json& j) {
     CAIRN_RETURN_IF_ERROR(OneOf(m.text_rule, {"cairn-words/1"}, "text.rule"));
   }
 
+  // Class names of image-safety and image-tags models, in output order.
+  auto labels = j.find("labels");
+  if (labels != j.end()) {
+    if (!labels->is_array() || labels->size() > 10000) {
+      return Bad("labels", "must be an array of at most 10000 strings");
+    }
+    for (const auto& l : *labels) {
+      if (!l.is_string() || l.get<std::string>().empty() || l.get<std::string>().size() > 200) {
+        return Bad("labels", "must hold strings of 1-200 bytes");
+      }
+      m.labels.push_back(l.get<std::string>());
+    }
+  }
+
   auto ctx = j.find("context_length");
   if (ctx != j.end()) {
     if (!ctx->is_number_integer() || ctx->get<int64_t>() < 1 || ctx->get<int64_t>() > (1 << 22)) {

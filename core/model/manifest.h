@@ -83,6 +83,8 @@ struct Manifest {
   // files) and the rule that splits text into its words ("cairn-words/1"); empty if none.
   std::string text_vocab;
   std::string text_rule;
+  // Class names of image-safety and image-tags models, in output order; empty if none.
+  std::vector<std::string> labels;
   std::string description;
   // Tokens the model attends to, prompt and output together (learned positions, or what it was
   // trained on); 0: not stated. Generation never runs past it.

@@ -1,5 +1,8 @@
 #include "core/tokenizer/words.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace cairn::tokenizer {
 namespace {
 
@@ -99,10 +102,15 @@ Result<WordVocab> WordVocab::Parse(std::string_view text) {
         return Status(StatusCode::kCorruption,
                       std::string("word vocabulary: line 0 must be '") + kWordsPad + "'");
       }
+      v.words_.emplace_back(word);
     } else if (word.empty()) {
       return Status(StatusCode::kCorruption,
                     "word vocabulary: line " + std::to_string(line) + " is empty");
-    } else if (!v.ids_.emplace(std::string(word), line).second) {
+    } else if (v.ids_.emplace(std::string(word), line).second) {
+      v.words_.emplace_back(word);
+      ++line;
+      continue;
+    } else {
       return Status(StatusCode::kCorruption, "word vocabulary: '" + std::string(word) +
                                                  "' appears twice (line " + std::to_string(line) +
                                                  ")");
@@ -125,6 +133,47 @@ std::vector<int64_t> WordVocab::Encode(std::string_view text) const {
     if (id > 0) ids.push_back(id);
   }
   return ids;
+}
+
+std::vector<int64_t> WordVocab::EncodeContent(std::string_view text) const {
+  std::vector<int64_t> all, content;
+  for (const std::string& w : SplitWords(text)) {
+    const int64_t id = Find(w);
+    if (id <= 0) continue;
+    all.push_back(id);
+    if (!IsStopword(w)) content.push_back(id);
+  }
+  return content.empty() ? all : content;
+}
+
+std::string_view WordVocab::Word(int64_t id) const {
+  if (id <= 0 || static_cast<size_t>(id) >= words_.size()) return {};
+  return words_[static_cast<size_t>(id)];
+}
+
+bool IsStopword(std::string_view word) {
+  // Sorted, for binary search.
+  static constexpr std::string_view kStopwords[] = {
+      "a",       "about",  "above",   "after",  "again",   "against", "all",     "also",
+      "am",      "an",     "and",     "any",    "are",     "as",      "at",      "be",
+      "because", "been",   "before",  "being",  "below",   "between", "both",    "but",
+      "by",      "can",    "could",   "d",      "did",     "do",      "does",    "doing",
+      "down",    "during", "each",    "even",   "few",     "for",     "from",    "further",
+      "had",     "has",    "have",    "having", "he",      "her",     "here",    "hers",
+      "herself", "him",    "himself", "his",    "how",     "i",       "if",      "in",
+      "into",    "is",     "it",      "its",    "itself",  "just",    "ll",      "m",
+      "may",     "me",     "might",   "more",   "most",    "much",    "must",    "my",
+      "myself",  "no",     "nor",     "not",    "now",     "of",      "off",     "on",
+      "once",    "only",   "or",      "other",  "our",     "ours",    "ourselves", "out",
+      "over",    "own",    "re",      "s",      "said",    "same",    "shall",   "she",
+      "should",  "so",     "some",    "such",   "t",       "than",    "that",    "the",
+      "their",   "theirs", "them",    "themselves", "then", "there",  "these",   "they",
+      "this",    "those",  "through", "to",     "too",     "under",   "until",   "up",
+      "upon",    "us",     "ve",      "very",   "was",     "we",      "were",    "what",
+      "when",    "where",  "which",   "while",  "who",     "whom",    "why",     "will",
+      "with",    "would",  "you",     "your",   "yours",   "yourself", "yourselves",
+  };
+  return std::binary_search(std::begin(kStopwords), std::end(kStopwords), word);
 }
 
 }  // namespace cairn::tokenizer

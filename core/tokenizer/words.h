@@ -36,13 +36,28 @@ class WordVocab {
 
   // The ids of text's words that are in the vocabulary (others are dropped), in text order.
   std::vector<int64_t> Encode(std::string_view text) const;
+  // Encode() without stopwords (IsStopword): what Cairn embeds for search and hashtags. A plain
+  // mean of GloVe vectors is dominated by function words ("at", "the"), which every text shares;
+  // dropping them lets the content words decide. A text whose known words are all stopwords
+  // keeps them (a vector from them beats the zero vector).
+  std::vector<int64_t> EncodeContent(std::string_view text) const;
+  // The word with id `id` (1 .. size() - 1), or "" for the padding id and ids out of range.
+  std::string_view Word(int64_t id) const;
   // The id of one word, or -1.
   int64_t Find(std::string_view word) const;
   size_t size() const { return ids_.size() + 1; }  // with the padding entry
 
  private:
   std::unordered_map<std::string, int64_t> ids_;
+  std::vector<std::string> words_;  // by id; words_[0] is "<pad>"
 };
+
+// English function words (articles, pronouns, prepositions, conjunctions, auxiliaries, the
+// commonest adverbs), lower-case as SplitWords gives them. An explicit list rather than "the N
+// most frequent words of the vocabulary": frequency rank also removes content words creators
+// use ("new", "time", "day", "world" are in GloVe's top 200), and a list works the same on any
+// vocabulary, the test packs' included.
+bool IsStopword(std::string_view word);
 
 }  // namespace cairn::tokenizer
 

@@ -82,6 +82,55 @@ export interface SearchHit {
   draftId: number;
   score: number;
   snippet: string;  // plain text
+  /** Which search found it: its words (full text), its meaning (the embedding model), or both. */
+  match: 'text' | 'meaning' | 'both';
+}
+
+export interface HashtagSuggestion {
+  hashtag: string;  // "#" + a vocabulary word: plain text
+  score: number;    // cosine similarity to the caption
+}
+
+/** What produced a photo result (DESIGN.md: provenance everywhere). */
+export interface ImageModelProvenance {
+  modelId: string;
+  modelVersion: string;
+  modelChecksum: string;   // BLAKE2b-256 of the model file, from the signed manifest
+  variant: string;
+  quantization: string;
+  backend: string;         // what actually ran, e.g. "ort-web-wasm"
+  licence: string;         // SPDX
+}
+
+export interface PhotoDetection {
+  label: string;           // from the manifest's labels: plain text
+  score: number;
+  box: [number, number, number, number];  // x1, y1, x2, y2 in the photo's pixels
+}
+
+export interface PhotoAnalysis {
+  width: number;
+  height: number;
+  /** null: no photo-tags model installed; refused: the licence policy said no (the reason). */
+  tags: { labels: string[]; detections: PhotoDetection[]; provenance: ImageModelProvenance } | { refused: string } | null;
+  /** null: no image-safety model installed. */
+  safety: { unsafe: boolean; top: string; probabilities: Record<string, number>; provenance: ImageModelProvenance } | null;
+  /** "photo: …; tags: …" for the prompt's Context, or "" without tags. */
+  context: string;
+}
+
+export interface Workspace {
+  /** A commercial workspace refuses models whose licence does not allow commercial use. */
+  commercial: boolean;
+}
+
+/** Search by meaning: off until an embedding pack is installed. */
+export interface SemanticStatus {
+  modelId: string | null;
+  variant: string | null;
+  backend: Backend | null;
+  embedMsPerText: number | null;  // p50 on this device, per text in a batch
+  searchMsP50: number | null;     // query embedding + fused search
 }
 
 export interface Provenance {
@@ -168,6 +217,11 @@ export interface Api {
   'drafts.get': [{ id: number }, Draft];
   'drafts.save': [{ id: number | null; draft: DraftInput }, Draft];
   'drafts.search': [{ query: string; limit: number }, SearchHit[]];
+  'drafts.semanticStatus': [void, SemanticStatus];
+  'hashtags.suggest': [{ text: string; limit: number }, HashtagSuggestion[]];
+  'photo.analyze': [{ photo: Blob }, PhotoAnalysis];
+  'workspace.get': [void, Workspace];
+  'workspace.set': [Workspace, void];
   'models.list': [void, ModelEntry[]];
   'models.install': [{ id: string }, ModelEntry];     // progress events while downloading
   'captions.generate': [CaptionRequest, CaptionResult];  // text events while generating

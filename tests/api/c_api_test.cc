@@ -294,6 +294,112 @@ namespace {
 
 // The sync engine through the ABI, against a scripted server: the job is submitted signed, and
 // the engine's states are committed to the vault before the instructions come back.
+// Installs test pack NAME through the ABI (verified download of every file, then install).
+void InstallPack(cairn_vault* v, const testing::SignedPack& sp, const std::string& key) {
+  const Bytes manifest = testing::ReadFileBytes(sp.dir + "/manifest.json");
+  const Bytes sig = testing::ReadFileBytes(sp.dir + "/manifest.sig");
+  Pack pack;
+  REQUIRE(cairn_pack_open(manifest.data(), manifest.size(), sig.data(), sig.size(), key.c_str(),
+                          &pack.p, nullptr) == CAIRN_OK);
+  const json m = json::parse(std::string(manifest.begin(), manifest.end()));
+  for (const json& f : m["files"]) {
+    REQUIRE(Download(v, pack.p, sp.dir, f["name"].get<std::string>()) == CAIRN_OK);
+  }
+  REQUIRE(cairn_pack_install(v, pack.p) == CAIRN_OK);
+}
+
+TEST_CASE("the text ABI: content-word ids from the verified vocabulary, vectors, fused search") {
+  TempDir dir;
+  auto sp = testing::MakeSignedPack(dir, "tiny-topics");
+  const std::string key = Hex(sp.key.public_key);
+  Vault v;
+  REQUIRE(cairn_vault_create((dir / "vault").c_str(), "correct horse", &v.v) == CAIRN_OK);
+  InstallPack(v.v, sp, key);
+  Pack pack;
+  char* summary = nullptr;
+  REQUIRE(cairn_pack_open_installed(v.v, "cairn-test-tiny-topics", key.c_str(), &pack.p,
+                                    &summary) == CAIRN_OK);
+  const json s = TakeJson(summary);
+  CHECK(s["task"] == "embedding");
+  CHECK(s["text"]["vocab"] == "vocab.txt");
+  cairn_word_vocab* vocab = nullptr;
+  REQUIRE(cairn_word_vocab_open(v.v, pack.p, &vocab) == CAIRN_OK);
+  int32_t* ids = nullptr;
+  size_t n = 0;
+  // "at" is a stopword; "Ocean", "waves", "dusk" are words 12, 13, 18 of vocab.txt.
+  REQUIRE(cairn_word_vocab_encode(vocab, "Ocean waves at dusk!", &ids, &n) == CAIRN_OK);
+  CHECK(std::vector<int32_t>(ids, ids + n) == std::vector<int32_t>{12, 13, 18});
+  cairn_free(ids);
+  // The hashtag bank: candidates without stopwords; suggestions need its vectors first.
+  REQUIRE(cairn_hashtag_bank_ids(vocab, 1000, &ids, &n) == CAIRN_OK);
+  CHECK(n == 23);
+  cairn_free(ids);
+  const float q[2] = {1, 0};
+  char* out = nullptr;
+  CHECK(cairn_hashtags_suggest(vocab, "x", q, 2, 5, &out) == CAIRN_FAILED_PRECONDITION);
+  CHECK(cairn_hashtag_bank_set_vectors(vocab, q, 1, 2) == CAIRN_INVALID_ARGUMENT);
+  cairn_word_vocab_close(vocab);
+
+  // Draft vectors: pending, stored, searched.
+  REQUIRE(cairn_draft_save(v.v, 0, R"({"caption":"Beach sunset","hashtags":[]})", &out) ==
+          CAIRN_OK);
+  cairn_free(out);
+  REQUIRE(cairn_draft_vectors_pending(v.v, "cairn-test-tiny-topics", 10, &out) == CAIRN_OK);
+  json pending = TakeJson(out);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0]["text"] == "Beach sunset\n\n");
+  const float vec[2] = {0.6f, 0.8f};
+  REQUIRE(cairn_draft_vector_put(v.v, pending[0]["draft_id"].get<int64_t>(), pending[0]["version"].get<int64_t>(),
+                                 "cairn-test-tiny-topics", vec, 2) == CAIRN_OK);
+  CHECK(cairn_draft_vector_put(v.v, 1, 9, "cairn-test-tiny-topics", vec, 2) ==
+        CAIRN_FAILED_PRECONDITION);
+  REQUIRE(cairn_drafts_search_hybrid(v.v, "ocean", "cairn-test-tiny-topics", vec, 2, 10, &out) ==
+          CAIRN_OK);
+  json hits = TakeJson(out);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]["match"] == "meaning");
+  REQUIRE(cairn_drafts_search_hybrid(v.v, "beach", "", nullptr, 0, 10, &out) == CAIRN_OK);
+  hits = TakeJson(out);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]["match"] == "text");
+}
+
+TEST_CASE("the licence policy: a commercial workspace refuses a non-commercial pack, saying why") {
+  TempDir dir;
+  auto sp = testing::MakeSignedPack(dir, "tiny-image-tags");
+  const std::string key = Hex(sp.key.public_key);
+  Vault v;
+  REQUIRE(cairn_vault_create((dir / "vault").c_str(), "correct horse", &v.v) == CAIRN_OK);
+  char* out = nullptr;
+  REQUIRE(cairn_workspace_get(v.v, &out) == CAIRN_OK);
+  CHECK(TakeJson(out)["commercial"] == false);  // personal until marked commercial
+  InstallPack(v.v, sp, key);
+  Pack pack;
+  REQUIRE(cairn_pack_open_installed(v.v, "cairn-test-tiny-image-tags", key.c_str(), &pack.p,
+                                    &out) == CAIRN_OK);
+  const json s = TakeJson(out);
+  CHECK(s["labels"].size() == 80);
+  CHECK(s["labels"][16] == "dog");
+
+  REQUIRE(cairn_workspace_set(v.v, 1) == CAIRN_OK);
+  REQUIRE(cairn_workspace_get(v.v, &out) == CAIRN_OK);
+  CHECK(TakeJson(out)["commercial"] == true);
+  Pack refused;
+  CHECK(cairn_pack_open_installed(v.v, "cairn-test-tiny-image-tags", key.c_str(), &refused.p,
+                                  nullptr) == CAIRN_PERMISSION_DENIED);
+  CHECK(refused.p == nullptr);
+  CHECK(LastError().find("LicenseRef-unknown") != std::string::npos);
+  CHECK(LastError().find("commercial") != std::string::npos);
+  // A download is refused too, before any byte is stored.
+  cairn_model_file_writer* w = nullptr;
+  CHECK(cairn_model_file_writer_open(v.v, pack.p, "model.onnx", &w) == CAIRN_PERMISSION_DENIED);
+  CHECK(w == nullptr);
+  REQUIRE(cairn_workspace_set(v.v, 0) == CAIRN_OK);
+  Pack again;
+  CHECK(cairn_pack_open_installed(v.v, "cairn-test-tiny-image-tags", key.c_str(), &again.p,
+                                  nullptr) == CAIRN_OK);
+}
+
 TEST_CASE("the sync ABI signs what it sends and commits the outbox before returning") {
   TempDir dir;
   Vault v;

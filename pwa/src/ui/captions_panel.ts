@@ -37,6 +37,14 @@ export function captionsPanel(app: App, prompt: () => PromptParts): CaptionsPane
     id: 'caption-hashtags',
     placeholder: '#photo #summer',
   });
+  // Hashtag suggestions from the embedding model: chips (buttons with text, never markup) that
+  // add their hashtag to the field.
+  const suggestions = h('div', {
+    class: 'chips',
+    role: 'group',
+    'aria-label': 'Suggested hashtags',
+    id: 'hashtag-suggestions',
+  });
   const saveErr = errorLine(caption);
   const saved = h('p', { class: 'saved', role: 'status' });
   const save = h('button', { type: 'submit' }, 'Save as draft');
@@ -51,23 +59,78 @@ export function captionsPanel(app: App, prompt: () => PromptParts): CaptionsPane
     { class: 'card editor', hidden: true, novalidate: true },
     field('Caption', caption),
     field('Hashtags', hashtags, 'Separate them with spaces.'),
+    suggestions,
     saveErr.el,
     h('div', { class: 'actions' }, save, exportHq),
     saved,
     provenance,
   );
 
+  // Writing a caption by hand needs no model: the editor opens empty.
+  const writeOwn = h(
+    'button',
+    { type: 'button', class: 'secondary', onclick: () => {
+      pick('');
+      writeOwn.hidden = true;
+      caption.focus();
+    } },
+    'Write a caption yourself',
+  );
   const markUnsaved = (): void => {
     saved.textContent = '';
     exportHq.hidden = true;
   };
   caption.addEventListener('input', markUnsaved);
   hashtags.addEventListener('input', markUnsaved);
+
+  let suggestGeneration = 0;
+  let suggestTimer = 0;
+  const suggest = async (): Promise<void> => {
+    const mine = ++suggestGeneration;
+    const text = `${caption.value} ${hashtags.value}`.trim();
+    if (!text) return suggestions.replaceChildren();
+    try {
+      const got = await app.core!.call('hashtags.suggest', { text, limit: 8 });
+      if (mine !== suggestGeneration) return;
+      const have = new Set(hashtagsOf(hashtags.value).map((t) => t.toLowerCase()));
+      const chips = got
+        .filter((s) => !have.has(s.hashtag.toLowerCase()))
+        .map((s) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'chip',
+              title: `Add ${s.hashtag}`,
+              onclick: () => {
+                hashtags.value = `${hashtags.value.trim()} ${s.hashtag}`.trim();
+                markUnsaved();
+                void suggest();
+              },
+            },
+            s.hashtag,
+          ),
+        );
+      suggestions.replaceChildren(
+        ...(chips.length ? [h('span', { class: 'hint' }, 'Suggested: '), ...chips] : []),
+      );
+    } catch {
+      // No embedding model installed (or it failed): no suggestions, nothing else changes.
+      if (mine === suggestGeneration) suggestions.replaceChildren();
+    }
+  };
+  const suggestSoon = (): void => {
+    clearTimeout(suggestTimer);
+    suggestTimer = window.setTimeout(() => void suggest(), 300);
+  };
+  caption.addEventListener('input', suggestSoon);
   const pick = (text: string): void => {
     caption.value = text.replace(HASHTAG, '').replace(/\s+/g, ' ').trim();
     hashtags.value = hashtagsOf(text).join(' ');
     editor.hidden = false;
+    writeOwn.hidden = true;
     markUnsaved();
+    void suggest();
   };
 
   const showResult = (r: CaptionResult): void => {
@@ -161,7 +224,7 @@ export function captionsPanel(app: App, prompt: () => PromptParts): CaptionsPane
   });
 
   return {
-    el: h('div', { class: 'captions' }, stream, choices, editor),
+    el: h('div', { class: 'captions' }, stream, choices, writeOwn, editor),
     async generate(request) {
       stream.textContent = '';
       stream.hidden = false;

@@ -5,6 +5,7 @@ import type { CaptionRequest, Draft, Preset } from '../protocol.js';
 import type { App } from './app.js';
 import { captionsPanel } from './captions_panel.js';
 import { errorLine, field, h, screen } from './dom.js';
+import { photoAnalysisView } from './photo_analysis.js';
 import { photoPicker } from './photo_picker.js';
 import { takeSharedPhoto } from './share_inbox.js';
 
@@ -15,7 +16,29 @@ const PRESETS: { value: Preset; label: string; hint: string }[] = [
 ];
 
 export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
-  const photo = photoPicker();
+  const analysis = photoAnalysisView();
+  // The Context the photo's tags wrote: replaced when another photo is analysed, never text
+  // the creator typed.
+  let prefilled = '';
+  let photoGeneration = 0;
+  const photo = photoPicker((file) => {
+    const mine = ++photoGeneration;
+    if (!file) return analysis.clear();
+    analysis.busy();
+    app.core!.call('photo.analyze', { photo: file }).then(
+      (a) => {
+        if (mine !== photoGeneration) return;
+        analysis.show(a);
+        if (a.context && (context.value.trim() === '' || context.value === prefilled)) {
+          context.value = a.context;
+          prefilled = a.context;
+        }
+      },
+      (error: Error) => {
+        if (mine === photoGeneration) analysis.error(error.message);
+      },
+    );
+  });
   const task = h('input', { type: 'text', value: 'Write Instagram captions for this photo' });
   const context = h('textarea', {
     rows: 3,
@@ -69,6 +92,7 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
     'form',
     { class: 'card', novalidate: true },
     photo.el,
+    analysis.el,
     field('Task', task, 'What the captions are for.'),
     field('Context', context, 'Facts the captions may use. Model output is checked against them.'),
     field('Style', style),

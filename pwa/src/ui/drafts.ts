@@ -12,7 +12,24 @@ export function draftsScreen(app: App): HTMLElement {
   });
   const list = h('ul', { class: 'list', 'aria-live': 'polite', 'aria-busy': 'true' });
   const status = h('p', { class: 'hint' });
+  const semantic = h('p', { class: 'hint', id: 'semantic-status' });
   let generation = 0;
+  const showSemantic = async (): Promise<void> => {
+    try {
+      const s = await app.core!.call('drafts.semanticStatus', undefined);
+      const ms = (x: number): string => (x < 10 ? x.toFixed(1) : x.toFixed(0));
+      const measured = [
+        s.embedMsPerText !== null ? `${ms(s.embedMsPerText)} ms per draft` : '',
+        s.searchMsP50 !== null ? `search ${ms(s.searchMsP50)} ms` : '',
+      ].filter(Boolean);
+      semantic.textContent = s.modelId
+        ? `Search by meaning is on (${s.modelId}, ${s.variant} on ${s.backend}` +
+          (measured.length ? `; ${measured.join(', ')} on this device` : '') + ').'
+        : 'Search finds words only. Install an embedding model on the Models screen to search by meaning too.';
+    } catch {
+      semantic.textContent = '';
+    }
+  };
 
   const show = async (): Promise<void> => {
     const mine = ++generation;
@@ -26,6 +43,7 @@ export function draftsScreen(app: App): HTMLElement {
         status.textContent = hits.length
           ? `${hits.length} found for “${query}”.`
           : `Nothing found for “${query}”.`;
+        void showSemantic();
       } else {
         const drafts = await app.core!.call('drafts.list', { limit: 100, offset: 0 });
         if (mine !== generation) return;
@@ -46,7 +64,7 @@ export function draftsScreen(app: App): HTMLElement {
     clearTimeout(timer);
     timer = window.setTimeout(show, 200);
   });
-  void show();
+  void show().then(showSemantic);
   return screen(
     'Drafts',
     h(
@@ -60,6 +78,7 @@ export function draftsScreen(app: App): HTMLElement {
       },
       field('Search drafts', search),
     ),
+    semantic,
     status,
     list,
   );
@@ -79,6 +98,12 @@ function draftItem(d: Draft): HTMLLIElement {
   );
 }
 
+const MATCH: Record<SearchHit['match'], string> = {
+  text: 'by its words',
+  meaning: 'by meaning',
+  both: 'by words and meaning',
+};
+
 function hitItem(hit: SearchHit): HTMLLIElement {
   return h(
     'li',
@@ -87,7 +112,11 @@ function hitItem(hit: SearchHit): HTMLLIElement {
       'a',
       { href: `#/compose?draft=${hit.draftId}`, class: 'item' },
       h('span', { class: 'text' }, hit.snippet),
-      h('span', { class: 'meta' }, `draft ${hit.draftId} · match ${Math.round(hit.score * 100)} %`),
+      h(
+        'span',
+        { class: 'meta' },
+        `draft ${hit.draftId} · ${MATCH[hit.match]} · match ${Math.round(hit.score * 100)} %`,
+      ),
     ),
   );
 }

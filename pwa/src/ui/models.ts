@@ -21,6 +21,35 @@ export function modelsScreen(app: App): HTMLElement {
       status.textContent = `Could not list the models: ${error.message}`;
     },
   );
+  // The licence policy's switch: a commercial workspace refuses non-commercial models (the core
+  // enforces it at download and at load).
+  // Disabled until the vault says which it is, so a click never races the first read.
+  const commercial = h('input', { type: 'checkbox', id: 'workspace-commercial', disabled: true });
+  const workspaceNote = h('p', { class: 'hint', role: 'status' });
+  void app.core!.call('workspace.get', undefined).then(
+    (w) => {
+      commercial.checked = w.commercial;
+      commercial.disabled = false;
+    },
+    (error: Error) => {
+      workspaceNote.textContent = `Could not read the workspace setting: ${error.message}`;
+    },
+  );
+  commercial.addEventListener('change', async () => {
+    const want = commercial.checked;
+    commercial.disabled = true;
+    try {
+      await app.core!.call('workspace.set', { commercial: want });
+      workspaceNote.textContent = want
+        ? 'Commercial workspace: models whose licence does not allow commercial use are refused.'
+        : 'Personal workspace: non-commercial models may be used.';
+    } catch (error) {
+      workspaceNote.textContent = `Not changed: ${(error as Error).message}`;
+      commercial.checked = !want;
+    } finally {
+      commercial.disabled = false;
+    }
+  });
   return screen(
     'Models',
     h(
@@ -28,6 +57,12 @@ export function modelsScreen(app: App): HTMLElement {
       { class: 'lead' },
       'Models run on this device. Downloads are ' +
         'opt-in: each shows its size and licence first, and is checked against its signature before use.',
+    ),
+    h(
+      'div',
+      { class: 'field workspace' },
+      h('label', { class: 'choice' }, commercial, ' This is a commercial workspace (work for clients or a business)'),
+      workspaceNote,
     ),
     status,
     list,

@@ -7,7 +7,8 @@ export interface PhotoPicker {
   set(file: File | null): void;
 }
 
-export function photoPicker(): PhotoPicker {
+/** `onChange` hears every new photo (or null), picked or shared. */
+export function photoPicker(onChange: (file: File | null) => void = () => undefined): PhotoPicker {
   let current: File | null = null;
   let url = '';
   const input = h('input', {
@@ -26,6 +27,7 @@ export function photoPicker(): PhotoPicker {
     preview.hidden = !file;
     preview.alt = file ? `Preview of ${file.name}` : '';
     name.textContent = file ? file.name : 'No photo yet.';
+    onChange(file);
   };
   input.addEventListener('change', () => set(input.files?.[0] ?? null));
   const el = h(

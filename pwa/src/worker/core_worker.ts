@@ -3,7 +3,7 @@
 import '../trusted_types.js'; // first: the Trusted Types policy the CSP requires
 import type {
   Api, CaptionRequest, CaptionResult, Capabilities, Draft, DraftInput, FromWorker, Job, Op,
-  SearchHit, StorageInfo, ToWorker, UnlockKinds, VaultState,
+  SearchHit, SemanticStatus, StorageInfo, ToWorker, UnlockKinds, VaultState,
 } from '../protocol.js';
 import { CairnError } from '../protocol.js';
 import { probeCapabilities } from './capabilities.js';
@@ -12,6 +12,7 @@ import { Core } from './core.js';
 import { DeviceKeyStore } from './device_key.js';
 import { Models } from './models.js';
 import { OpfsPool } from './opfs_pool.js';
+import { analyzePhoto } from './photo.js';
 import type { Serial } from './sync_host.js';
 import { SyncHost } from './sync_host.js';
 
@@ -161,20 +162,53 @@ class Worker {
           prompt: { task: draft.prompt.task, context: draft.prompt.context, style: draft.prompt.style, output_format: draft.prompt.outputFormat },
         });
         // draft ids are small positive integers: they pass as the i64's low half.
-        return toDraft(core.withStrings([body], ([b]) => core.json<CDraft>('draft_save', this.open(), draftId ?? 0, 0, b!)));
+        const saved = toDraft(core.withStrings([body], ([b]) => core.json<CDraft>('draft_save', this.open(), draftId ?? 0, 0, b!)));
+        // The draft is committed; its vector follows (a failure here leaves it pending, and the
+        // next search embeds it).
+        await this.indexDrafts();
+        return saved;
       }
       case 'drafts.search': {
         const { query, limit } = arg as Api['drafts.search'][0];
+        const vault = this.open();
+        const embedder = await this.embedderOrNull();
+        if (embedder) return embedder.search(vault, query, limit);
         const hits = core.withStrings([query], ([q]) =>
-          core.json<{ draft_id: number; score: number; snippet: string }[]>('drafts_search', this.open(), q!, limit));
-        return hits.map((x): SearchHit => ({ draftId: x.draft_id, score: x.score, snippet: x.snippet }));
+          core.json<{ draft_id: number; score: number; snippet: string }[]>('drafts_search', vault, q!, limit));
+        return hits.map((x): SearchHit => ({ draftId: x.draft_id, score: x.score, snippet: x.snippet, match: 'text' }));
+      }
+      case 'drafts.semanticStatus': {
+        const e = await this.embedderOrNull();
+        return {
+          modelId: e?.info.modelId ?? null, variant: e?.info.variant ?? null, backend: e?.info.backend ?? null,
+          ...(e?.stats() ?? { embedMsPerText: null, searchMsP50: null }),
+        } satisfies SemanticStatus;
+      }
+      case 'hashtags.suggest': {
+        const { text, limit } = arg as Api['hashtags.suggest'][0];
+        const e = await this.embedderOrNull();
+        if (!e) throw new CairnError('no_model', 'no embedding model is installed: install one on the Models screen');
+        return e.suggest(text, limit);
+      }
+      case 'photo.analyze': {
+        const { photo } = arg as Api['photo.analyze'][0];
+        return analyzePhoto(this.models, this.open(), photo);
+      }
+      case 'workspace.get':
+        return { commercial: core.json<{ commercial: boolean }>('workspace_get', this.open()).commercial };
+      case 'workspace.set': {
+        const { commercial } = arg as Api['workspace.set'][0];
+        core.check(core.fn('workspace_set')(this.open(), commercial ? 1 : 0));
+        return undefined;
       }
       case 'models.list':
         return this.models.list(this.open());
       case 'models.install': {
         const { id: modelId } = arg as Api['models.install'][0];
-        return this.models.install(this.open(), modelId, (loaded, total, label) =>
+        const entry = await this.models.install(this.open(), modelId, (loaded, total, label) =>
           this.post({ id, type: 'progress', loaded, total, label }));
+        if (entry.task === 'embedding') await this.indexDrafts();
+        return entry;
       }
       case 'captions.generate':
         return this.generate(id, arg as CaptionRequest);
@@ -207,6 +241,21 @@ class Worker {
         return undefined;
     }
     throw new CairnError('invalid_argument', `unknown request ${String(op)}`);
+  }
+
+  private async embedderOrNull() {
+    return this.models.embedder(this.open());
+  }
+
+  /** Embeds drafts saved since (or before) the embedding pack was installed; a failure is
+   * logged and retried on the next save or search, never lost: the vault keeps them pending. */
+  private async indexDrafts(): Promise<void> {
+    try {
+      const e = await this.embedderOrNull();
+      if (e) await e.indexPending(this.open());
+    } catch (err) {
+      console.warn('cairn: embedding drafts failed; they stay pending:', err);
+    }
   }
 
   // Opens or creates the vault with `key`, then wipes every copy of it this worker made.

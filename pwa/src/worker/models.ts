@@ -5,7 +5,8 @@ import { CairnError } from '../protocol.js';
 import { backendOrder } from './capabilities.js';
 import type { Core } from './core.js';
 import type { TensorSpec } from './ort_driver.js';
-import { DecoderSession } from './ort_driver.js';
+import { DecoderSession, EmbeddingSession, OneShotSession } from './ort_driver.js';
+import { TextEmbedder } from './embedder.js';
 
 export interface VariantSummary {
   name: string;
@@ -24,6 +25,21 @@ export interface PackSummary {
   files: { name: string; size: number; blake2b?: string }[];
   variants: VariantSummary[];
   tokenizer_file: string;
+  /** Embedding packs with a word vocabulary: the vocabulary file and its rule (cairn-words/1). */
+  text?: { vocab: string; rule: string };
+  /** Class names of image models, in output order. */
+  labels?: string[];
+}
+
+export interface LoadedImageModel {
+  id: string;
+  version: string;
+  variant: string;
+  precision: string;
+  checksum: string; // the variant file's BLAKE2b-256 from the signed manifest
+  licence: string;
+  labels: string[];
+  session: OneShotSession;
 }
 
 interface IndexPack {
@@ -60,6 +76,8 @@ export class Models {
   private index = new Map<string, IndexPack>();
   private loaded = new Map<string, LoadedModel>();
   private lastBackend = new Map<string, Backend>();
+  private embedderCache: TextEmbedder | null = null;
+  private imageModels = new Map<string, LoadedImageModel>();
 
   constructor(
     private readonly core: Core,
@@ -79,7 +97,7 @@ export class Models {
     } catch {
       // Offline with nothing cached: the installed models are still listed.
     }
-    const installed = this.core.json<{ id: string; version: string; licence: string; commercial_use: boolean; state: string; bytes: number }[]>(
+    const installed = this.core.json<{ id: string; version: string; task: string; licence: string; commercial_use: boolean; state: string; bytes: number }[]>(
       'models_list',
       vault,
     );
@@ -90,11 +108,12 @@ export class Models {
       const v = variantPreference(m, order)[0];
       const bytes =
         (m.files.find((f) => f.name === v?.file)?.size ?? 0) +
-        (m.files.find((f) => f.name === m.tokenizer_file)?.size ?? 0);
+        (m.files.find((f) => f.name === m.tokenizer_file)?.size ?? 0) +
+        (m.files.find((f) => f.name === m.text?.vocab)?.size ?? 0);
       entries.set(m.id, this.entry(m.id, m.version, m.task, bytes, m.licence.spdx, m.licence.commercial_use, 'available'));
     }
     for (const i of installed) {
-      const task = this.index.get(i.id)?.manifest.task ?? 'caption-lm';
+      const task = i.task || this.index.get(i.id)?.manifest.task || 'caption-lm';
       entries.set(i.id, this.entry(i.id, i.version, task, i.bytes, i.licence, i.commercial_use, i.state as ModelEntry['state']));
     }
     return [...entries.values()];
@@ -135,7 +154,7 @@ export class Models {
     try {
       const variant = variantPreference(summary, backendOrder(this.caps(), null))[0];
       if (!variant) throw new CairnError('unsupported', `model ${id} has no variant for this browser`);
-      const files = [variant.file, summary.tokenizer_file].filter(Boolean);
+      const files = [variant.file, summary.tokenizer_file, summary.text?.vocab ?? ''].filter(Boolean);
       const sizes = files.map((f) => summary.files.find((x) => x.name === f)!.size);
       const total = sizes.reduce((a, b) => a + b, 0);
       let done = 0;
@@ -265,6 +284,99 @@ export class Models {
     }
   }
 
+  /** The installed embedding pack (the first, by id), loaded: its vocabulary in the core (read
+   * from the vault and verified against the signed manifest) and its graph warmed on the first
+   * backend that works. null when none is installed. */
+  async embedder(vault: number): Promise<TextEmbedder | null> {
+    if (this.embedderCache) return this.embedderCache;
+    const installed = this.core
+      .json<{ id: string; task: string; state: string }[]>('models_list', vault)
+      .filter((m) => m.task === 'embedding' && m.state === 'installed')
+      .sort((a, b) => a.id.localeCompare(b.id));
+    if (installed.length === 0) return null;
+    const id = installed[0]!.id;
+    const core = this.core;
+    const { pack, summary } = this.openInstalled(vault, id);
+    let vocab = 0;
+    try {
+      vocab = core.out('word_vocab_open', vault, pack);
+      const order = backendOrder(this.caps(), null);
+      for (const v of variantPreference(summary, order)) {
+        let bytes: Uint8Array;
+        try {
+          bytes = this.readFile(vault, pack, v.file);
+        } catch (e) {
+          if (e instanceof CairnError && e.code === 'not_found') continue; // not downloaded
+          throw e;
+        }
+        const session = await EmbeddingSession.create(bytes, order);
+        this.lastBackend.set(id, session.backend);
+        this.embedderCache = new TextEmbedder(core, { modelId: id, variant: v.name, backend: session.backend }, vocab, session);
+        vocab = 0;
+        return this.embedderCache;
+      }
+      throw new CairnError('not_found', `model ${id} has no downloaded variant for this browser`);
+    } finally {
+      if (vocab) core.fn('word_vocab_close')(vocab);
+      core.fn('pack_close')(pack);
+    }
+  }
+
+  /** The installed pack for an image task ('image-tags' | 'image-safety'), loaded on the first
+   * backend that works; null when none is installed. The core checks the licence against the
+   * workspace when it opens the pack: a refusal is a CairnError 'permission_denied' naming why. */
+  async imageModel(vault: number, task: 'image-tags' | 'image-safety'): Promise<LoadedImageModel | null> {
+    const installed = this.core
+      .json<{ id: string; task: string; state: string }[]>('models_list', vault)
+      .filter((m) => m.task === task && m.state === 'installed')
+      .sort((a, b) => a.id.localeCompare(b.id));
+    if (installed.length === 0) return null;
+    const id = installed[0]!.id;
+    const { pack, summary } = this.openInstalled(vault, id); // licence checked here, every time
+    try {
+      const have = this.imageModels.get(id);
+      if (have && have.version === summary.version) return have;
+      const labels = summary.labels ?? [];
+      if (labels.length === 0) throw new CairnError('corruption', `model ${id} has no labels in its manifest`);
+      const order = backendOrder(this.caps(), null);
+      for (const v of variantPreference(summary, order)) {
+        let bytes: Uint8Array;
+        try {
+          bytes = this.readFile(vault, pack, v.file);
+        } catch (e) {
+          if (e instanceof CairnError && e.code === 'not_found') continue;
+          throw e;
+        }
+        const session = await OneShotSession.create(bytes, order);
+        const m: LoadedImageModel = {
+          id, version: summary.version, variant: v.name, precision: v.precision,
+          checksum: summary.files.find((f) => f.name === v.file)?.blake2b ?? '',
+          licence: summary.licence.spdx, labels, session,
+        };
+        this.imageModels.set(id, m);
+        this.lastBackend.set(id, session.backend);
+        return m;
+      }
+      throw new CairnError('not_found', `model ${id} has no downloaded variant for this browser`);
+    } finally {
+      this.core.fn('pack_close')(pack);
+    }
+  }
+
+  private openInstalled(vault: number, id: string): { pack: number; summary: PackSummary } {
+    const core = this.core;
+    const slot = core.fn('malloc')(8);
+    try {
+      core.withStrings([id, this.trustedKeys], ([i, k]) =>
+        core.check(core.fn('pack_open_installed')(vault, i!, k!, slot, slot + 4)),
+      );
+      const pack = core.m.HEAP32[slot >> 2]!;
+      return { pack, summary: JSON.parse(core.takeString(core.m.HEAP32[(slot + 4) >> 2]!)) as PackSummary };
+    } finally {
+      core.fn('free')(slot);
+    }
+  }
+
   unload(id: string): void {
     const m = this.loaded.get(id);
     if (!m) return;
@@ -275,6 +387,10 @@ export class Models {
 
   unloadAll(): void {
     for (const id of [...this.loaded.keys()]) this.unload(id);
+    void this.embedderCache?.close();
+    this.embedderCache = null;
+    for (const m of this.imageModels.values()) void m.session.release();
+    this.imageModels.clear();
   }
 
   private readFile(vault: number, pack: number, name: string): Uint8Array {

@@ -131,3 +131,123 @@ export class DecoderSession {
     return last;
   }
 }
+
+/** An embedding pack's graph (models/README.md: input_ids int64 [batch, sequence], 0 = padding →
+ * embedding float32 [batch, D], unit length or zero) on the first backend that works, warmed. */
+export class EmbeddingSession {
+  private readonly runMs: number[] = [];
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly backend: Backend,
+    readonly attempts: Attempt[],
+    readonly dims: number,
+  ) {}
+
+  static async create(model: Uint8Array, order: Backend[]): Promise<EmbeddingSession> {
+    const attempts: Attempt[] = [];
+    for (const backend of order) {
+      let session: ort.InferenceSession | null = null;
+      try {
+        session = await ort.InferenceSession.create(model, {
+          executionProviders: [backend === 'webnn' ? { name: 'webnn', deviceType: 'cpu' } : backend],
+          graphOptimizationLevel: 'all',
+        });
+        if (!session.inputNames.includes('input_ids') || !session.outputNames.includes('embedding')) {
+          throw new Error('the graph does not take input_ids and give embedding');
+        }
+        const probe = new EmbeddingSession(session, backend, attempts, 0);
+        const warm = await probe.runRaw([[1]]);
+        return new EmbeddingSession(session, backend, attempts, warm.dims);
+      } catch (e) {
+        attempts.push({ backend, error: String((e as Error).message ?? e).slice(0, 300) });
+        await session?.release().catch(() => undefined);
+      }
+    }
+    throw new Error(
+      `no backend could run the embedding model: ${attempts.map((a) => `${a.backend}: ${a.error}`).join('; ')}`,
+    );
+  }
+
+  /** One vector per id list (one padded batch); an empty list gives the zero vector. */
+  async embed(batch: (Int32Array | number[])[]): Promise<Float32Array[]> {
+    if (batch.length === 0) return [];
+    const t0 = performance.now();
+    const { data, dims } = await this.runRaw(batch);
+    this.runMs.push((performance.now() - t0) / batch.length);
+    if (this.runMs.length > 256) this.runMs.shift();
+    return batch.map((_, i) => data.slice(i * dims, (i + 1) * dims));
+  }
+
+  /** Per-text embedding time over the last runs (ms), or null before any. */
+  latency(): { p50: number; p95: number } | null {
+    if (this.runMs.length === 0) return null;
+    const s = [...this.runMs].sort((a, b) => a - b);
+    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+    return { p50: at(0.5), p95: at(0.95) };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+
+  private async runRaw(batch: (Int32Array | number[])[]): Promise<{ data: Float32Array; dims: number }> {
+    const width = Math.max(1, ...batch.map((b) => b.length));
+    const ids = new BigInt64Array(batch.length * width); // 0: padding
+    batch.forEach((row, i) => row.forEach((id, j) => (ids[i * width + j] = BigInt(id))));
+    const out = await this.session.run({
+      input_ids: new ort.Tensor('int64', ids, [batch.length, width]),
+    });
+    const e = out['embedding'];
+    if (!e || e.dims.length !== 2 || e.dims[0] !== batch.length) {
+      throw new Error('the embedding model gave no [batch, D] embedding');
+    }
+    const data = (await e.getData()) as Float32Array;
+    const dims = e.dims[1]!;
+    e.dispose();
+    return { data, dims };
+  }
+}
+
+/** A one-shot model (image safety, photo tags) on the first backend that works; `feeds` and
+ * outputs are plain ORT tensors. */
+export class OneShotSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly backend: Backend,
+    readonly attempts: Attempt[],
+  ) {}
+
+  static async create(model: Uint8Array, order: Backend[]): Promise<OneShotSession> {
+    const attempts: Attempt[] = [];
+    for (const backend of order) {
+      try {
+        const session = await ort.InferenceSession.create(model, {
+          executionProviders: [backend === 'webnn' ? { name: 'webnn', deviceType: 'cpu' } : backend],
+          graphOptimizationLevel: 'all',
+        });
+        return new OneShotSession(session, backend, attempts);
+      } catch (e) {
+        attempts.push({ backend, error: String((e as Error).message ?? e).slice(0, 300) });
+      }
+    }
+    throw new Error(`no backend could run the model: ${attempts.map((a) => `${a.backend}: ${a.error}`).join('; ')}`);
+  }
+
+  /** Runs with one float32 input; returns the named outputs' data. */
+  async run(input: string, data: Float32Array, dims: number[], outputs: string[]): Promise<Record<string, Float32Array>> {
+    const out = await this.session.run({ [input]: new ort.Tensor('float32', data, dims) });
+    const got: Record<string, Float32Array> = {};
+    for (const name of outputs) {
+      const t = out[name];
+      if (!t) throw new Error(`the model gave no ${name}`);
+      got[name] = (await t.getData()) as Float32Array;
+    }
+    for (const t of Object.values(out)) t.dispose();
+    return got;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

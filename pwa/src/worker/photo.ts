@@ -1,0 +1,76 @@
+// The compose screen's photo in the worker: decoded (createImageBitmap + OffscreenCanvas),
+// preprocessed as each pack's manifest says (image_prep.ts), run through the installed
+// image-tags and image-safety packs on ONNX Runtime Web, post-processed, and returned with the
+// provenance of each result. The licence policy is the core's: in a commercial workspace the
+// photo-tags pack (licence unknown, non-commercial) is refused at load, and the reason is
+// returned for the UI to show.
+import type { ImageModelProvenance, PhotoAnalysis } from '../protocol.js';
+import { CairnError } from '../protocol.js';
+import { CENTERNET_DEFAULTS, decodeDetections, resizeBilinearRgb, safetyVerdict, tagsOf } from './image_prep.js';
+import type { LoadedImageModel, Models } from './models.js';
+
+/** Photos larger than this on a side are first drawn at this size (bounds memory: a 12 MP
+ * photo's RGBA is 48 MB); the models' own resize follows. */
+const MAX_SIDE = 4096;
+
+interface Pixels {
+  rgba: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+export async function decodePhoto(photo: Blob): Promise<Pixels> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(photo);
+  } catch (e) {
+    throw new CairnError('invalid_argument', `the photo could not be decoded: ${(e as Error).message}`);
+  }
+  const k = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  const width = Math.max(1, Math.round(bitmap.width * k));
+  const height = Math.max(1, Math.round(bitmap.height * k));
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new CairnError('unsupported', 'this browser has no 2D OffscreenCanvas');
+  ctx.drawImage(bitmap, 0, 0, width, height);
+  bitmap.close();
+  return { rgba: ctx.getImageData(0, 0, width, height).data, width, height };
+}
+
+function provenance(m: LoadedImageModel): ImageModelProvenance {
+  return {
+    modelId: m.id, modelVersion: m.version, modelChecksum: m.checksum, variant: m.variant,
+    quantization: m.precision, backend: `ort-web-${m.session.backend}`, licence: m.licence,
+  };
+}
+
+export async function analyzePhoto(models: Models, vault: number, photo: Blob): Promise<PhotoAnalysis> {
+  const px = await decodePhoto(photo);
+  const result: PhotoAnalysis = { width: px.width, height: px.height, tags: null, safety: null, context: '' };
+
+  let tagsModel: LoadedImageModel | null = null;
+  try {
+    tagsModel = await models.imageModel(vault, 'image-tags');
+  } catch (e) {
+    if (!(e instanceof CairnError) || e.code !== 'permission_denied') throw e;
+    result.tags = { refused: e.message };
+  }
+  if (tagsModel) {
+    const input = resizeBilinearRgb(px.rgba, px.width, px.height, { width: 512, height: 512, alignCorners: false, scale: 1 });
+    const out = await tagsModel.session.run('images', input, [1, 512, 512, 3], ['detections']);
+    const detections = decodeDetections(out['detections']!, tagsModel.labels, {
+      ...CENTERNET_DEFAULTS, photoWidth: px.width, photoHeight: px.height,
+    });
+    const labels = tagsOf(detections);
+    result.tags = { labels, detections, provenance: provenance(tagsModel) };
+    if (labels.length) result.context = `photo: ${labels.slice(0, 3).join(' and ')}; tags: ${labels.join(', ')}`;
+  }
+
+  const safetyModel = await models.imageModel(vault, 'image-safety');
+  if (safetyModel) {
+    const input = resizeBilinearRgb(px.rgba, px.width, px.height, { width: 224, height: 224, alignCorners: true, scale: 1 / 255 });
+    const out = await safetyModel.session.run('input', input, [1, 224, 224, 3], ['probabilities']);
+    result.safety = { ...safetyVerdict(out['probabilities']!, safetyModel.labels), provenance: provenance(safetyModel) };
+  }
+  return result;
+}

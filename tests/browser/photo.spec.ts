@@ -1,0 +1,121 @@
+// The compose screen's photo through the real core and ONNX Runtime Web, on TEST DOUBLES of the
+// image packs (models/recipe/tiny_image_packs.py: tiny graphs with the real packs' inputs,
+// outputs, labels and pre/post-processing; made-up outputs: red is "unsafe", the detector always
+// sees a dog twice and a person). Tags prefill the Context, an unsafe verdict is shown and the
+// creator can go on, provenance names each model; in a commercial workspace the photo-tags pack
+// (licence unknown) is refused with the reason.
+import type { Page } from '@playwright/test';
+import * as zlib from 'node:zlib';
+import { controlled, expect, test } from './fixtures';
+
+const PASSPHRASE = 'correct horse battery staple';
+
+/** A w×h PNG of one colour (RGB), encoded here: no image files in the repository. */
+function png(w: number, h: number, rgb: [number, number, number]): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer): number => {
+    let c = 0xffffffff;
+    for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: w }, () => rgb).flat())]);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+async function createVault(page: Page): Promise<void> {
+  await page.goto('/');
+  await controlled(page);
+  await expect(page.locator('body')).toHaveAttribute('data-screen', 'first-run');
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByLabel('Passphrase again').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Create vault' }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-screen', 'compose');
+}
+
+async function go(page: Page, name: 'Compose' | 'Drafts' | 'Models'): Promise<void> {
+  await page.getByRole('navigation').getByRole('link', { name }).click();
+  await expect(page.locator('#screen-title')).toHaveText(name);
+}
+
+async function install(page: Page, id: string): Promise<void> {
+  await go(page, 'Models');
+  const item = page.locator('li.model', { hasText: id });
+  await item.getByRole('button', { name: /Install/ }).click();
+  await expect(item.locator('.state')).toHaveText('installed', { timeout: 60_000 });
+}
+
+async function pickPhoto(page: Page, name: string, rgb: [number, number, number], fresh = true): Promise<void> {
+  if (fresh) {
+    await go(page, 'Drafts');
+    await go(page, 'Compose');
+  }
+  await page.locator('#photo-input').setInputFiles({ name, mimeType: 'image/png', buffer: png(96, 64, rgb) });
+}
+
+test('photo tags prefill the context, an unsafe photo is flagged, provenance is shown', async ({ page, shot }) => {
+  await createVault(page);
+  await install(page, 'cairn-test-tiny-image-tags');
+  // The tags pack's licence (unknown: non-commercial) is shown before the download.
+  await expect(page.locator('li.model', { hasText: 'cairn-test-tiny-image-tags' })).toContainText('non-commercial only');
+  await install(page, 'cairn-test-tiny-image-safety');
+
+  await pickPhoto(page, 'red.png', [230, 20, 20]);
+  const analysis = page.locator('.photo-analysis');
+  await expect(analysis.locator('.photo-tags')).toHaveText('Photo tags: dog, person'); // the 2nd dog box: NMS
+  await expect(page.getByLabel('Context')).toHaveValue('photo: dog and person; tags: dog, person');
+  const unsafe = analysis.getByRole('alert');
+  await expect(unsafe).toContainText('This photo may not be safe to post (Porn');
+  await expect(unsafe).toContainText('You can still go on');
+  const prov = analysis.locator('.photo-provenance');
+  await expect(prov).toContainText('cairn-test-tiny-image-tags 1.0.0 (wasm-fp32, fp32, LicenseRef-unknown) on ort-web-wasm; checksum ');
+  await expect(prov).toContainText('cairn-test-tiny-image-safety 1.0.0 (wasm-fp32, fp32, CC0-1.0) on ort-web-wasm');
+  await shot(page, 'compose-photo-unsafe');
+  // Going on is allowed: the form still works.
+  await expect(page.getByRole('button', { name: 'Generate captions' })).toBeEnabled();
+
+  // A grey photo: safe. Text the creator typed in Context is kept.
+  await pickPhoto(page, 'grey.png', [128, 128, 128]);
+  await expect(analysis.locator('.photo-safety')).toHaveText(/^Safety check: looks fine \(Neutral \d+ %\)\.$/);
+  await expect(analysis.getByRole('alert')).toHaveCount(0);
+  await page.getByLabel('Context').fill('my own words');
+  await pickPhoto(page, 'grey2.png', [120, 120, 120], false);
+  await expect(analysis.locator('.photo-safety')).toContainText('looks fine');
+  await expect(analysis.locator('.photo-tags')).toHaveText('Photo tags: dog, person');
+  await expect(page.getByLabel('Context')).toHaveValue('my own words');
+
+  // A commercial workspace refuses the tags pack (licence unknown), with the reason; the
+  // safety check (MIT-like CC0 test double) still runs.
+  await go(page, 'Models');
+  await page.getByLabel(/This is a commercial workspace/).check();
+  await expect(page.getByText('Commercial workspace: models whose licence')).toBeVisible();
+  await pickPhoto(page, 'grey3.png', [128, 128, 128]);
+  await expect(analysis.locator('.photo-tags')).toContainText(
+    'Photo tags are off: model cairn-test-tiny-image-tags 1.0.0 is licensed LicenseRef-unknown, which does not allow commercial use',
+  );
+  await expect(analysis.locator('.photo-tags')).toContainText('mark the workspace personal');
+  await expect(analysis.locator('.photo-safety')).toContainText('looks fine');
+  await expect(page.getByLabel('Context')).toHaveValue('');
+  await shot(page, 'compose-photo-commercial');
+});
