@@ -32,21 +32,9 @@ constexpr char kNonceLockClass[] = "7340121";
 
 }  // namespace
 
-// One statement's result, freed when it goes.
-class PgDeviceStore::Rows {
+class PgDeviceStore::Rows : public pg::Rows {
  public:
-  explicit Rows(PGresult* r) : r_(r) {}
-  Rows(Rows&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
-  Rows& operator=(Rows&&) = delete;
-  ~Rows() { PQclear(r_); }
-  int count() const { return PQntuples(r_); }
-  std::string Text(int row, int col) const { return PQgetvalue(r_, row, col); }
-  int64_t Int(int row, int col) const {
-    return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
-  }
-
- private:
-  PGresult* r_;
+  using pg::Rows::Rows;
 };
 
 Result<std::unique_ptr<PgDeviceStore>> PgDeviceStore::Open(const PgDeviceStoreOptions& options) {

@@ -51,20 +51,13 @@ constexpr char kClaimableWhere[] =
     " FROM jobs WHERE state = 'accepted' OR (state = 'running' AND lease_expires_at <= $1)"
     " ORDER BY seq";
 
-int64_t ToInt(const char* text) { return std::strtoll(text, nullptr, 10); }
-
 }  // namespace
 
 // One query's result, freed when it goes.
-class PgJobStore::Query {
+class PgJobStore::Query : public pg::Rows {
  public:
-  explicit Query(PGresult* r) : r_(r) {}
-  Query(Query&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
-  Query& operator=(Query&&) = delete;
-  ~Query() { PQclear(r_); }
-  int rows() const { return PQntuples(r_); }
-  std::string Text(int row, int col) const { return PQgetvalue(r_, row, col); }
-  int64_t Int(int row, int col) const { return ToInt(PQgetvalue(r_, row, col)); }
+  using pg::Rows::Rows;
+  int rows() const { return count(); }
 
   Result<StoredJob> Job(int row) const {
     StoredJob j;
@@ -101,9 +94,6 @@ class PgJobStore::Query {
     }
     return out;
   }
-
- private:
-  PGresult* r_;
 };
 
 Result<std::unique_ptr<PgJobStore>> PgJobStore::Open(const PgJobStoreOptions& options) {

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -61,6 +62,13 @@ PGconn* Connect(const std::string& url) {
   const char* keys[] = {"application_name", "connect_timeout", "dbname", nullptr};
   const char* values[] = {"cairn-server", "10", url.c_str(), nullptr};
   return PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+}
+
+Rows::~Rows() { PQclear(r_); }
+int Rows::count() const { return PQntuples(r_); }
+std::string Rows::Text(int row, int col) const { return PQgetvalue(r_, row, col); }
+int64_t Rows::Int(int row, int col) const {
+  return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
 }
 
 }  // namespace cairn::sync::pg

@@ -3,7 +3,9 @@
 #ifndef CAIRN_SYNC_PG_UTIL_H_
 #define CAIRN_SYNC_PG_UTIL_H_
 
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "core/base/status.h"
 
@@ -26,6 +28,21 @@ Status PgStatus(const std::string& name, const std::string& what, PGconn* conn,
 // Connects to `url` (application_name cairn-server, a 10 s connect timeout unless the URL says
 // otherwise). Never null; check PQstatus (PgStatus names the failure).
 PGconn* Connect(const std::string& url);
+
+// One statement's result, freed when it goes; cells as text or integers.
+class Rows {
+ public:
+  explicit Rows(PGresult* r) : r_(r) {}
+  Rows(Rows&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+  Rows& operator=(Rows&&) = delete;
+  ~Rows();
+  int count() const;
+  std::string Text(int row, int col) const;
+  int64_t Int(int row, int col) const;
+
+ private:
+  PGresult* r_;
+};
 
 // Advisory lock key held (per transaction) while a store checks and creates its schema, so that
 // servers starting together do not race on CREATE TABLE.
