@@ -6,8 +6,11 @@
 //   1. Offline, the engine asks the page to post 'cairn-jobs:queue' with the exact request it
 //      would send (its idempotency key inside) and registers the 'cairn-jobs' sync tag.
 //   2. On 'sync': if a page is open, the service worker posts it 'cairn-jobs:sync' and the engine
-//      does the work (it knows backoff, results and the outbox); the copies stay.
-//      If none is open, the service worker replays the copies itself, in order.
+//      does the work (it knows backoff, results and the outbox); the copies stay. A page answers
+//      whether its engine runs; if none says so within ENGINE_ANSWER_MS (no vault unlocked, a
+//      page that is closing or frozen in the background), or none is open, the service worker
+//      replays the copies itself, in order. Both delivering the same job is harmless: the
+//      server answers a repeated idempotency key with the job it already has.
 //   3. A copy is dropped when the server answered it for good (2xx, or a 4xx other than
 //      401/408/429; the engine learns the outcome by sending the same key again, which the
 //      server answers with the same job) or when the engine says 'cairn-jobs:settled' for its
@@ -19,7 +22,7 @@
 // key in IndexedDB). Without one, late copies wait for the app's engine.
 // The copies live in IndexedDB through workbox-background-sync's Queue, 30 days at most.
 import { Queue } from 'workbox-background-sync';
-import type { QueuedSubmission, SwToPage } from './messages.js';
+import type { QueuedSubmission, SwToPage, SyncAnswer } from './messages.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -83,12 +86,30 @@ async function forget(idempotencyKey: string): Promise<void> {
 /** What a 'cairn-jobs' sync does: wake an open page's engine, or replay the copies. */
 export async function runJobsSync(): Promise<void> {
   const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-  if (pages.length > 0) {
-    const message: SwToPage = { type: 'cairn-jobs:sync' };
-    for (const page of pages) page.postMessage(message);
-    return;
-  }
+  if (pages.length > 0 && (await anEngineRuns(pages))) return;
   await serial(replay);
+}
+
+/** How long open pages have to say that their engine runs before the copies are replayed here. */
+export const ENGINE_ANSWER_MS = 3000;
+
+/** Asks every open page to run its sync engine; true as soon as one answers that it does. */
+function anEngineRuns(pages: readonly Client[]): Promise<boolean> {
+  return new Promise((answer) => {
+    let waiting = pages.length;
+    const timer = setTimeout(() => answer(false), ENGINE_ANSWER_MS);
+    const settle = (runs: boolean): void => {
+      if (runs || --waiting === 0) {
+        clearTimeout(timer);
+        answer(runs);
+      }
+    };
+    for (const page of pages) {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = (e: MessageEvent<SyncAnswer>) => settle(e.data?.engineRuns === true);
+      page.postMessage({ type: 'cairn-jobs:sync' } satisfies SwToPage, [channel.port2]);
+    }
+  });
 }
 
 // Each copy is tried once per sync, oldest first. A refusal for now (401, 408, 429, 5xx) moves

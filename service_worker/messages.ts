@@ -31,7 +31,13 @@ export type PageToSw =
   | { type: 'cairn-jobs:count' };
 
 export type SwToPage =
-  // A 'cairn-jobs' sync fired while a page is open: run the core's sync engine now.
+  // A 'cairn-jobs' sync fired while a page is open: run the core's sync engine now, and answer
+  // a SyncAnswer on the message's port.
   | { type: 'cairn-jobs:sync' }
   // A notification about a job was clicked: show that job.
   | { type: 'cairn-open-job'; jobId: number };
+
+/** A page's answer to 'cairn-jobs:sync': false when it has no engine to run (no vault open). */
+export interface SyncAnswer {
+  engineRuns: boolean;
+}

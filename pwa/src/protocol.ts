@@ -229,8 +229,8 @@ export interface Api {
   'jobs.list': [void, Job[]];
   'sync.online': [{ online: boolean }, void];
   // A 'cairn-jobs' Background Sync fired while the app is open (service_worker/job_replay.ts):
-  // run the sync engine now.
-  'sync.run': [void, void];
+  // run the sync engine now. Answers whether there is an engine to run (a vault is open).
+  'sync.run': [void, { engineRuns: boolean }];
 }
 export type Op = keyof Api;
 

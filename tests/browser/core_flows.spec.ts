@@ -3,27 +3,8 @@
 // offline reload and a browser restart. Also: a tampered model is refused, and WebNN asked for
 // but unavailable falls back with the backend that ran in the provenance.
 import type { Page } from '@playwright/test';
-import { controlled, expect, test } from './fixtures';
-
-const PASSPHRASE = 'correct horse battery staple';
-
-async function createVault(page: Page): Promise<void> {
-  await page.goto('/');
-  await controlled(page);
-  await expect(page.locator('body')).toHaveAttribute('data-screen', 'first-run');
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await page.getByLabel('Passphrase again').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Create vault' }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-screen', 'compose');
-}
-
-/** Unlocks, landing where the creator was going (`screen`). */
-async function unlock(page: Page, screen = 'compose'): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-screen', 'unlock');
-  await page.getByLabel('Passphrase').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Unlock' }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-screen', screen);
-}
+import { createVault, unlock } from './app_steps';
+import { expect, test } from './fixtures';
 
 async function install(page: Page, id: string): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: 'Models' }).click();

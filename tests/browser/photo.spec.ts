@@ -6,9 +6,8 @@
 // (licence unknown) is refused with the reason.
 import type { Page } from '@playwright/test';
 import * as zlib from 'node:zlib';
-import { controlled, expect, test } from './fixtures';
-
-const PASSPHRASE = 'correct horse battery staple';
+import { createVault, go } from './app_steps';
+import { expect, test } from './fixtures';
 
 /** A w×h PNG of one colour (RGB), encoded here: no image files in the repository. */
 function png(w: number, h: number, rgb: [number, number, number]): Buffer {
@@ -42,21 +41,6 @@ function png(w: number, h: number, rgb: [number, number, number]): Buffer {
     chunk('IDAT', zlib.deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
-}
-
-async function createVault(page: Page): Promise<void> {
-  await page.goto('/');
-  await controlled(page);
-  await expect(page.locator('body')).toHaveAttribute('data-screen', 'first-run');
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await page.getByLabel('Passphrase again').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Create vault' }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-screen', 'compose');
-}
-
-async function go(page: Page, name: 'Compose' | 'Drafts' | 'Models'): Promise<void> {
-  await page.getByRole('navigation').getByRole('link', { name }).click();
-  await expect(page.locator('#screen-title')).toHaveText(name);
 }
 
 async function install(page: Page, id: string): Promise<void> {

@@ -4,24 +4,8 @@
 // drafts saved before and after it get vectors in the encrypted vault; "ocean waves at dusk"
 // finds the beach sunset draft that full-text search alone misses.
 import type { Page } from '@playwright/test';
-import { controlled, expect, test } from './fixtures';
-
-const PASSPHRASE = 'correct horse battery staple';
-
-async function createVault(page: Page): Promise<void> {
-  await page.goto('/');
-  await controlled(page);
-  await expect(page.locator('body')).toHaveAttribute('data-screen', 'first-run');
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await page.getByLabel('Passphrase again').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Create vault' }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-screen', 'compose');
-}
-
-async function go(page: Page, name: 'Compose' | 'Drafts' | 'Models'): Promise<void> {
-  await page.getByRole('navigation').getByRole('link', { name }).click();
-  await expect(page.locator('#screen-title')).toHaveText(name);
-}
+import { createVault, go } from './app_steps';
+import { expect, test } from './fixtures';
 
 async function saveDraft(page: Page, caption: string, hashtags = ''): Promise<void> {
   await go(page, 'Drafts');

@@ -1,6 +1,7 @@
-// Background Sync of HQ job submissions (service_worker/job_replay.ts): with a page open the
-// 'cairn-jobs' sync wakes the page's engine; with none open the service worker replays the
-// copies it keeps, with their idempotency keys, until the server has them.
+// Background Sync of HQ job submissions (service_worker/job_replay.ts): with a page open whose
+// engine runs, the 'cairn-jobs' sync wakes that engine; with none open, or none that answers
+// that its engine runs, the service worker replays the copies it keeps, with their idempotency
+// keys, until the server has them.
 // The copies are signed requests (sync/PROTOCOL.md, Authentication) of a test device whose key
 // cairn-cli holds ($CAIRN_CLI_BIN, set by ./cairn browser): a stored signed request replayed
 // verbatim within the server's 5-minute window is accepted.
@@ -9,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { createVault } from './app_steps';
 import { controlled, dispatchSync, expect, test } from './fixtures';
 import { APP_DIR, startServer } from './server';
 
@@ -93,13 +95,12 @@ async function serverJobs(base: string): Promise<string[]> {
   return feed.jobs.map((j) => j.idempotency_key).sort();
 }
 
-test('with the app open, a cairn-jobs sync wakes the page and leaves the copies', async ({
+test('with the app open and unlocked, a cairn-jobs sync wakes its engine and leaves the copies', async ({
   page,
   serverUrl,
 }) => {
   await device.register(serverUrl);
-  await page.goto('/');
-  await controlled(page);
+  await createVault(page); // the vault open: its sync engine runs
   await toServiceWorker(page, {
     type: 'cairn-jobs:queue',
     submission: submission(serverUrl, 'open-page-key-0001'),
@@ -119,6 +120,24 @@ test('with the app open, a cairn-jobs sync wakes the page and leaves the copies'
   await toServiceWorker(page, { type: 'cairn-jobs:settled', idempotencyKey: 'open-page-key-0001' });
   await expect.poll(() => pending(page)).toBe(0);
   expect(await serverJobs(serverUrl)).toEqual([]);
+});
+
+test('with the app open but no engine running (no vault yet), the service worker replays', async ({
+  page,
+  serverUrl,
+}) => {
+  await device.register(serverUrl);
+  await page.goto('/');
+  await controlled(page);
+  await expect(page.locator('body')).toHaveAttribute('data-screen', 'first-run');
+  await toServiceWorker(page, {
+    type: 'cairn-jobs:queue',
+    submission: submission(serverUrl, 'no-engine-key-0001'),
+  });
+  await expect.poll(() => pending(page)).toBe(1);
+  await dispatchSync(page, serverUrl, 'cairn-jobs');
+  await expect.poll(() => serverJobs(serverUrl)).toContain('no-engine-key-0001');
+  await expect.poll(() => pending(page)).toBe(0);
 });
 
 test('with no page open, the copies are replayed with their keys once the server is back', async ({

@@ -2,7 +2,7 @@
 // ("new version — reload"), and the messages between the service worker and the core worker.
 import { Workbox } from 'workbox-window';
 import { JOBS_SYNC_TAG } from '../../../service_worker/messages.js';
-import type { PageToSw, SwToPage } from '../../../service_worker/messages.js';
+import type { PageToSw, SwToPage, SyncAnswer } from '../../../service_worker/messages.js';
 import type { App } from './app.js';
 
 interface SyncManager {
@@ -24,8 +24,16 @@ export function startServiceWorker(app: App, banner: HTMLElement, reload: HTMLBu
     wb.messageSkipWaiting();
   });
   navigator.serviceWorker.addEventListener('message', (e: MessageEvent<SwToPage>) => {
-    if (e.data?.type === 'cairn-jobs:sync')
-      app.core?.call('sync.run', undefined).catch(() => undefined);
+    if (e.data?.type === 'cairn-jobs:sync') {
+      const answer = (engineRuns: boolean): void =>
+        e.ports[0]?.postMessage({ engineRuns } satisfies SyncAnswer);
+      if (!app.core) answer(false);
+      else
+        app.core.call('sync.run', undefined).then(
+          (r) => answer(r.engineRuns),
+          () => answer(false),
+        );
+    }
     if (e.data?.type === 'cairn-open-job') app.go('jobs', { job: String(e.data.jobId) });
   });
   // The core worker's messages for the service worker (job submission copies for replay).

@@ -238,7 +238,7 @@ class Worker {
         this.online = true;
         await this.sync.register();
         this.sync.event({ type: 'online' });
-        return undefined;
+        return { engineRuns: this.sync.running };
     }
     throw new CairnError('invalid_argument', `unknown request ${String(op)}`);
   }
