@@ -200,15 +200,40 @@ int cairn_model_file_writer_open(cairn_vault* vault, const cairn_pack* pack,
     CAIRN_RETURN_IF_ERROR(Need(out, "out"));
     CAIRN_ASSIGN_OR_RETURN(const model::ModelFile* file, PackFile(pack, file_name));
     CAIRN_RETURN_IF_ERROR(CheckLicenceHere(*vault->vault, pack->manifest));
-    CAIRN_ASSIGN_OR_RETURN(storage::BlobWriter blob, vault->vault->NewBlob());
+    // One resumable write per file content: another version of the file starts afresh.
+    const std::string key = "model:" + pack->manifest.id + "@" + pack->manifest.version + "/" +
+                            file->name + "#" + file->blake2b;
+    CAIRN_ASSIGN_OR_RETURN(storage::ResumedBlob resumed, vault->vault->ResumableBlob(key));
     auto w = std::make_unique<cairn_model_file_writer>();
-    w->blob.emplace(std::move(blob));
     w->file = *file;
     w->model_id = pack->manifest.id;
-    w->verifier.emplace(w->file);
+    if (resumed.offset > 0 || !resumed.caller_state.empty()) {
+      Result<model::FileVerifier> verifier = model::FileVerifier::Restore(w->file, resumed.caller_state);
+      if (verifier.ok() && verifier->bytes_seen() == resumed.offset) {
+        w->verifier.emplace(std::move(verifier).value());
+      } else {  // saved by another build, or not matching: start over
+        resumed.writer.Abandon();
+        CAIRN_ASSIGN_OR_RETURN(resumed, vault->vault->ResumableBlob(key));
+      }
+    }
+    if (!w->verifier) w->verifier.emplace(w->file);
+    w->blob.emplace(std::move(resumed.writer));
     *out = w.release();
     return Status::Ok();
   });
+}
+
+int cairn_model_file_writer_checkpoint(cairn_model_file_writer* writer) {
+  return Call([&]() -> Status {
+    CAIRN_RETURN_IF_ERROR(Need(writer, "writer"));
+    if (!writer->blob) return Status(StatusCode::kFailedPrecondition, "the writer has finished");
+    CAIRN_ASSIGN_OR_RETURN(Bytes state, writer->verifier->Save());
+    return writer->blob->Checkpoint(state).status();
+  });
+}
+
+double cairn_model_file_writer_offset(const cairn_model_file_writer* writer) {
+  return writer && writer->blob ? static_cast<double>(writer->blob->size()) : 0;
 }
 
 int cairn_model_file_writer_append(cairn_model_file_writer* writer, const uint8_t* data,
@@ -221,7 +246,8 @@ int cairn_model_file_writer_append(cairn_model_file_writer* writer, const uint8_
     const ByteView bytes(data, size);
     Status s = writer->verifier->Update(bytes);
     if (!s.ok()) {
-      writer->blob.reset();  // removes what was written
+      writer->blob->Abandon();  // removes what was written, checkpoints too
+      writer->blob.reset();
       return s.WithContext("model " + writer->model_id);
     }
     return writer->blob->Append(bytes);
@@ -234,6 +260,7 @@ int cairn_model_file_writer_commit(cairn_model_file_writer* writer) {
     if (!writer->blob) return Status(StatusCode::kFailedPrecondition, "the writer has finished");
     Status s = writer->verifier->Finish();
     if (!s.ok()) {
+      writer->blob->Abandon();
       writer->blob.reset();
       return Status(StatusCode::kAuthFailed,
                     "model " + writer->model_id + ": " + s.message() +

@@ -53,7 +53,7 @@ extern "C" {
 #define CAIRN_INTERNAL 15
 
 /* Version of this ABI; bumped on any incompatible change. */
-#define CAIRN_ABI_VERSION 2
+#define CAIRN_ABI_VERSION 3
 int cairn_abi_version(void);
 
 typedef struct cairn_vault cairn_vault;
@@ -143,6 +143,13 @@ int cairn_model_file_writer_append(cairn_model_file_writer* writer, const uint8_
                                    size_t size);
 int cairn_model_file_writer_commit(cairn_model_file_writer* writer);
 void cairn_model_file_writer_close(cairn_model_file_writer* writer);
+/* Downloads that go on after a restart or reload: the writer opened for a file goes on from
+ * its last checkpoint (size and hash checks included), so fetch the rest from
+ * cairn_model_file_writer_offset (bytes it holds; 0 for a fresh start). A checkpoint syncs what
+ * was appended and records it in the vault; a writer closed uncommitted after one keeps it,
+ * one refused by the manifest keeps nothing. */
+int cairn_model_file_writer_checkpoint(cairn_model_file_writer* writer);
+double cairn_model_file_writer_offset(const cairn_model_file_writer* writer);
 /* Records the pack as installed (after every file it needs is committed). */
 int cairn_pack_install(cairn_vault* vault, const cairn_pack* pack);
 /* Installed models: JSON array of {id, version, task, licence, commercial_use, state, bytes}. */

@@ -152,6 +152,22 @@ CREATE TABLE draft_vectors (
 ) STRICT;
 CREATE INDEX draft_vectors_by_draft ON draft_vectors(draft_id);
 )sql",
+    // 9: blob writes that go on after a restart (a model download resumed after a reload):
+    // the 'writing' blob's file, its whole chunks written and synced, the BLAKE2b state of
+    // their plaintext (crypto::Blake2b::Save), the plaintext tail of at most one chunk that
+    // follows them, and the caller's own state, all inside the encrypted pages.
+    R"sql(
+CREATE TABLE blob_resume (
+  key TEXT PRIMARY KEY,
+  file TEXT NOT NULL,
+  nonce BLOB NOT NULL,
+  chunks INTEGER NOT NULL,
+  hash_state BLOB NOT NULL,
+  tail BLOB NOT NULL,
+  caller_state BLOB NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 static_assert(std::size(kMigrations) == kVaultSchemaVersion);
 
@@ -472,6 +488,8 @@ Status Vault::RekeyWith(const std::function<Status(KeyFileContents*, ByteView)>&
   const std::string new_db = VaultDbPath(dir_, next);
   CAIRN_RETURN_IF_ERROR(DeleteDbFiles(host_, new_db));
 
+  // (0) Resumable writes are given up: their chunks are under the old key.
+  CAIRN_RETURN_IF_ERROR(DropResumableBlobs());
   // (1) Blobs, re-encrypted into new files recorded as 'writing' here.
   std::vector<std::pair<std::string, std::string>> moved;  // old file, new file
   CAIRN_RETURN_IF_ERROR(ReencryptBlobs(new_blob_key.view(), &moved));

@@ -51,7 +51,7 @@ namespace cairn::storage {
 
 class CipherVfs;
 
-inline constexpr int kVaultSchemaVersion = 8;
+inline constexpr int kVaultSchemaVersion = 9;
 inline constexpr size_t kBlobChunkBytes = 64 * 1024;
 
 struct VaultOptions {
@@ -167,18 +167,37 @@ class Vault;
 // it, returning its content address (BLAKE2b-256 hex of the plaintext). Destroyed without
 // Commit(), it removes the file. Natively the hash of one batch runs on a helper thread while the
 // caller's thread encrypts and writes (storage/pipeline.h); all I/O stays on the caller's thread.
+//
+// A resumable writer (Vault::ResumableBlob) survives its process: Checkpoint() syncs what was
+// appended and records it under the writer's key with the caller's own state, and a resumable
+// writer destroyed after a checkpoint keeps its file, so the next ResumableBlob(key) goes on
+// from the last checkpoint. Abandon() gives the write up for good (a refused download).
 class BlobWriter {
  public:
   BlobWriter(BlobWriter&&) noexcept;
+  BlobWriter& operator=(BlobWriter&&) noexcept;  // the replaced writer ends as if destroyed
   ~BlobWriter();
   Status Append(ByteView data);
   Result<std::string> Commit();
+  // Resumable writers only. `caller_state` comes back from ResumableBlob (e.g. a verifier's
+  // state at this point); returns the bytes recorded, which is everything appended so far.
+  Result<uint64_t> Checkpoint(ByteView caller_state);
+  // Removes the file and every record of it, checkpointed or not. The writer is then finished.
+  void Abandon();
+  uint64_t size() const;  // bytes appended, counting those of a resumed write
 
  private:
   friend class Vault;
   struct State;
   explicit BlobWriter(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
+};
+
+// What Vault::ResumableBlob gives: a writer and where it stands.
+struct ResumedBlob {
+  BlobWriter writer;
+  uint64_t offset = 0;  // bytes it holds already (0 for a new write): append from there
+  Bytes caller_state;   // what the last Checkpoint() was given (empty for a new write)
 };
 
 struct BlobInfo {
@@ -277,6 +296,11 @@ class Vault {
   // content hash, readable by byte range. A blob is kept while an asset or model file refers to
   // it; CollectGarbage() removes the rest, and leftovers of writes a crash interrupted.
   Result<BlobWriter> NewBlob();
+  // The write recorded under `key` where its last checkpoint left it, or a new one when there
+  // is none or it cannot go on (its file is gone or shorter than recorded, or it was saved by
+  // another build); one writer per key at a time. Recorded writes older than 30 days are
+  // collected as garbage, and a rekey drops them all (their chunks are under the old key).
+  Result<ResumedBlob> ResumableBlob(std::string_view key);
   Result<std::string> PutBlob(ByteView data);
   Result<BlobInfo> StatBlob(std::string_view hash);
   Result<std::vector<BlobInfo>> ListBlobs();
@@ -308,6 +332,7 @@ class Vault {
   Status ReencryptBlobs(ByteView new_blob_key,
                        std::vector<std::pair<std::string, std::string>>* moved);
   Result<int> RemoveBlobFiles(const std::string& where_sql);
+  Status DropResumableBlobs();  // every resumable write, file and record
   Result<std::vector<OutboxJob>> ListJobsWhere(const char* where_sql);
   Status Migrate(int target);
   Status InTransaction(const std::function<Status()>& body);

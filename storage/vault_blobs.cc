@@ -201,6 +201,15 @@ class ChunkBatch {
 
 }  // namespace
 
+// Where a resumable blob write stands (a row of blob_resume): the whole chunks in its file,
+// the BLAKE2b state of their plaintext, and the plaintext tail not yet written.
+struct BlobCheckpoint {
+  Bytes nonce;  // the file's nonce (header bytes 16..31), bound into every chunk
+  uint64_t chunks = 0;
+  Bytes hash_state;
+  Bytes tail;  // at most a chunk: the last one is written only when the blob is complete
+};
+
 // Writes one blob file: batches of chunks as data arrives, the header and a sync at Finish().
 // Knows nothing of the database. Holds at most two batches of plaintext (2 MiB) and one of
 // ciphertext. Not movable: the pipeline's stage refers to its members. All I/O is on the
@@ -210,6 +219,11 @@ class BlobFileWriter {
   BlobFileWriter(VfsFile file, ByteView key)
       : file_(std::move(file)), key_(SecretBytes::CopyOf(key)),
         header_(BlobHeader(crypto::RandomBytes(16), 0, 0)) {}
+  // Goes on with a write that Checkpoint() recorded; the file is already cut to its chunks.
+  BlobFileWriter(VfsFile file, ByteView key, const BlobCheckpoint& from, crypto::Blake2b hash)
+      : file_(std::move(file)), key_(SecretBytes::CopyOf(key)),
+        header_(BlobHeader(from.nonce, 0, 0)), staged_(from.tail), chunks_(from.chunks),
+        size_(from.chunks * kBlobChunkBytes + from.tail.size()), hash_(std::move(hash)) {}
   BlobFileWriter(const BlobFileWriter&) = delete;
   BlobFileWriter& operator=(const BlobFileWriter&) = delete;
 
@@ -234,6 +248,28 @@ class BlobFileWriter {
     pipeline_.Wait();
     CAIRN_ASSIGN_OR_RETURN(Bytes digest, hash_.Final());
     return ToHex(digest);
+  }
+
+  // Writes the whole chunks staged but the last (more data may follow, or it may end the
+  // blob), syncs, and says where the write stands: everything appended is in the chunks or in
+  // the tail. The writer goes on as before.
+  Result<BlobCheckpoint> Checkpoint() {
+    const size_t whole =
+        staged_.empty() ? 0 : (staged_.size() - 1) / kBlobChunkBytes * kBlobChunkBytes;
+    if (whole > 0) {
+      Bytes tail(staged_.begin() + static_cast<std::ptrdiff_t>(whole), staged_.end());
+      staged_.resize(whole);
+      CAIRN_RETURN_IF_ERROR(WriteBatch(false));
+      staged_ = std::move(tail);
+    }
+    CAIRN_RETURN_IF_ERROR(file_.Sync());
+    pipeline_.Wait();  // the hash has every written chunk
+    BlobCheckpoint c;
+    c.nonce = Bytes(header_.begin() + 16, header_.begin() + 32);
+    c.chunks = chunks_;
+    c.tail = staged_;
+    CAIRN_ASSIGN_OR_RETURN(c.hash_state, hash_.Save());
+    return c;
   }
 
   uint64_t size() const { return size_; }
@@ -302,28 +338,71 @@ struct BlobWriter::State {
   std::string name;  // file name in the vault directory
   std::string path;
   std::optional<BlobFileWriter> file;
-  bool committed = false;
+  bool committed = false;     // or abandoned: finished either way
+  std::string resume_key;     // empty unless resumable
+  bool checkpointed = false;  // a blob_resume row names this write: keep the file
 };
 
 BlobWriter::BlobWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
 BlobWriter::BlobWriter(BlobWriter&&) noexcept = default;
 
+BlobWriter& BlobWriter::operator=(BlobWriter&& other) noexcept {
+  if (this != &other) {
+    BlobWriter replaced(std::move(state_));  // ends here, as a destroyed writer does
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
 BlobWriter::~BlobWriter() {
   if (!state_ || state_->committed) return;
-  // Abandoned: remove the file and its 'writing' row (best effort; GC catches what remains).
-  state_->file.reset();
-  VfsDelete(state_->vault->host_, state_->path).IgnoreError();
-  state_->vault->InTransaction([&]() -> Status {
-    CAIRN_ASSIGN_OR_RETURN(Stmt q, state_->vault->stmts_.Get(state_->vault->db_,
-                                                 "DELETE FROM blobs WHERE file=? AND state='writing'"));
-    q.Bind(1, state_->name);
-    return q.Run();
+  if (state_->checkpointed) return;  // the next ResumableBlob(key) goes on with it
+  Abandon();
+}
+
+void BlobWriter::Abandon() {
+  // Removes the file, then its rows (best effort; GC catches what remains).
+  State& s = *state_;
+  if (s.committed) return;
+  s.committed = true;
+  s.file.reset();
+  VfsDelete(s.vault->host_, s.path).IgnoreError();
+  Vault& v = *s.vault;
+  v.InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, v.stmts_.Get(v.db_, "DELETE FROM blobs WHERE file=? AND state='writing'"));
+    q.Bind(1, s.name);
+    CAIRN_RETURN_IF_ERROR(q.Run());
+    CAIRN_ASSIGN_OR_RETURN(Stmt r, v.stmts_.Get(v.db_, "DELETE FROM blob_resume WHERE file=?"));
+    r.Bind(1, s.name);
+    return r.Run();
   }).IgnoreError();
 }
 
 Status BlobWriter::Append(ByteView data) {
   if (state_->committed) return FailedPrecondition("blob: append after commit");
   return state_->file->Append(data);
+}
+
+uint64_t BlobWriter::size() const { return state_->file ? state_->file->size() : 0; }
+
+Result<uint64_t> BlobWriter::Checkpoint(ByteView caller_state) {
+  State& s = *state_;
+  if (s.committed) return FailedPrecondition("blob: checkpoint after commit");
+  if (s.resume_key.empty()) return FailedPrecondition("blob: only a resumable write has checkpoints");
+  CAIRN_ASSIGN_OR_RETURN(BlobCheckpoint c, s.file->Checkpoint());
+  Vault& v = *s.vault;
+  CAIRN_RETURN_IF_ERROR(v.InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(
+        Stmt q, v.stmts_.Get(v.db_,
+                             "INSERT OR REPLACE INTO blob_resume (key, file, nonce, chunks, hash_state, "
+                             "tail, caller_state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.Bind(1, s.resume_key).Bind(2, s.name).Bind(3, ByteView(c.nonce));
+    q.Bind(4, static_cast<int64_t>(c.chunks)).Bind(5, ByteView(c.hash_state));
+    q.Bind(6, ByteView(c.tail)).Bind(7, caller_state).Bind(8, v.NowMs());
+    return q.Run();
+  }));
+  s.checkpointed = true;
+  return s.file->size();
 }
 
 Result<std::string> BlobWriter::Commit() {
@@ -335,6 +414,11 @@ Result<std::string> BlobWriter::Commit() {
   Vault& v = *s.vault;
   bool duplicate = false;
   CAIRN_RETURN_IF_ERROR(v.InTransaction([&]() -> Status {
+    if (!s.resume_key.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(Stmt r, v.stmts_.Get(v.db_, "DELETE FROM blob_resume WHERE key=?"));
+      r.Bind(1, s.resume_key);
+      CAIRN_RETURN_IF_ERROR(r.Run());
+    }
     CAIRN_ASSIGN_OR_RETURN(Stmt existing,
                            v.stmts_.Get(v.db_, "SELECT 1 FROM blobs WHERE hash=? AND state='ready'"));
     existing.Bind(1, hash);
@@ -375,6 +459,64 @@ Result<BlobWriter> Vault::NewBlob() {
   if (!f.ok()) return f.status();
   writer.state_->file.emplace(std::move(f).value(), blob_key_.view());
   return writer;
+}
+
+Result<ResumedBlob> Vault::ResumableBlob(std::string_view key) {
+  if (key.empty()) return InvalidArgument("a resumable blob needs a key");
+  std::optional<BlobCheckpoint> from;
+  std::string name;
+  Bytes caller_state;
+  {
+    CAIRN_ASSIGN_OR_RETURN(
+        Stmt q, stmts_.Get(db_, "SELECT r.file, r.nonce, r.chunks, r.hash_state, r.tail, r.caller_state "
+                                "FROM blob_resume r JOIN blobs b ON b.file = r.file AND "
+                                "b.state = 'writing' WHERE r.key=?"));
+    q.Bind(1, key);
+    Result<bool> row = q.Step();
+    if (!row.ok()) return Explain(row.status());
+    if (*row) {
+      name = q.Text(0);
+      from = BlobCheckpoint{q.Blob(1), static_cast<uint64_t>(q.Int(2)), q.Blob(3), q.Blob(4)};
+      caller_state = q.Blob(5);
+    }
+  }
+  if (from) {
+    // Goes on only if everything checks: else the old write is removed and a new one begins.
+    const std::string path = dir_ + "/" + name;
+    const int64_t length = kHeaderBytes + static_cast<int64_t>(from->chunks) * kStride;
+    Result<crypto::Blake2b> hash = crypto::Blake2b::Restore(from->hash_state);
+    Result<VfsFile> f = VfsFile::Open(host_, path, VfsFile::Mode::kReadWrite);
+    bool usable = hash.ok() && f.ok() && from->nonce.size() == 16 && from->tail.size() <= kBlobChunkBytes;
+    if (usable) {
+      Result<int64_t> size = f->Size();
+      usable = size.ok() && *size >= length && f->Truncate(length).ok();
+    }
+    if (usable) {
+      auto state = std::make_unique<BlobWriter::State>();
+      state->vault = this;
+      state->name = name;
+      state->path = path;
+      state->resume_key = std::string(key);
+      state->checkpointed = true;
+      state->file.emplace(std::move(f).value(), blob_key_.view(), *from, std::move(hash).value());
+      BlobWriter writer(std::move(state));
+      const uint64_t offset = writer.size();
+      return ResumedBlob{std::move(writer), offset, std::move(caller_state)};
+    }
+    if (f.ok()) VfsFile closed = std::move(f).value();  // closed before it is deleted
+    VfsDelete(host_, path).IgnoreError();  // it may be gone already
+  }
+  CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "DELETE FROM blob_resume WHERE key=?"));
+    q.Bind(1, key);
+    CAIRN_RETURN_IF_ERROR(q.Run());
+    CAIRN_ASSIGN_OR_RETURN(Stmt b, stmts_.Get(db_, "DELETE FROM blobs WHERE file=? AND state='writing'"));
+    b.Bind(1, name);
+    return b.Run();
+  }));
+  CAIRN_ASSIGN_OR_RETURN(BlobWriter writer, NewBlob());
+  writer.state_->resume_key = std::string(key);
+  return ResumedBlob{std::move(writer), 0, {}};
 }
 
 Result<std::string> Vault::PutBlob(ByteView data) {
@@ -498,10 +640,25 @@ Status Vault::RecordModelFile(std::string_view model_id, std::string_view file_n
 }
 
 Result<int> Vault::CollectGarbage() {
-  // Run it when no BlobWriter is open.
+  // Run it when no BlobWriter is open. A resumable write is kept for 30 days after its last
+  // checkpoint; every other 'writing' blob is an interrupted write.
+  constexpr int64_t kResumeKeepMs = 30LL * 24 * 60 * 60 * 1000;
+  CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "DELETE FROM blob_resume WHERE updated_at < ?"));
+    q.Bind(1, NowMs() - kResumeKeepMs);
+    return q.Run();
+  }));
   return RemoveBlobFiles(
-      "state='writing' OR (state='ready' AND hash NOT IN (SELECT blob_hash FROM assets) AND "
+      "(state='writing' AND file NOT IN (SELECT file FROM blob_resume)) OR "
+      "(state='ready' AND hash NOT IN (SELECT blob_hash FROM assets) AND "
       "hash NOT IN (SELECT blob_hash FROM model_files))");
+}
+
+Status Vault::DropResumableBlobs() {
+  // Files first: a crash in between leaves rows naming missing files, which ResumableBlob
+  // replaces with new writes.
+  CAIRN_RETURN_IF_ERROR(RemoveBlobFiles("file IN (SELECT file FROM blob_resume)").status());
+  return InTransaction([&]() -> Status { return Exec(db_, "DELETE FROM blob_resume"); });
 }
 
 // Removes the blobs matching `where_sql` with their files, in three steps each safe to

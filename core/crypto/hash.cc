@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "core/base/secret_bytes.h"
@@ -41,6 +44,50 @@ Result<Blake2b> Blake2b::Create(size_t digest_size, ByteView key) {
   h.digest_size_ = digest_size;
   crypto_generichash_blake2b_init(&h.state_->s, key.empty() ? nullptr : key.data(), key.size(),
                                   digest_size);
+  return h;
+}
+
+namespace {
+// Save()'s layout: "B2S1", the state's size and the digest size (u32 little-endian each), the
+// state's bytes. The size stands for the build's layout: another libsodium or ABI differs.
+constexpr char kSavedTag[4] = {'B', '2', 'S', '1'};
+constexpr size_t kSavedHead = 12;
+
+void PutU32(Bytes& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+uint32_t GetU32(ByteView in) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(in[i]) << (8 * i);
+  return v;
+}
+}  // namespace
+
+Result<Bytes> Blake2b::Save() const {
+  if (!state_ || done_) return FailedPrecondition("blake2b: the digest was taken; nothing to save");
+  Bytes out(kSavedTag, kSavedTag + 4);
+  PutU32(out, sizeof state_->s);
+  PutU32(out, static_cast<uint32_t>(digest_size_));
+  const auto* raw = reinterpret_cast<const uint8_t*>(&state_->s);
+  out.insert(out.end(), raw, raw + sizeof state_->s);
+  return out;
+}
+
+Result<Blake2b> Blake2b::Restore(ByteView saved) {
+  CAIRN_RETURN_IF_ERROR(EnsureSodium());
+  if (saved.size() != kSavedHead + sizeof(Blake2bState::s) ||
+      !std::equal(kSavedTag, kSavedTag + 4, saved.begin()) ||
+      GetU32(saved.subspan(4)) != sizeof(Blake2bState::s)) {
+    return InvalidArgument("blake2b: the saved state is not one this build wrote");
+  }
+  const uint32_t digest_size = GetU32(saved.subspan(8));
+  if (digest_size < kBlake2bMinBytes || digest_size > kBlake2bMaxBytes) {
+    return InvalidArgument("blake2b: the saved state has a digest size of " +
+                           std::to_string(digest_size));
+  }
+  Blake2b h;
+  h.digest_size_ = digest_size;
+  std::memcpy(&h.state_->s, saved.data() + kSavedHead, sizeof h.state_->s);
   return h;
 }
 

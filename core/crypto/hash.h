@@ -33,6 +33,13 @@ class Blake2b {
   // The digest; kFailedPrecondition if called twice.
   Result<Bytes> Final();
 
+  // The running state as bytes, to go on hashing after a restart (a download resumed after a
+  // reload): Restore(Save()) hashes on exactly as this one would. The bytes are libsodium's
+  // state for this build, tagged with its layout; Restore refuses any other (kInvalidArgument),
+  // and the caller starts over. A keyed state holds the key: keep the bytes as secret as it.
+  Result<Bytes> Save() const;
+  static Result<Blake2b> Restore(ByteView saved);
+
  private:
   Blake2b();
   std::unique_ptr<Blake2bState> state_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "core/crypto/sign.h"
 
@@ -390,6 +391,29 @@ Status CheckLicence(const Manifest& m, const Workspace& workspace) {
 
 FileVerifier::FileVerifier(const ModelFile& file)
     : file_(file), hash_(crypto::Blake2b::Create(32).value()) {}
+
+FileVerifier::FileVerifier(const ModelFile& file, crypto::Blake2b hash, uint64_t seen)
+    : file_(file), hash_(std::move(hash)), seen_(seen) {}
+
+// Save()'s layout: the bytes seen (u64 little-endian), then Blake2b::Save().
+Result<Bytes> FileVerifier::Save() const {
+  CAIRN_ASSIGN_OR_RETURN(Bytes hash, hash_.Save());
+  Bytes out(8);
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(seen_ >> (8 * i));
+  out.insert(out.end(), hash.begin(), hash.end());
+  return out;
+}
+
+Result<FileVerifier> FileVerifier::Restore(const ModelFile& file, ByteView saved) {
+  if (saved.size() < 8) return InvalidArgument(file.name + ": the saved verifier state is cut short");
+  uint64_t seen = 0;
+  for (int i = 0; i < 8; ++i) seen |= static_cast<uint64_t>(saved[i]) << (8 * i);
+  if (seen > file.size) {
+    return InvalidArgument(file.name + ": the saved verifier state has seen more bytes than the file has");
+  }
+  CAIRN_ASSIGN_OR_RETURN(crypto::Blake2b hash, crypto::Blake2b::Restore(saved.subspan(8)));
+  return FileVerifier(file, std::move(hash), seen);
+}
 
 Status FileVerifier::Update(ByteView data) {
   seen_ += data.size();

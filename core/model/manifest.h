@@ -136,7 +136,14 @@ class FileVerifier {
   Status Finish();
   uint64_t bytes_seen() const { return seen_; }
 
+  // Where it is, as bytes (the bytes seen and the running hash), to go on after a restart (a
+  // download resumed after a reload): Restore(file, Save()) verifies on as this one would.
+  // Restore refuses state saved by another build or for more bytes than `file` has.
+  Result<Bytes> Save() const;
+  static Result<FileVerifier> Restore(const ModelFile& file, ByteView saved);
+
  private:
+  FileVerifier(const ModelFile& file, crypto::Blake2b hash, uint64_t seen);
   ModelFile file_;
   crypto::Blake2b hash_;
   uint64_t seen_ = 0;

@@ -286,6 +286,66 @@ TEST_CASE("model packs install verified into the vault and drive captions throug
   CHECK(!streamed.empty());
 }
 
+TEST_CASE("a model download goes on from its last checkpoint after a restart, checks included") {
+  TempDir dir;
+  auto sp = testing::MakeSignedPack(dir, "tiny-llama");
+  const Bytes manifest = testing::ReadFileBytes(sp.dir + "/manifest.json");
+  const Bytes sig = testing::ReadFileBytes(sp.dir + "/manifest.sig");
+  const std::string key = Hex(sp.key.public_key);
+  const std::string path = dir / "vault";
+  const Bytes data = testing::ReadFileBytes(sp.dir + "/model.onnx");
+  const size_t part = data.size() * 2 / 3;
+  REQUIRE(part > 2 * 64 * 1024);  // whole 64 KiB blob chunks are checkpointed, and a tail
+  auto append = [](cairn_model_file_writer* w, const Bytes& bytes, size_t from, size_t to) {
+    return cairn_model_file_writer_append(w, bytes.data() + from, to - from);
+  };
+  {
+    Vault v;
+    REQUIRE(cairn_vault_create(path.c_str(), "correct horse", &v.v) == CAIRN_OK);
+    Pack pack;
+    REQUIRE(cairn_pack_open(manifest.data(), manifest.size(), sig.data(), sig.size(), key.c_str(),
+                            &pack.p, nullptr) == CAIRN_OK);
+    cairn_model_file_writer* w = nullptr;
+    REQUIRE(cairn_model_file_writer_open(v.v, pack.p, "model.onnx", &w) == CAIRN_OK);
+    CHECK(cairn_model_file_writer_offset(w) == 0);
+    REQUIRE(append(w, data, 0, part) == CAIRN_OK);
+    REQUIRE(cairn_model_file_writer_checkpoint(w) == CAIRN_OK);
+    REQUIRE(append(w, data, part, part + 1000) == CAIRN_OK);  // after the checkpoint: not kept
+    cairn_model_file_writer_close(w);
+  }
+  Vault v;  // the app starts again
+  REQUIRE(cairn_vault_open(path.c_str(), "correct horse", &v.v) == CAIRN_OK);
+  Pack pack;
+  REQUIRE(cairn_pack_open(manifest.data(), manifest.size(), sig.data(), sig.size(), key.c_str(),
+                          &pack.p, nullptr) == CAIRN_OK);
+  cairn_model_file_writer* w = nullptr;
+  REQUIRE(cairn_model_file_writer_open(v.v, pack.p, "model.onnx", &w) == CAIRN_OK);
+  REQUIRE(cairn_model_file_writer_offset(w) == static_cast<double>(part));
+  SECTION("the rest completes a file that passes the manifest's checks") {
+    REQUIRE(append(w, data, part, data.size()) == CAIRN_OK);
+    REQUIRE(cairn_model_file_writer_commit(w) == CAIRN_OK);
+    cairn_model_file_writer_close(w);
+    REQUIRE(Download(v.v, pack.p, sp.dir, "tokenizer.json") == CAIRN_OK);
+    REQUIRE(cairn_pack_install(v.v, pack.p) == CAIRN_OK);
+    uint8_t* onnx = nullptr;
+    size_t onnx_size = 0;
+    REQUIRE(cairn_pack_read_file(v.v, pack.p, "model.onnx", &onnx, &onnx_size) == CAIRN_OK);
+    CHECK(Bytes(onnx, onnx + onnx_size) == data);
+    cairn_free(onnx);
+  }
+  SECTION("a continuation that does not match is refused, and the next try starts from 0") {
+    Bytes wrong = data;
+    wrong[part + 10] ^= 1;
+    REQUIRE(append(w, wrong, part, wrong.size()) == CAIRN_OK);
+    CHECK(cairn_model_file_writer_commit(w) == CAIRN_AUTH_FAILED);
+    CHECK(LastError().find("signed manifest") != std::string::npos);
+    cairn_model_file_writer_close(w);
+    REQUIRE(cairn_model_file_writer_open(v.v, pack.p, "model.onnx", &w) == CAIRN_OK);
+    CHECK(cairn_model_file_writer_offset(w) == 0);
+    cairn_model_file_writer_close(w);
+  }
+}
+
 }  // namespace
 }  // namespace cairn
 

@@ -265,5 +265,117 @@ TEST_CASE("a blob write cut by power loss leaves nothing readable and is collect
   CHECK(v->ReadBlob(committed).value() == Pattern(100'000, 1));
 }
 
+std::vector<std::filesystem::path> BlobFiles(const std::string& dir) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".cbl") out.push_back(e.path());
+  }
+  return out;
+}
+
+Status AppendInPieces(BlobWriter& w, ByteView data) {
+  for (size_t at = 0, piece = 7; at < data.size(); at += piece, piece = piece * 3 % 100'003 + 1) {
+    CAIRN_RETURN_IF_ERROR(w.Append(data.subspan(at, std::min(piece, data.size() - at))));
+  }
+  return Status::Ok();
+}
+
+// A model download interrupted by a reload: the write goes on from its last checkpoint, with
+// the plaintext tail of a part-chunk and the caller's state; what came after it is redone.
+TEST_CASE("a resumable blob write goes on after a restart from its last checkpoint") {
+  TempDir dir;
+  constexpr size_t kBatch = 16 * kBlobChunkBytes;
+  const Bytes data = Pattern(3 * kBatch + 12'345, 9);
+  const size_t checkpoint = kBatch + 5 * kBlobChunkBytes + 77;  // a part-chunk tail
+  {
+    auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+    ResumedBlob r = v->ResumableBlob("model:x/model.onnx").value();
+    CHECK(r.offset == 0);
+    CHECK(r.caller_state.empty());
+    REQUIRE(AppendInPieces(r.writer, ByteView(data).first(checkpoint)).ok());
+    CHECK(r.writer.Checkpoint(AsBytes("verifier at A")).value() == checkpoint);
+    REQUIRE(AppendInPieces(r.writer, ByteView(data).subspan(checkpoint, 300'000)).ok());
+    BlobWriter plain = v->NewBlob().value();
+    CHECK(plain.Checkpoint({}).status().code() == StatusCode::kFailedPrecondition);
+  }  // closed uncommitted: the checkpointed file stays
+  auto v = Vault::Open(dir.path(), "pw", FastOptions()).value();
+  CHECK(v->CollectGarbage().value() == 0);  // a resumable write is not garbage
+  ResumedBlob r = v->ResumableBlob("model:x/model.onnx").value();
+  REQUIRE(r.offset == checkpoint);
+  CHECK(r.caller_state == ToBytes("verifier at A"));
+  REQUIRE(AppendInPieces(r.writer, ByteView(data).subspan(checkpoint)).ok());
+  const std::string hash = r.writer.Commit().value();
+  CHECK(hash == ToHex(crypto::Blake2bHash(data, 32).value()));
+  CHECK(v->ReadBlob(hash).value() == data);
+  CHECK(BlobFiles(dir.path()).size() == 1);
+  // Committed, the record is gone: the same key starts a new write.
+  ResumedBlob again = v->ResumableBlob("model:x/model.onnx").value();
+  CHECK(again.offset == 0);
+  again.writer.Abandon();
+  CHECK(BlobFiles(dir.path()).size() == 1);
+}
+
+TEST_CASE("a checkpoint survives power loss; what followed it is redone") {
+  auto disk = FaultVfs::Register().value();
+  SecretBytes device = crypto::RandomSecret(32);
+  VaultOptions o;
+  o.host_vfs = disk->vfs();
+  o.exclusive = true;
+  const Bytes data = Pattern(40 * kBlobChunkBytes + 5, 3);
+  const size_t checkpoint = 21 * kBlobChunkBytes + 1000;
+  {
+    auto v = Vault::CreateWithDeviceKey("/v", device.view(), o).value();
+    ResumedBlob r = v->ResumableBlob("k").value();
+    REQUIRE(r.writer.Append(ByteView(data).first(checkpoint)).ok());
+    REQUIRE(r.writer.Checkpoint(AsBytes("s")).ok());
+    REQUIRE(r.writer.Append(ByteView(data).subspan(checkpoint, 17 * kBlobChunkBytes)).ok());
+    disk->Crash();  // power lost; the process dies with the writer open
+    disk->FailAt(disk->operations() + 1, SQLITE_IOERR_WRITE, true);
+  }
+  disk->ClearFaults();
+  auto v = Vault::OpenWithDeviceKey("/v", device.view(), o).value();
+  ResumedBlob r = v->ResumableBlob("k").value();
+  REQUIRE(r.offset == checkpoint);
+  REQUIRE(r.writer.Append(ByteView(data).subspan(checkpoint)).ok());
+  const std::string hash = r.writer.Commit().value();
+  CHECK(v->ReadBlob(hash).value() == data);
+}
+
+TEST_CASE("a resumable write that cannot go on starts over; abandoned and rekeyed ones go") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  const Bytes data = Pattern(5 * kBlobChunkBytes, 4);
+  auto checkpointed = [&](const std::string& key) {
+    ResumedBlob r = v->ResumableBlob(key).value();
+    REQUIRE(r.writer.Append(data).ok());
+    REQUIRE(r.writer.Checkpoint(AsBytes(key)).value() == data.size());
+  };
+  SECTION("its file was cut short") {
+    checkpointed("cut");
+    const auto files = BlobFiles(dir.path());
+    REQUIRE(files.size() == 1);
+    std::filesystem::resize_file(files[0], 64 + kBlobChunkBytes);
+    ResumedBlob r = v->ResumableBlob("cut").value();
+    CHECK(r.offset == 0);
+    CHECK(r.caller_state.empty());
+    REQUIRE(r.writer.Append(data).ok());
+    CHECK(v->ReadBlob(r.writer.Commit().value()).value() == data);
+    CHECK(BlobFiles(dir.path()).size() == 1);  // the cut file is gone
+  }
+  SECTION("abandoned: the file and the record go") {
+    checkpointed("refused");
+    ResumedBlob r = v->ResumableBlob("refused").value();
+    CHECK(r.offset == data.size());
+    r.writer.Abandon();
+    CHECK(BlobFiles(dir.path()).empty());
+    CHECK(v->ResumableBlob("refused").value().offset == 0);
+  }
+  SECTION("a rekey drops it: its chunks are under the old key") {
+    checkpointed("old-key");
+    REQUIRE(v->Rekey("pw").ok());
+    CHECK(v->ResumableBlob("old-key").value().offset == 0);
+  }
+}
+
 }  // namespace
 }  // namespace cairn::storage

@@ -67,6 +67,35 @@ TEST_CASE("streaming hashes equal one-shot hashes at every split point") {
   }
 }
 
+TEST_CASE("a saved BLAKE2b state hashes on as the original would; other bytes are refused") {
+  Bytes data(1000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 31 + 1);
+  for (size_t digest : {size_t{16}, size_t{32}, size_t{64}}) {
+    const Bytes want = Blake2bHash(data, digest).value();
+    for (size_t split : {size_t{0}, size_t{1}, size_t{128}, size_t{129}, size_t{999}, size_t{1000}}) {
+      Blake2b b = Blake2b::Create(digest).value();
+      b.Update(ByteView(data).first(split));
+      const Bytes saved = b.Save().value();
+      b.Update(AsBytes("the original goes on differently"));
+      Blake2b r = Blake2b::Restore(saved).value();
+      r.Update(ByteView(data).subspan(split));
+      CHECK(r.Final().value() == want);
+    }
+  }
+  Blake2b b = Blake2b::Create(32).value();
+  Bytes saved = b.Save().value();
+  CHECK(Blake2b::Restore(ByteView(saved).first(saved.size() - 1)).status().code() ==
+        StatusCode::kInvalidArgument);
+  Bytes other_tag = saved;
+  other_tag[3] = '2';
+  CHECK(Blake2b::Restore(other_tag).status().code() == StatusCode::kInvalidArgument);
+  Bytes other_digest = saved;
+  other_digest[8] = 65;
+  CHECK(Blake2b::Restore(other_digest).status().code() == StatusCode::kInvalidArgument);
+  REQUIRE(b.Final().ok());
+  CHECK(b.Save().status().code() == StatusCode::kFailedPrecondition);
+}
+
 TEST_CASE("digest size, key size and double Final are checked") {
   CHECK(Blake2bHash(AsBytes("x"), 15).status().code() == StatusCode::kInvalidArgument);
   CHECK(Blake2bHash(AsBytes("x"), 65).status().code() == StatusCode::kInvalidArgument);
