@@ -32,3 +32,13 @@ export async function go(page: Page, name: Screen): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name }).click();
   await expect(page.locator('#screen-title')).toHaveText(name);
 }
+
+/** Opens Models and starts installing `id` (its size and licence are shown before any download). */
+export async function installModel(page: Page, id: string): Promise<void> {
+  await go(page, 'Models');
+  const item = page.locator('li.model', { hasText: id });
+  await expect(item).toBeVisible();
+  await expect(item).toContainText('Licence');
+  await expect(item).toContainText('commercial use');
+  await item.getByRole('button', { name: /Install|Retry/ }).click();
+}

@@ -3,17 +3,8 @@
 // offline reload and a browser restart. Also: a tampered model is refused, and WebNN asked for
 // but unavailable falls back with the backend that ran in the provenance.
 import type { Page } from '@playwright/test';
-import { createVault, unlock } from './app_steps';
+import { createVault, installModel as install, unlock } from './app_steps';
 import { expect, test } from './fixtures';
-
-async function install(page: Page, id: string): Promise<void> {
-  await page.getByRole('navigation').getByRole('link', { name: 'Models' }).click();
-  const item = page.locator('li.model', { hasText: id });
-  await expect(item).toBeVisible();
-  await expect(item).toContainText('Licence'); // size and licence are shown before any download
-  await expect(item).toContainText('commercial use');
-  await item.getByRole('button', { name: /Install|Retry/ }).click();
-}
 
 async function generate(page: Page, runOn?: string): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: 'Compose' }).click();

@@ -57,6 +57,8 @@ export interface LoadedModel {
 
 const MAX_ATTEMPTS = 6;
 const CHUNK = 1 << 20;
+/** How much a download appends between checkpoints (each syncs and records its progress). */
+const CHECKPOINT_BYTES = 4 << 20;
 
 /** The web variants in the order this device should try them: for each backend in order, the
  * variants that run on it, smallest file first. */
@@ -159,7 +161,7 @@ export class Models {
       const total = sizes.reduce((a, b) => a + b, 0);
       let done = 0;
       for (const [i, name] of files.entries()) {
-        await this.download(vault, pack, new URL(encodeURIComponent(name), base), name, (n) =>
+        await this.download(vault, pack, new URL(encodeURIComponent(name), base), name, sizes[i]!, (n) =>
           progress(done + n, total, name),
         );
         done += sizes[i]!;
@@ -192,40 +194,62 @@ export class Models {
     );
   }
 
+  /** Streams one file into the vault. The writer goes on from the checkpoint an earlier,
+   * interrupted download left (this session's or one before a reload), so only the rest is
+   * fetched; a checkpoint is taken every CHECKPOINT_BYTES and before each retry. */
   private async download(
-    vault: number, pack: number, url: URL, name: string, progress: (n: number) => void,
+    vault: number, pack: number, url: URL, name: string, size: number,
+    progress: (n: number) => void,
   ): Promise<void> {
     const core = this.core;
     const writer = core.withStrings([name], ([n]) => core.out('model_file_writer_open', vault, pack, n!));
     const buf = core.fn('malloc')(CHUNK);
+    const checkpoint = () => core.check(core.fn('model_file_writer_checkpoint')(writer));
     try {
-      let received = 0;
+      let received = core.fn('model_file_writer_offset')(writer);
+      let checkpointed = received;
+      if (received > 0) progress(received);
       for (let attempt = 1; ; attempt++) {
         try {
           const res = await fetch(url, {
             cache: 'no-store',
             headers: received > 0 ? { Range: `bytes=${received}-` } : {},
           });
-          if (received > 0 && res.status !== 206) {
-            throw new CairnError('unavailable', `the server did not resume ${name} (HTTP ${res.status})`);
-          }
           if (!res.ok || !res.body) throw new CairnError('unavailable', `HTTP ${res.status} for ${name}`);
+          // A server that ignores Range sends the whole file: the bytes already held are skipped.
+          let skip = received > 0 && res.status !== 206 ? received : 0;
           const reader = res.body.getReader();
           for (;;) {
             const { done, value } = await reader.read();
             if (done) break;
-            for (let off = 0; off < value.length; off += CHUNK) {
-              const piece = value.subarray(off, Math.min(value.length, off + CHUNK));
+            const fresh = skip >= value.length ? value.subarray(value.length) : value.subarray(skip);
+            skip = Math.max(0, skip - value.length);
+            for (let off = 0; off < fresh.length; off += CHUNK) {
+              const piece = fresh.subarray(off, Math.min(fresh.length, off + CHUNK));
               core.m.HEAPU8.set(piece, buf);
               core.check(core.fn('model_file_writer_append')(writer, buf, piece.length));
               received += piece.length;
               progress(received);
             }
+            if (received - checkpointed >= CHECKPOINT_BYTES) {
+              checkpoint();
+              checkpointed = received;
+            }
+          }
+          // A body cut short by the network (a clean close mid-file) is resumed like any other
+          // interruption; the manifest's checks at commit are kept for what the server sent.
+          if (received < size) {
+            throw new CairnError('unavailable', `the download of ${name} stopped at ${received} of ${size} bytes`);
           }
           break;
         } catch (e) {
-          // The verifier's refusals are final; network trouble resumes where it stopped.
+          // The verifier's refusals are final; network trouble resumes where it stopped, now
+          // or, if every attempt fails, at the next install (even after a reload).
           if (e instanceof CairnError && e.code !== 'unavailable') throw e;
+          if (received > checkpointed) {
+            checkpoint();
+            checkpointed = received;
+          }
           if (attempt >= MAX_ATTEMPTS) {
             throw new CairnError('unavailable', `download of ${name} failed: ${(e as Error).message}`);
           }
