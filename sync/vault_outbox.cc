@@ -24,6 +24,8 @@ Result<OutboxRecord> RecordFromOutboxJob(const storage::OutboxJob& job) {
   r.server_job_id = job.server_job_id;
   r.cancel_requested = job.cancel_requested;
   r.result_json = job.result_json;
+  r.source_uploaded = job.source_uploaded;
+  r.resubmits = job.resubmits;
   return r;
 }
 
@@ -41,6 +43,8 @@ storage::OutboxJob OutboxJobFromRecord(const OutboxRecord& r) {
   j.server_job_id = r.server_job_id;
   j.cancel_requested = r.cancel_requested;
   j.result_json = r.result_json;
+  j.source_uploaded = r.source_uploaded;
+  j.resubmits = r.resubmits;
   return j;
 }
 
