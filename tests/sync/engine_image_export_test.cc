@@ -340,11 +340,13 @@ storage::VaultOptions FastOptions() {
   return o;
 }
 
-// The host part the tests need: Stores committed to the real outbox, the rest returned.
+// The host part the tests need: Stores and SaveRenditions carried out on the real vault, the
+// rest returned.
 std::vector<Instruction> Apply(VaultOutbox& outbox, Result<std::vector<Instruction>> out) {
   REQUIRE(out.ok());
   for (const Instruction& i : *out) {
     if (auto* s = std::get_if<Store>(&i)) REQUIRE(outbox.Apply(*s).ok());
+    if (auto* r = std::get_if<SaveRendition>(&i)) REQUIRE(outbox.SaveRendition(*r).ok());
   }
   return *out;
 }
@@ -400,6 +402,26 @@ TEST_CASE("image export: restarts in the middle resume from the vault's outbox")
   CHECK(done.state == JobState::kDone);
   CHECK(done.result_json == StoredResult());
   CHECK(outbox.Unfinished().value().empty());
+  // The first rendition was handed on twice (before and after the restart): stored once.
+  std::vector<storage::Asset> renders = vault->ListAssets("render", 10).value();
+  REQUIRE(renders.size() == 2);
+  const storage::Asset& portrait = renders[0];
+  CHECK(portrait.content.blob_hash == BlobHashOf(kPortrait));
+  CHECK(portrait.content.mime == "image/jpeg");
+  CHECK(portrait.content.height == 1350);
+  CHECK(portrait.content.provenance.model_id == "cairn-server image-export/1");
+  CHECK(portrait.content.provenance.model_version == "8.16.1");
+  CHECK(portrait.content.provenance.model_checksum == BlobHashOf(kPortrait));
+  CHECK(portrait.content.provenance.backend == "libvips");
+  CHECK(portrait.content.provenance.tier == "cloud");
+  CHECK(portrait.content.provenance.preset == "final");
+  CHECK_THAT(portrait.content.details, Catch::Matchers::ContainsSubstring(R"("rendition":"1080x1350")"));
+  Bytes back = vault->ReadBlob(portrait.content.blob_hash).value();
+  CHECK(std::string(back.begin(), back.end()) == kPortrait);
+  // The host's last check: bytes that are not the rendition's are never stored.
+  SaveRendition forged{job.id, kServerId, Preset::kFinal, {"1080x1920", "image/jpeg", BlobHashOf(kSquare), 1080, 1920, 3}, {}, "forged"};
+  CHECK(outbox.SaveRendition(forged).status().code() == StatusCode::kCorruption);
+  CHECK(vault->ListAssets("render", 10).value().size() == 2);
 
   // A resubmission survives a restart too: its count (and so its key) is in the vault.
   OutboxRecord again = outbox.Create(JobKind::kImageExport, Preset::kFinal, Payload()).value();
