@@ -113,7 +113,9 @@ Result<json> Run(cairn_sync& s, int64_t now, sync::Event event) {
   json out = json::array();
   std::vector<sync::Event> events{std::move(event)};
   for (size_t e = 0; e < events.size(); ++e) {
-    if (auto* r = std::get_if<sync::Response>(&events[e])) s.signer->LearnServerTime(r->response, now);
+    if (auto* r = std::get_if<sync::Response>(&events[e])) {
+      s.signer->LearnServerTime(r->response, now);
+    }
     CAIRN_ASSIGN_OR_RETURN(std::vector<sync::Instruction> instructions,
                            s.engine->Handle(now, events[e]));
     for (sync::Instruction& i : instructions) {

@@ -332,7 +332,9 @@ Result<Asset> Vault::GetAsset(int64_t id) {
 }
 
 Result<std::vector<Asset>> Vault::ListAssets(std::string_view kind, int limit, int offset) {
-  if (limit <= 0 || offset < 0) return InvalidArgument("list assets: limit must be > 0, offset >= 0");
+  if (limit <= 0 || offset < 0) {
+    return InvalidArgument("list assets: limit must be > 0, offset >= 0");
+  }
   CAIRN_ASSIGN_OR_RETURN(
       Stmt q, stmts_.Get(db_, std::string("SELECT ") + kAssetColumns +
                                   " FROM assets WHERE ?1 = '' OR kind = ?1 ORDER BY id DESC "

@@ -401,8 +401,9 @@ void SyncEngine::Resubmit(int64_t now, JobEntry& job, const JobView& view, Out& 
   ++job.rec.resubmits;
   job.rec.source_uploaded = false;
   job.rec.server_job_id.clear();
-  job.rec.last_error = view.error_code + ": " + view.error_message + " (uploading the photo again, " +
-                       "try " + std::to_string(job.rec.resubmits + 1) + " of " +
+  job.rec.last_error = view.error_code + ": " + view.error_message +
+                       " (uploading the photo again, try " +
+                       std::to_string(job.rec.resubmits + 1) + " of " +
                        std::to_string(kMaxResubmits + 1) + ")";
   job.rec.next_attempt_at_ms = now;
   job.server_state.reset();
@@ -532,9 +533,8 @@ void SyncEngine::Pump(int64_t now, Out& out) {
       const bool wants_result = job.server_state == JobState::kDone && !job.image;
       const bool wants_cancel = rec.cancel_requested && !rec.server_job_id.empty() &&
                                 !(job.server_state && IsTerminal(*job.server_state));
-      if (job.in_flight != 0 || !(wants_submit || wants_result || wants_rendition || wants_cancel)) {
-        continue;
-      }
+      const bool wants_any = wants_submit || wants_result || wants_rendition || wants_cancel;
+      if (job.in_flight != 0 || !wants_any) continue;
       if (rec.next_attempt_at_ms > now) {
         wake = std::min(wake, rec.next_attempt_at_ms);
         continue;

@@ -61,7 +61,8 @@ Result<ImageExportResult> ParseImageExportResult(std::string_view result_json) {
       return InvalidArgument(at + ": 'name' must be 1..32 of A-Z a-z 0-9 _ -");
     }
     if (!IsBlobHash(info.blake2b)) {
-      return InvalidArgument(at + " (" + info.name + "): 'blake2b' must be 64 lowercase hex digits");
+      return InvalidArgument(at + " (" + info.name +
+                             "): 'blake2b' must be 64 lowercase hex digits");
     }
     if (info.content_type.rfind("image/", 0) != 0) {
       return InvalidArgument(at + " (" + info.name + "): 'content_type' must be image/*");

@@ -100,8 +100,9 @@ Status VaultOutbox::Apply(const Store& store) {
 Result<int64_t> VaultOutbox::SaveRendition(const sync::SaveRendition& save) {
   const std::string hash = BlobHashOf(save.bytes);
   if (hash != save.rendition.blake2b) {
-    return Corruption("rendition " + save.rendition.name + " of job " + std::to_string(save.job_id) +
-                      ": its bytes hash to " + hash + ", not " + save.rendition.blake2b);
+    return Corruption("rendition " + save.rendition.name + " of job " +
+                      std::to_string(save.job_id) + ": its bytes hash to " + hash + ", not " +
+                      save.rendition.blake2b);
   }
   CAIRN_ASSIGN_OR_RETURN(std::string stored, vault_.PutBlob(AsBytes(save.bytes)));
   if (stored != hash) return Internal("the vault's blob hash is not BLAKE2b-256 of the bytes");
