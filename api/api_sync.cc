@@ -104,6 +104,63 @@ Result<sync::Event> ParseEvent(const json& j, sync::VaultOutbox& outbox) {
   return InvalidArgument("unknown sync event type '" + type + "'");
 }
 
+// Feeds `event` to the engine and carries out what it returns: Stores and SaveRenditions here
+// (committed to the vault before anything after them), sends and uploads signed for the host.
+// An upload whose blob cannot be read is answered at once (BlobUnreadable) and its outcome
+// carried out in the same call.
+Result<json> Run(cairn_sync& s, int64_t now, sync::Event event) {
+  sync::VaultOutbox outbox(*s.vault->vault);
+  json out = json::array();
+  std::vector<sync::Event> events{std::move(event)};
+  for (size_t e = 0; e < events.size(); ++e) {
+    if (auto* r = std::get_if<sync::Response>(&events[e])) {
+      s.signer->LearnServerTime(r->response, now);
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::vector<sync::Instruction> instructions,
+                           s.engine->Handle(now, events[e]));
+    for (sync::Instruction& i : instructions) {
+      if (auto* store = std::get_if<sync::Store>(&i)) {
+        // Durable before anything after it is carried out.
+        CAIRN_RETURN_IF_ERROR(outbox.Apply(*store));
+      } else if (auto* send = std::get_if<sync::Send>(&i)) {
+        CAIRN_RETURN_IF_ERROR(s.signer->Sign(send->request, now, sync::NewNonce()));
+        json r = RequestJson(send->request);
+        r["type"] = "send";
+        r["request_id"] = send->request_id;
+        out.push_back(std::move(r));
+      } else if (auto* up = std::get_if<sync::UploadBlob>(&i)) {
+        Result<Bytes> bytes = s.vault->vault->ReadBlob(up->hash);
+        if (!bytes.ok()) {
+          events.push_back(sync::BlobUnreadable{up->request_id, bytes.status().message()});
+          continue;
+        }
+        // Signed over the bytes; the host reads them again (cairn_blob_read) to send them, so
+        // they never cross as JSON.
+        sync::HttpRequest req = sync::MakeBlobUploadRequest(
+            std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+        CAIRN_RETURN_IF_ERROR(s.signer->Sign(req, now, sync::NewNonce()));
+        req.body.clear();
+        json r = RequestJson(req);
+        r.erase("body");
+        r["type"] = "send";
+        r["request_id"] = up->request_id;
+        r["body_blob"] = up->hash;
+        out.push_back(std::move(r));
+      } else if (auto* save = std::get_if<sync::SaveRendition>(&i)) {
+        CAIRN_ASSIGN_OR_RETURN(int64_t asset, outbox.SaveRendition(*save));
+        out.push_back({{"type", "rendition_saved"}, {"job_id", save->job_id},
+                       {"asset_id", asset}, {"name", save->rendition.name}});
+      } else if (auto* wake = std::get_if<sync::WakeAt>(&i)) {
+        out.push_back({{"type", "wake_at"}, {"at_ms", wake->at_ms}});
+      } else if (auto* n = std::get_if<sync::Notify>(&i)) {
+        out.push_back({{"type", "notify"}, {"job_id", n->job_id}, {"kind", NoticeName(n->kind)},
+                       {"message", n->message}});
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 }  // namespace cairn::api
 
@@ -144,31 +201,28 @@ int cairn_sync_handle(cairn_sync* s, double now_ms, const char* event_json,
   return ReturnJson(out_instructions, [&]() -> Result<json> {
     CAIRN_RETURN_IF_ERROR(Need(s, "sync"));
     CAIRN_RETURN_IF_ERROR(Need(event_json, "event_json"));
-    const int64_t now = static_cast<int64_t>(now_ms);
     sync::VaultOutbox outbox(*s->vault->vault);
     json j = json::parse(event_json, nullptr, /*allow_exceptions=*/false);
     CAIRN_ASSIGN_OR_RETURN(sync::Event event, ParseEvent(j, outbox));
-    if (auto* r = std::get_if<sync::Response>(&event)) s->signer->LearnServerTime(r->response, now);
-    CAIRN_ASSIGN_OR_RETURN(std::vector<sync::Instruction> instructions, s->engine->Handle(now, event));
-    json out = json::array();
-    for (sync::Instruction& i : instructions) {
-      if (auto* store = std::get_if<sync::Store>(&i)) {
-        // Durable before anything after it is carried out.
-        CAIRN_RETURN_IF_ERROR(outbox.Apply(*store));
-      } else if (auto* send = std::get_if<sync::Send>(&i)) {
-        CAIRN_RETURN_IF_ERROR(s->signer->Sign(send->request, now, sync::NewNonce()));
-        json r = RequestJson(send->request);
-        r["type"] = "send";
-        r["request_id"] = send->request_id;
-        out.push_back(std::move(r));
-      } else if (auto* wake = std::get_if<sync::WakeAt>(&i)) {
-        out.push_back({{"type", "wake_at"}, {"at_ms", wake->at_ms}});
-      } else if (auto* n = std::get_if<sync::Notify>(&i)) {
-        out.push_back({{"type", "notify"}, {"job_id", n->job_id}, {"kind", NoticeName(n->kind)},
-                       {"message", n->message}});
-      }
-    }
-    return out;
+    return Run(*s, static_cast<int64_t>(now_ms), std::move(event));
+  });
+}
+
+int cairn_sync_respond(cairn_sync* s, double now_ms, const char* response_json,
+                       const uint8_t* body, size_t body_size, char** out_instructions) {
+  return ReturnJson(out_instructions, [&]() -> Result<json> {
+    CAIRN_RETURN_IF_ERROR(Need(s, "sync"));
+    CAIRN_RETURN_IF_ERROR(Need(response_json, "response_json"));
+    if (body_size > 0) CAIRN_RETURN_IF_ERROR(Need(body, "body"));
+    json j = json::parse(response_json, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return InvalidArgument("a sync response is a JSON object");
+    j["type"] = "response";
+    j.erase("body");
+    sync::VaultOutbox outbox(*s->vault->vault);
+    CAIRN_ASSIGN_OR_RETURN(sync::Event event, ParseEvent(j, outbox));
+    std::get<sync::Response>(event).response.body.assign(reinterpret_cast<const char*>(body),
+                                                         body_size);
+    return Run(*s, static_cast<int64_t>(now_ms), std::move(event));
   });
 }
 

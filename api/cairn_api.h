@@ -53,7 +53,7 @@ extern "C" {
 #define CAIRN_INTERNAL 15
 
 /* Version of this ABI; bumped on any incompatible change. */
-#define CAIRN_ABI_VERSION 3
+#define CAIRN_ABI_VERSION 4
 int cairn_abi_version(void);
 
 typedef struct cairn_vault cairn_vault;
@@ -99,6 +99,25 @@ int cairn_draft_get(cairn_vault* vault, int64_t id, char** out_draft);
 int cairn_drafts_list(cairn_vault* vault, int limit, int offset, char** out_drafts);
 int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char** out_hits);
 
+/* Assets (photos the creator picked, renders the server made) with their provenance; the bytes
+ * live encrypted in the vault's blob store, addressed by BLAKE2b-256 (hex).
+ * An asset as JSON: {id, kind, mime, blob_hash, bytes, width, height, draft_id, created_at_ms,
+ * provenance: {model_id, model_version, model_checksum, quantization, backend, tier, preset,
+ * prompt_schema, seed}, details: {...}}. details is what the asset's maker recorded: a photo's
+ * tags and safety verdict with their models' provenance, a render's job, rendition and source.
+ * Model and server output inside it is untrusted: render it as text. */
+/* Stores `size` bytes (at least 1) and records them as an asset. asset_json: {kind ("photo" |
+ * "render" | "thumbnail"), mime, width?, height?, draft_id?, provenance?: {...}, details?: {}}
+ * (an unknown field is CAIRN_INVALID_ARGUMENT, naming it). Out: the asset. */
+int cairn_asset_add(cairn_vault* vault, const char* asset_json, const uint8_t* data, size_t size,
+                    char** out_asset);
+/* Newest first; kind "" (or NULL): every kind. Out: a JSON array of assets. */
+int cairn_assets_list(cairn_vault* vault, const char* kind, int limit, int offset,
+                      char** out_assets);
+/* The bytes of blob `hash` (64 hex digits), every chunk authenticated and the whole checked
+ * against the hash; CAIRN_NOT_FOUND if the vault has no such blob. Free with cairn_free. */
+int cairn_blob_read(cairn_vault* vault, const char* hash, uint8_t** out_data, size_t* out_size);
+
 /* The HQ-export outbox (the sync engine drives the states). Out: the job as JSON {id, kind,
  * preset, state, idempotency_key, attempts, last_error, created_at_ms, updated_at_ms, payload,
  * draft_id}. `draft_id` (0: none) names the draft the job was made from: kept with the job on the
@@ -112,8 +131,13 @@ int cairn_jobs_list(cairn_vault* vault, char** out_jobs);
  * once and kept in the vault) signing every request. The host carries out what it returns:
  * out_instructions is a JSON array of
  *   {"type":"send","request_id":N,"method","target","headers":{...},"body"}   (already signed)
+ *   {"type":"send","request_id":N,"method":"PUT","target","headers","body_blob":"<hash>"}: an
+ *      image export's source upload; the body is the vault's blob <hash> (cairn_blob_read),
+ *      already signed over those bytes
  *   {"type":"wake_at","at_ms":N}        {"type":"notify","job_id":N,"kind","message"}
- * (the engine's Store instructions are committed to the vault before this returns). Events
+ *   {"type":"rendition_saved","job_id":N,"asset_id":N,"name":"1080x1350"}
+ * (the engine's Store instructions are committed to the vault, and each image export rendition
+ * checked against its BLAKE2b-256 and saved as a "render" asset, before this returns). Events
  * (event_json): {"type":"app_start","online":bool} | {"type":"online"} | {"type":"offline"} |
  * {"type":"tick"} | {"type":"job_created","job_id":N} | {"type":"cancel_requested","job_id":N} |
  * {"type":"response","request_id":N,"status":N,"headers":{...},"body":"..."} |
@@ -125,6 +149,11 @@ void cairn_sync_close(cairn_sync* sync);
 int cairn_sync_register_request(cairn_sync* sync, double now_ms, char** out_request);
 int cairn_sync_handle(cairn_sync* sync, double now_ms, const char* event_json,
                       char** out_instructions);
+/* A response whose body is bytes (a rendition is an image, not text): response_json is
+ * {"request_id":N,"status":N,"headers":{...}} and the body is body[0..body_size). Use it for
+ * every response; the "response" event of cairn_sync_handle takes text bodies only. */
+int cairn_sync_respond(cairn_sync* sync, double now_ms, const char* response_json,
+                       const uint8_t* body, size_t body_size, char** out_instructions);
 
 /* Model packs. A pack is its manifest verified against its signature and the trusted keys
  * (hex Ed25519 public keys separated by whitespace or commas); nothing of a pack is stored or

@@ -168,6 +168,17 @@ CREATE TABLE blob_resume (
   updated_at INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 10: HQ image export. The outbox records whether the job's source image has been uploaded
+    // (the engine uploads it before every submission that needs it) and how many times the job
+    // was submitted again because the server lost its source (blob_missing; the idempotency
+    // key on the wire carries "-r<n>"). Assets get details: JSON text, e.g. a render's job,
+    // rendition name and source, and a photo's tags and safety verdict.
+    R"sql(
+ALTER TABLE outbox_jobs ADD COLUMN source_uploaded INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox_jobs ADD COLUMN resubmits INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assets ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX assets_by_kind ON assets(kind, id);
+)sql",
 };
 static_assert(std::size(kMigrations) == kVaultSchemaVersion);
 

@@ -51,7 +51,7 @@ namespace cairn::storage {
 
 class CipherVfs;
 
-inline constexpr int kVaultSchemaVersion = 9;
+inline constexpr int kVaultSchemaVersion = 10;
 inline constexpr size_t kBlobChunkBytes = 64 * 1024;
 
 struct VaultOptions {
@@ -121,6 +121,9 @@ struct AssetInput {
   int height = 0;
   std::optional<int64_t> draft_id;
   Provenance provenance;  // empty model_id for assets the creator supplied
+  // A JSON object (text), e.g. a render's {"job","rendition","source"} or a photo's tags and
+  // safety verdict with their models' provenance. "{}" when there is nothing to add.
+  std::string details = "{}";
 };
 
 struct Asset {
@@ -156,6 +159,8 @@ struct OutboxJob {
   // The draft the job was made from. Kept on the device only (the payload goes to the server as
   // is); unset for a job made from no draft, or once that draft is deleted.
   std::optional<int64_t> draft_id;
+  bool source_uploaded = false;  // image-export: the source blob is on the server
+  int64_t resubmits = 0;         // image-export: submitted again after blob_missing
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
 };
@@ -271,8 +276,13 @@ class Vault {
   Result<std::optional<std::string>> GetSetting(std::string_view key);
 
   // Assets (rows; the bytes live in the blob store) with provenance.
+  // AddAsset refuses details that are not a JSON object (kInvalidArgument).
   Result<int64_t> AddAsset(const AssetInput& asset);
   Result<Asset> GetAsset(int64_t id);
+  // Newest first; `kind` empty: every kind.
+  Result<std::vector<Asset>> ListAssets(std::string_view kind, int limit, int offset = 0);
+  // The newest asset of `kind` whose blob is `blob_hash`, if any (e.g. a render already saved).
+  Result<std::optional<Asset>> FindAsset(std::string_view kind, std::string_view blob_hash);
 
   // Installed models.
   Status PutModel(const InstalledModel& model);
@@ -287,7 +297,7 @@ class Vault {
   // Jobs not yet done, failed or cancelled, oldest first: what a sync engine resumes at start.
   Result<std::vector<OutboxJob>> ListUnfinishedJobs();
   // Writes a job's sync fields (state, attempts, next_attempt_at_ms, last_error, server_job_id,
-  // cancel_requested, result_json) in one transaction; the rest of `job` is ignored. A job in a
+  // cancel_requested, result_json, source_uploaded, resubmits) in one transaction; the rest of `job` is ignored. A job in a
   // terminal state keeps it: changing it is kFailedPrecondition (rewriting the same terminal
   // state is allowed, so a replayed write is harmless). kNotFound if there is no such job.
   Status UpdateJob(const OutboxJob& job);

@@ -86,7 +86,8 @@ std::string FtsQuery(std::string_view text) {
 
 constexpr char kJobColumns[] =
     "id, idempotency_key, kind, preset, payload, state, attempts, next_attempt_at, last_error, "
-    "server_job_id, created_at, updated_at, cancel_requested, result, draft_id";
+    "server_job_id, created_at, updated_at, cancel_requested, result, draft_id, source_uploaded, "
+    "resubmits";
 
 bool IsJobState(const std::string& s) {
   return s == "queued" || s == "sending" || s == "accepted" || s == "running" || s == "done" ||
@@ -114,7 +115,31 @@ OutboxJob ReadJob(const Stmt& q) {
   j.cancel_requested = q.Int(12) != 0;
   j.result_json = q.Text(13);
   if (!q.IsNull(14)) j.draft_id = q.Int(14);
+  j.source_uploaded = q.Int(15) != 0;
+  j.resubmits = q.Int(16);
   return j;
+}
+
+constexpr char kAssetColumns[] =
+    "id, kind, mime, blob_hash, bytes, width, height, draft_id, model_id, model_version, "
+    "model_checksum, quantization, backend, tier, preset, created_at, prompt_schema, seed, details";
+
+Asset ReadAsset(const Stmt& q) {
+  Asset a;
+  a.id = q.Int(0);
+  a.content.kind = q.Text(1);
+  a.content.mime = q.Text(2);
+  a.content.blob_hash = q.Text(3);
+  a.content.bytes = q.Int(4);
+  a.content.width = static_cast<int>(q.Int(5));
+  a.content.height = static_cast<int>(q.Int(6));
+  if (!q.IsNull(7)) a.content.draft_id = q.Int(7);
+  a.content.provenance = {q.Text(8),  q.Text(9),  q.Text(10), q.Text(11),
+                          q.Text(12), q.Text(13), q.Text(14), q.Text(16),
+                          static_cast<uint64_t>(q.Int(17))};
+  a.created_at_ms = q.Int(15);
+  a.content.details = q.Text(18);
+  return a;
 }
 
 }  // namespace
@@ -265,6 +290,13 @@ Result<std::optional<std::string>> Vault::GetSetting(std::string_view key) {
 
 Result<int64_t> Vault::AddAsset(const AssetInput& a) {
   if (a.blob_hash.empty()) return InvalidArgument("asset has no blob hash");
+  if (a.kind != "photo" && a.kind != "render" && a.kind != "thumbnail") {
+    return InvalidArgument("asset kind must be photo, render or thumbnail, not '" + a.kind + "'");
+  }
+  const nlohmann::json details = nlohmann::json::parse(a.details, nullptr, false);
+  if (!details.is_object()) {
+    return InvalidArgument("asset details must be a JSON object");
+  }
   int64_t id = 0;
   const int64_t now = NowMs();
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
@@ -272,15 +304,16 @@ Result<int64_t> Vault::AddAsset(const AssetInput& a) {
         Stmt q, stmts_.Get(db_,
                               "INSERT INTO assets (kind, mime, blob_hash, bytes, width, height, "
                               "draft_id, model_id, model_version, model_checksum, quantization, "
-                              "backend, tier, preset, created_at, prompt_schema, seed) VALUES "
-                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                              "?16, ?17)"));
+                              "backend, tier, preset, created_at, prompt_schema, seed, details) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                              "?14, ?15, ?16, ?17, ?18)"));
     const Provenance& p = a.provenance;
     q.Bind(1, a.kind).Bind(2, a.mime).Bind(3, a.blob_hash).Bind(4, a.bytes);
     q.Bind(5, int64_t{a.width}).Bind(6, int64_t{a.height}).Bind(7, a.draft_id);
     q.Bind(8, p.model_id).Bind(9, p.model_version).Bind(10, p.model_checksum);
     q.Bind(11, p.quantization).Bind(12, p.backend).Bind(13, p.tier).Bind(14, p.preset);
     q.Bind(15, now).Bind(16, p.prompt_schema).Bind(17, static_cast<int64_t>(p.seed));
+    q.Bind(18, details.dump());
     CAIRN_RETURN_IF_ERROR(q.Run());
     id = sqlite3_last_insert_rowid(db_);
     return Status::Ok();
@@ -290,28 +323,43 @@ Result<int64_t> Vault::AddAsset(const AssetInput& a) {
 
 Result<Asset> Vault::GetAsset(int64_t id) {
   CAIRN_ASSIGN_OR_RETURN(
-      Stmt q, stmts_.Get(db_,
-                            "SELECT kind, mime, blob_hash, bytes, width, height, draft_id, "
-                            "model_id, model_version, model_checksum, quantization, backend, tier, "
-                            "preset, created_at, prompt_schema, seed FROM assets WHERE id=?"));
+      Stmt q, stmts_.Get(db_, std::string("SELECT ") + kAssetColumns + " FROM assets WHERE id=?"));
   q.Bind(1, id);
   Result<bool> row = q.Step();
   if (!row.ok()) return Explain(row.status());
   if (!*row) return NotFound("no asset with id " + std::to_string(id));
-  Asset a;
-  a.id = id;
-  a.content.kind = q.Text(0);
-  a.content.mime = q.Text(1);
-  a.content.blob_hash = q.Text(2);
-  a.content.bytes = q.Int(3);
-  a.content.width = static_cast<int>(q.Int(4));
-  a.content.height = static_cast<int>(q.Int(5));
-  if (!q.IsNull(6)) a.content.draft_id = q.Int(6);
-  a.content.provenance = {q.Text(7),  q.Text(8),  q.Text(9),  q.Text(10),
-                          q.Text(11), q.Text(12), q.Text(13), q.Text(15),
-                          static_cast<uint64_t>(q.Int(16))};
-  a.created_at_ms = q.Int(14);
-  return a;
+  return ReadAsset(q);
+}
+
+Result<std::vector<Asset>> Vault::ListAssets(std::string_view kind, int limit, int offset) {
+  if (limit <= 0 || offset < 0) {
+    return InvalidArgument("list assets: limit must be > 0, offset >= 0");
+  }
+  CAIRN_ASSIGN_OR_RETURN(
+      Stmt q, stmts_.Get(db_, std::string("SELECT ") + kAssetColumns +
+                                  " FROM assets WHERE ?1 = '' OR kind = ?1 ORDER BY id DESC "
+                                  "LIMIT ?2 OFFSET ?3"));
+  q.Bind(1, kind).Bind(2, int64_t{limit}).Bind(3, int64_t{offset});
+  std::vector<Asset> out;
+  while (true) {
+    Result<bool> row = q.Step();
+    if (!row.ok()) return Explain(row.status());
+    if (!*row) break;
+    out.push_back(ReadAsset(q));
+  }
+  return out;
+}
+
+Result<std::optional<Asset>> Vault::FindAsset(std::string_view kind, std::string_view blob_hash) {
+  CAIRN_ASSIGN_OR_RETURN(
+      Stmt q, stmts_.Get(db_, std::string("SELECT ") + kAssetColumns +
+                                  " FROM assets WHERE blob_hash = ?1 AND kind = ?2 "
+                                  "ORDER BY id DESC LIMIT 1"));
+  q.Bind(1, blob_hash).Bind(2, kind);
+  Result<bool> row = q.Step();
+  if (!row.ok()) return Explain(row.status());
+  if (!*row) return std::optional<Asset>();
+  return std::optional<Asset>(ReadAsset(q));
 }
 
 Status Vault::PutModel(const InstalledModel& m) {
@@ -406,11 +454,12 @@ Status Vault::UpdateJob(const OutboxJob& job) {
         Stmt q, stmts_.Get(db_,
                               "UPDATE outbox_jobs SET state=?1, attempts=?2, next_attempt_at=?3, "
                               "last_error=?4, server_job_id=?5, cancel_requested=?6, result=?7, "
-                              "updated_at=?8 WHERE id=?9"));
+                              "updated_at=?8, source_uploaded=?10, resubmits=?11 WHERE id=?9"));
     q.Bind(1, job.state).Bind(2, job.attempts).Bind(3, job.next_attempt_at_ms);
     q.Bind(4, job.last_error).Bind(5, job.server_job_id);
     q.Bind(6, int64_t{job.cancel_requested ? 1 : 0}).Bind(7, job.result_json);
     q.Bind(8, now).Bind(9, job.id);
+    q.Bind(10, int64_t{job.source_uploaded ? 1 : 0}).Bind(11, job.resubmits);
     return q.Run();
   });
 }

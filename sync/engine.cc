@@ -1,6 +1,8 @@
 #include "sync/engine.h"
 
 #include <algorithm>
+
+#include "sync/blob_store.h"
 #include <limits>
 #include <utility>
 
@@ -58,7 +60,14 @@ Result<std::vector<Instruction>> SyncEngine::Handle(int64_t now, const Event& ev
     feed_failures_ = 0;
     for (const OutboxRecord& rec : start->jobs) {
       if (IsTerminal(rec.state)) continue;
-      jobs_[rec.id] = JobEntry{rec, std::nullopt, 0, 0};
+      JobEntry entry{rec, std::nullopt, 0, 0, std::nullopt, 0, 0};
+      if (rec.kind == JobKind::kImageExport && !rec.result_json.empty()) {
+        // Killed while fetching the renditions: fetch them all again (saving is idempotent).
+        Result<ImageExportResult> r = ParseImageExportResult(rec.result_json);
+        if (r.ok()) entry.image = std::move(*r);
+        else entry.rec.result_json.clear();  // fetch the result again
+      }
+      jobs_[rec.id] = std::move(entry);
     }
     online_ = start->online;
     started_ = true;
@@ -86,6 +95,24 @@ Result<std::vector<Instruction>> SyncEngine::Handle(int64_t now, const Event& ev
     OnReply(now, r->request_id, &r->response, "", out);
   } else if (const auto* e = std::get_if<NetworkError>(&event)) {
     OnReply(now, e->request_id, nullptr, e->reason, out);
+  } else if (const auto* b = std::get_if<BlobUnreadable>(&event)) {
+    auto p = pending_.find(b->request_id);
+    if (p == pending_.end() || p->second.op != Op::kUpload) {
+      ++counters_.ignored_replies;
+    } else {
+      const int64_t job_id = p->second.job_id;
+      pending_.erase(p);
+      auto it = jobs_.find(job_id);
+      if (it != jobs_.end() && it->second.in_flight == b->request_id) {
+        it->second.in_flight = 0;
+        it->second.rec.last_error = "source unreadable: " + b->reason;
+        Finish(it->second, JobState::kFailed, out,
+               "This HQ export cannot be sent: its photo is no longer readable on this device (" +
+                   b->reason + "). Pick the photo again and export it again.");
+      } else {
+        ++counters_.ignored_replies;
+      }
+    }
   } else if (const auto* c = std::get_if<JobCreated>(&event)) {
     if (jobs_.count(c->job.id) != 0) {
       return AlreadyExists("job " + std::to_string(c->job.id) + " is already in the sync engine");
@@ -94,7 +121,7 @@ Result<std::vector<Instruction>> SyncEngine::Handle(int64_t now, const Event& ev
       return InvalidArgument("job " + std::to_string(c->job.id) +
                              ": a new job must be queued and never sent");
     }
-    jobs_[c->job.id] = JobEntry{c->job, std::nullopt, 0, 0};
+    jobs_[c->job.id] = JobEntry{c->job, std::nullopt, 0, 0, std::nullopt, 0, 0};
   } else if (const auto* c = std::get_if<CancelRequested>(&event)) {
     // A job the engine does not track is finished (or unknown): nothing to cancel.
     if (auto it = jobs_.find(c->job_id); it != jobs_.end()) Cancel(it->second, out);
@@ -140,6 +167,8 @@ void SyncEngine::OnReply(int64_t now, uint64_t request_id, const HttpResponse* r
     case Op::kSubmit: OnSubmitReply(now, job, response, error, out); break;
     case Op::kResult: OnResultReply(now, job, response, error, out); break;
     case Op::kCancel: OnCancelReply(now, job, response, error, out); break;
+    case Op::kUpload: OnUploadReply(now, job, response, error, out); break;
+    case Op::kRendition: OnRenditionReply(now, job, response, error, out); break;
     case Op::kFeed: break;
   }
 }
@@ -149,7 +178,7 @@ void SyncEngine::OnSubmitReply(int64_t now, JobEntry& job, const HttpResponse* r
   std::string problem;
   if (Is2xx(r)) {
     Result<JobView> view = ParseJob(r->body);
-    if (view.ok() && view->idempotency_key == job.rec.idempotency_key) {
+    if (view.ok() && view->idempotency_key == WireKey(job.rec.idempotency_key, job.rec.resubmits)) {
       job.rec.last_error.clear();
       ApplyView(now, job, *view, out);
       return;
@@ -166,7 +195,9 @@ void SyncEngine::OnSubmitReply(int64_t now, JobEntry& job, const HttpResponse* r
   }
   ++counters_.retries;
   job.rec.last_error = problem.empty() ? Describe(r, error) : problem;
-  Advance(job.rec, JobState::kQueued);
+  // Only a job still being sent goes back to the queue: one the feed has already shown
+  // accepted keeps that state (never moved backwards by a late reply).
+  if (job.rec.state == JobState::kSending) Advance(job.rec, JobState::kQueued);
   job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.rec.attempts);
   out.Store(job.rec);
 }
@@ -179,7 +210,8 @@ void SyncEngine::OnFeedReply(int64_t now, const HttpResponse* r, const std::stri
       for (const JobView& view : page->jobs) {
         // Matched by idempotency key: the feed also tells a job whose submit reply was lost.
         auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const auto& kv) {
-          return kv.second.rec.idempotency_key == view.idempotency_key;
+          return WireKey(kv.second.rec.idempotency_key, kv.second.rec.resubmits) ==
+                 view.idempotency_key;
         });
         if (it != jobs_.end()) ApplyView(now, it->second, view, out);
       }
@@ -203,6 +235,10 @@ void SyncEngine::OnResultReply(int64_t now, JobEntry& job, const HttpResponse* r
   if (Is2xx(r)) {
     Result<JobResult> result = ParseResult(r->body);
     if (result.ok() && result->id == job.rec.server_job_id) {
+      if (job.rec.kind == JobKind::kImageExport) {
+        TakeImageResult(now, job, result->result_json, out);
+        return;
+      }
       job.rec.result_json = result->result_json;
       job.rec.last_error.clear();
       Finish(job, JobState::kDone, out, std::string("Your ") + What(job.rec.kind) + " is ready");
@@ -256,6 +292,126 @@ void SyncEngine::OnCancelReply(int64_t now, JobEntry& job, const HttpResponse* r
   job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.failures);
 }
 
+void SyncEngine::OnUploadReply(int64_t now, JobEntry& job, const HttpResponse* r,
+                               const std::string& error, Out& out) {
+  if (Is2xx(r)) {
+    job.failures = 0;
+    job.rec.source_uploaded = true;
+    job.rec.last_error.clear();
+    job.rec.next_attempt_at_ms = now;  // submit at once (Pump runs after this)
+    out.Store(job.rec);
+    return;
+  }
+  if (!IsRetryable(r)) {
+    ApiError e = ParseError(*r);
+    job.rec.last_error = e.code + ": " + e.message;
+    Finish(job, JobState::kFailed, out,
+           std::string("The server refused the photo for this ") + What(job.rec.kind) + ": " +
+               e.message);
+    return;
+  }
+  ++counters_.retries;
+  ++job.failures;
+  job.rec.last_error = Describe(r, error);
+  job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.failures);
+}
+
+void SyncEngine::TakeImageResult(int64_t now, JobEntry& job, const std::string& result_json,
+                                 Out& out) {
+  Result<ImageExportResult> parsed = ParseImageExportResult(result_json);
+  if (!parsed.ok()) {
+    job.rec.last_error = "bad result: " + parsed.status().message();
+    Finish(job, JobState::kFailed, out,
+           "The server's result for this HQ export cannot be used: " + parsed.status().message());
+    return;
+  }
+  job.rec.result_json = result_json;
+  job.rec.last_error.clear();
+  if (parsed->renditions.empty()) {
+    Finish(job, JobState::kDone, out, "Your HQ export is ready");
+    return;
+  }
+  // Recorded (still running) before any rendition is fetched: a restart resumes from here.
+  out.Store(job.rec);
+  job.image = std::move(*parsed);
+  job.next_rendition = 0;
+  job.failures = 0;
+  job.rec.next_attempt_at_ms = now;
+}
+
+void SyncEngine::OnRenditionReply(int64_t now, JobEntry& job, const HttpResponse* r,
+                                  const std::string& error, Out& out) {
+  const RenditionInfo& want = job.image->renditions[job.next_rendition];
+  std::string problem;
+  if (Is2xx(r)) {
+    if (BlobHashOf(r->body) == want.blake2b) {
+      SaveRendition save{job.rec.id, job.rec.server_job_id, job.rec.preset, want, *job.image,
+                         r->body};
+      save.result.renditions.clear();
+      out.list.emplace_back(std::move(save));
+      ++counters_.renditions_saved;
+      job.failures = 0;
+      if (++job.next_rendition == job.image->renditions.size()) {
+        Finish(job, JobState::kDone, out, "Your HQ export is ready");
+        return;
+      }
+      job.rec.next_attempt_at_ms = now;
+      return;
+    }
+    // Refused: never stored. Damaged on the way or on the server's disk; fetched again a few
+    // times, then the job fails rather than keeping a picture that is not the one rendered.
+    ++counters_.checksum_mismatches;
+    problem = "rendition " + want.name + ": its bytes do not match its BLAKE2b-256";
+    if (++job.mismatches >= kMaxRenditionMismatches) {
+      job.rec.last_error = "checksum_mismatch: " + problem;
+      Finish(job, JobState::kFailed, out,
+             "Your HQ export arrived damaged " + std::to_string(job.mismatches) + " times (" +
+                 problem + "); nothing was kept. Export it again.");
+      return;
+    }
+  } else if (!IsRetryable(r)) {
+    ApiError e = ParseError(*r);
+    job.rec.last_error = e.code + ": " + e.message;
+    Finish(job, JobState::kFailed, out,
+           "The server could not return this HQ export's " + want.name + " rendition: " +
+               e.message);
+    return;
+  }
+  ++counters_.retries;
+  ++job.failures;
+  job.rec.last_error = problem.empty() ? Describe(r, error) : problem;
+  job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.failures);
+}
+
+void SyncEngine::Resubmit(int64_t now, JobEntry& job, const JobView& view, Out& out) {
+  if (job.rec.resubmits >= kMaxResubmits) {
+    job.rec.last_error = view.error_code + ": " + view.error_message;
+    Finish(job, JobState::kFailed, out,
+           "Your HQ export failed: the server lost the photo each time it was sent (" +
+               std::to_string(kMaxResubmits + 1) +
+               " uploads, blob_missing). Try again later; if it keeps happening, the server's "
+               "storage needs its operator.");
+    return;
+  }
+  ++counters_.resubmits;
+  if (job.in_flight != 0) {  // a request about the old job: its reply no longer matters
+    pending_.erase(job.in_flight);
+    job.in_flight = 0;
+  }
+  ++job.rec.resubmits;
+  job.rec.source_uploaded = false;
+  job.rec.server_job_id.clear();
+  job.rec.last_error = view.error_code + ": " + view.error_message +
+                       " (uploading the photo again, try " +
+                       std::to_string(job.rec.resubmits + 1) + " of " +
+                       std::to_string(kMaxResubmits + 1) + ")";
+  job.rec.next_attempt_at_ms = now;
+  job.server_state.reset();
+  job.failures = 0;
+  Advance(job.rec, JobState::kQueued);
+  out.Store(job.rec);
+}
+
 void SyncEngine::ApplyView(int64_t now, JobEntry& job, const JobView& view, Out& out) {
   if (!job.server_state || Progress(view.state) > Progress(*job.server_state)) {
     job.server_state = view.state;
@@ -267,6 +423,11 @@ void SyncEngine::ApplyView(int64_t now, JobEntry& job, const JobView& view, Out&
   }
   switch (view.state) {
     case JobState::kFailed: {
+      if (view.error_code == kBlobMissingCode && job.rec.kind == JobKind::kImageExport &&
+          !job.rec.cancel_requested) {
+        Resubmit(now, job, view, out);
+        return;
+      }
       job.rec.last_error = view.error_code + ": " + view.error_message;
       Finish(job, JobState::kFailed, out,
              std::string("Your ") + What(job.rec.kind) + " failed: " + view.error_message);
@@ -334,7 +495,7 @@ bool SyncEngine::FeedNeeded() const {
   return std::any_of(jobs_.begin(), jobs_.end(), [](const auto& kv) {
     const JobEntry& j = kv.second;
     return Progress(j.rec.state) >= Progress(JobState::kAccepted) &&
-           j.server_state != JobState::kDone;
+           j.server_state != JobState::kDone && !j.image;
   });
 }
 
@@ -344,6 +505,15 @@ uint64_t SyncEngine::StartRequest(int64_t now, Op op, int64_t job_id, HttpReques
   pending_[rid] = Pending{op, job_id, now + options_.request_timeout_ms};
   ++counters_.sends;
   out.list.push_back(Send{rid, std::move(request)});
+  return rid;
+}
+
+uint64_t SyncEngine::StartUpload(int64_t now, int64_t job_id, const std::string& hash, Out& out) {
+  const uint64_t rid = next_request_id_++;
+  pending_[rid] = Pending{Op::kUpload, job_id, now + options_.upload_timeout_ms};
+  ++counters_.sends;
+  ++counters_.uploads;
+  out.list.push_back(UploadBlob{rid, job_id, hash});
   return rid;
 }
 
@@ -359,17 +529,27 @@ void SyncEngine::Pump(int64_t now, Out& out) {
       JobEntry& job = it->second;
       OutboxRecord& rec = job.rec;
       const bool wants_submit = rec.state == JobState::kQueued || rec.state == JobState::kSending;
-      const bool wants_result = job.server_state == JobState::kDone;
+      const bool wants_rendition = job.image.has_value() && !wants_submit;
+      const bool wants_result = job.server_state == JobState::kDone && !job.image;
       const bool wants_cancel = rec.cancel_requested && !rec.server_job_id.empty() &&
                                 !(job.server_state && IsTerminal(*job.server_state));
-      if (job.in_flight != 0 || !(wants_submit || wants_result || wants_cancel)) continue;
+      const bool wants_any = wants_submit || wants_result || wants_rendition || wants_cancel;
+      if (job.in_flight != 0 || !wants_any) continue;
       if (rec.next_attempt_at_ms > now) {
         wake = std::min(wake, rec.next_attempt_at_ms);
         continue;
       }
+      if (wants_submit && rec.kind == JobKind::kImageExport && !rec.source_uploaded) {
+        // The source goes first: a job whose source the server does not have would fail.
+        if (std::optional<std::string> source = SourceOf(rec.payload_json)) {
+          job.in_flight = StartUpload(now, id, *source, out);
+          wake = std::min(wake, now + options_.upload_timeout_ms);
+          continue;
+        }
+      }
       if (wants_submit) {
-        Result<HttpRequest> req =
-            MakeSubmitRequest({rec.idempotency_key, rec.kind, rec.preset, rec.payload_json});
+        Result<HttpRequest> req = MakeSubmitRequest(
+            {WireKey(rec.idempotency_key, rec.resubmits), rec.kind, rec.preset, rec.payload_json});
         if (!req.ok()) {
           rec.last_error = req.status().message();
           Finish(job, JobState::kFailed, out,
@@ -383,6 +563,11 @@ void SyncEngine::Pump(int64_t now, Out& out) {
         ++rec.attempts;
         out.Store(rec);
         job.in_flight = StartRequest(now, Op::kSubmit, id, std::move(*req), out);
+      } else if (wants_rendition) {
+        job.in_flight = StartRequest(
+            now, Op::kRendition, id,
+            MakeRenditionRequest(rec.server_job_id, job.image->renditions[job.next_rendition].name),
+            out);
       } else if (wants_result) {
         job.in_flight = StartRequest(now, Op::kResult, id, MakeResultRequest(rec.server_job_id), out);
       } else {

@@ -35,7 +35,19 @@
 // The device mirrors the server's state from the changes feed, never moving a job backwards; a
 // job becomes done only once its result has been fetched and stored. Cancelling a job that was
 // never sent is immediate; otherwise the intent is stored and a DELETE sent once the server's
-// id is known. Threading: one thread at a time.
+// id is known.
+//
+// Image exports (sync/image_export.h): before a submission whose source is not recorded as
+// uploaded, the engine emits UploadBlob (the host PUTs the vault's blob) and records
+// source_uploaded once the server has it; uploads retry like submissions and a 4xx fails the
+// job with the server's message. A job the server fails with blob_missing is taken back to
+// queued, its source uploaded again and the job submitted under the key "<key>-r1", then
+// "-r2"; the third blob_missing fails it for good, saying so. A done export's result is
+// recorded (still running), then each rendition is fetched, checked against its BLAKE2b-256
+// (a mismatch is never handed on; fetched again, at most kMaxRenditionMismatches times) and
+// handed to the host as SaveRendition; the job is done once all are saved. After a restart
+// with the result recorded, the renditions are fetched again (saving is idempotent).
+// Threading: one thread at a time.
 #ifndef CAIRN_SYNC_ENGINE_H_
 #define CAIRN_SYNC_ENGINE_H_
 
@@ -49,6 +61,7 @@
 #include "core/base/status.h"
 #include "sync/backoff.h"
 #include "sync/http_message.h"
+#include "sync/image_export.h"
 #include "sync/job.h"
 #include "sync/protocol.h"
 
@@ -67,7 +80,10 @@ struct OutboxRecord {
   std::string last_error;
   std::string server_job_id;
   bool cancel_requested = false;
-  std::string result_json;  // set when done
+  std::string result_json;  // set when done (image-export: once the result is in hand, while
+                            // its renditions are fetched; done once they are all saved)
+  bool source_uploaded = false;  // image-export: the source blob is on the server
+  int64_t resubmits = 0;  // image-export: submitted again after blob_missing (key "-r<n>")
   friend bool operator==(const OutboxRecord&, const OutboxRecord&) = default;
 };
 
@@ -93,8 +109,14 @@ struct JobCreated {
 struct CancelRequested {
   int64_t job_id = 0;
 };
-using Event =
-    std::variant<AppStart, Online, Offline, Tick, Response, NetworkError, JobCreated, CancelRequested>;
+// The host could not read the blob an UploadBlob names (it is gone from the vault, or damaged):
+// the export cannot go on, the job fails with `reason`.
+struct BlobUnreadable {
+  uint64_t request_id = 0;
+  std::string reason;
+};
+using Event = std::variant<AppStart, Online, Offline, Tick, Response, NetworkError, JobCreated,
+                           CancelRequested, BlobUnreadable>;
 
 // Instructions.
 struct Send {
@@ -107,23 +129,46 @@ struct Store {
 struct WakeAt {
   int64_t at_ms = 0;  // deliver Tick at or after this time (replaces any earlier WakeAt)
 };
+// Upload the blob `hash` from the vault: PUT /v1/blobs/<hash> with its bytes
+// (MakeBlobUploadRequest), signed like a Send, answered like a Send with Response or
+// NetworkError for `request_id` — or BlobUnreadable if the host cannot read it. Kept out of
+// Send so the engine never holds a photo's bytes.
+struct UploadBlob {
+  uint64_t request_id = 0;
+  int64_t job_id = 0;
+  std::string hash;
+};
+// Store a rendition of a done image export as a render asset in the vault, with its provenance
+// (renderer, libvips, tier, preset, checksum): `bytes` hash to `rendition.blake2b` (checked).
+// Committed before the next instruction, like a Store, and idempotent: after a restart the
+// engine may hand the same rendition again, which must not make a second asset.
+struct SaveRendition {
+  int64_t job_id = 0;
+  std::string server_job_id;
+  Preset preset = Preset::kFinal;
+  RenditionInfo rendition;
+  ImageExportResult result;  // the renditions' shared provenance (renditions left empty)
+  std::string bytes;
+};
 enum class NoticeKind { kDone, kFailed, kCancelled, kCancelRefused };
 struct Notify {
   int64_t job_id = 0;
   NoticeKind kind = NoticeKind::kDone;
   std::string message;  // for the user
 };
-using Instruction = std::variant<Send, Store, WakeAt, Notify>;
+using Instruction = std::variant<Send, Store, WakeAt, Notify, UploadBlob, SaveRendition>;
 
 struct EngineOptions {
   uint64_t seed = 1;  // the jitter RNG's seed
   BackoffPolicy backoff;
   int64_t request_timeout_ms = 30'000;
+  int64_t upload_timeout_ms = 300'000;  // an UploadBlob (up to 24 MiB on a slow link)
   int64_t poll_interval_ms = 5'000;  // changes feed while jobs are on the server
 };
 
 struct EngineCounters {
   int64_t sends = 0, retries = 0, timeouts = 0, ignored_replies = 0, bad_responses = 0;
+  int64_t uploads = 0, resubmits = 0, renditions_saved = 0, checksum_mismatches = 0;
 };
 
 class SyncEngine {
@@ -139,12 +184,16 @@ class SyncEngine {
   const EngineCounters& counters() const { return counters_; }
 
  private:
-  enum class Op { kSubmit, kFeed, kResult, kCancel };
+  enum class Op { kSubmit, kFeed, kResult, kCancel, kUpload, kRendition };
   struct JobEntry {
     OutboxRecord rec;
     std::optional<JobState> server_state;  // last reported by the server (not durable)
     uint64_t in_flight = 0;                // request id, 0 if none
-    int64_t failures = 0;                  // consecutive failures of result/cancel requests
+    int64_t failures = 0;  // consecutive failures of upload/result/rendition/cancel requests
+    // image-export, once its result is in hand: the renditions still to fetch and save.
+    std::optional<ImageExportResult> image;
+    size_t next_rendition = 0;
+    int64_t mismatches = 0;  // renditions whose bytes did not match their hash
   };
   struct Pending {
     Op op;
@@ -162,6 +211,14 @@ class SyncEngine {
                      Out& out);
   void OnCancelReply(int64_t now, JobEntry& job, const HttpResponse* r, const std::string& error,
                      Out& out);
+  void OnUploadReply(int64_t now, JobEntry& job, const HttpResponse* r, const std::string& error,
+                     Out& out);
+  void OnRenditionReply(int64_t now, JobEntry& job, const HttpResponse* r,
+                        const std::string& error, Out& out);
+  // image-export: the result is in hand; fetch its renditions (or finish if it has none).
+  void TakeImageResult(int64_t now, JobEntry& job, const std::string& result_json, Out& out);
+  // blob_missing: upload the source again and submit under the next key, or fail for good.
+  void Resubmit(int64_t now, JobEntry& job, const JobView& view, Out& out);
   void Cancel(JobEntry& job, Out& out);
   // Applies a server's view of the job (ignoring stale ones).
   void ApplyView(int64_t now, JobEntry& job, const JobView& view, Out& out);
@@ -172,6 +229,7 @@ class SyncEngine {
   int64_t RetryDelay(int64_t now, const HttpResponse* r, int64_t failures);
   void Pump(int64_t now, Out& out);
   uint64_t StartRequest(int64_t now, Op op, int64_t job_id, HttpRequest request, Out& out);
+  uint64_t StartUpload(int64_t now, int64_t job_id, const std::string& hash, Out& out);
   bool FeedNeeded() const;
 
   EngineOptions options_;

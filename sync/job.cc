@@ -17,10 +17,12 @@ bool Allowed(JobState from, JobState to) {
       return to == S::kSending || to == S::kCancelled;
     case S::kSending:
       return to == S::kQueued || to == S::kAccepted || to == S::kFailed || to == S::kCancelled;
+    // -> queued: the device alone, resubmitting an image export whose source the server lost.
     case S::kAccepted:
-      return to == S::kRunning || to == S::kFailed || to == S::kCancelled;
+      return to == S::kRunning || to == S::kFailed || to == S::kCancelled || to == S::kQueued;
     case S::kRunning:
-      return to == S::kAccepted || to == S::kDone || to == S::kFailed || to == S::kCancelled;
+      return to == S::kAccepted || to == S::kDone || to == S::kFailed || to == S::kCancelled ||
+             to == S::kQueued;
     case S::kDone:
     case S::kFailed:
     case S::kCancelled:

@@ -14,8 +14,10 @@
 //   cancelled   failed | cancelled   failed | cancelled
 //
 // queued and sending exist only on the device (the outbox); accepted, running and the terminal
-// states are the server's, mirrored by the device. done, failed and cancelled are terminal:
-// nothing leaves them. A job is cancelled on the device alone only while it was never sent.
+// states are the server's, mirrored by the device. One edge goes back, on the device only:
+// accepted or running -> queued, when an image export is submitted again under a new key
+// because the server lost its source (blob_missing; sync/engine.h). The server never takes it.
+// done, failed and cancelled are terminal: nothing leaves them. A job is cancelled on the device alone only while it was never sent.
 #ifndef CAIRN_SYNC_JOB_H_
 #define CAIRN_SYNC_JOB_H_
 

@@ -1,5 +1,9 @@
 #include "sync/vault_outbox.h"
 
+#include <nlohmann/json.hpp>
+
+#include "sync/blob_store.h"
+
 namespace cairn::sync {
 
 Result<OutboxRecord> RecordFromOutboxJob(const storage::OutboxJob& job) {
@@ -24,6 +28,8 @@ Result<OutboxRecord> RecordFromOutboxJob(const storage::OutboxJob& job) {
   r.server_job_id = job.server_job_id;
   r.cancel_requested = job.cancel_requested;
   r.result_json = job.result_json;
+  r.source_uploaded = job.source_uploaded;
+  r.resubmits = job.resubmits;
   return r;
 }
 
@@ -41,6 +47,8 @@ storage::OutboxJob OutboxJobFromRecord(const OutboxRecord& r) {
   j.server_job_id = r.server_job_id;
   j.cancel_requested = r.cancel_requested;
   j.result_json = r.result_json;
+  j.source_uploaded = r.source_uploaded;
+  j.resubmits = r.resubmits;
   return j;
 }
 
@@ -87,6 +95,39 @@ Status VaultOutbox::Apply(const Store& store) {
                               CheckTransition(current.state, store.job.state).message());
   }
   return vault_.UpdateJob(OutboxJobFromRecord(store.job));
+}
+
+Result<int64_t> VaultOutbox::SaveRendition(const sync::SaveRendition& save) {
+  const std::string hash = BlobHashOf(save.bytes);
+  if (hash != save.rendition.blake2b) {
+    return Corruption("rendition " + save.rendition.name + " of job " +
+                      std::to_string(save.job_id) + ": its bytes hash to " + hash + ", not " +
+                      save.rendition.blake2b);
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string stored, vault_.PutBlob(AsBytes(save.bytes)));
+  if (stored != hash) return Internal("the vault's blob hash is not BLAKE2b-256 of the bytes");
+  CAIRN_ASSIGN_OR_RETURN(std::optional<storage::Asset> existing, vault_.FindAsset("render", hash));
+  if (existing) return existing->id;
+  storage::AssetInput a;
+  a.kind = "render";
+  a.mime = save.rendition.content_type;
+  a.blob_hash = hash;
+  a.bytes = static_cast<int64_t>(save.bytes.size());
+  a.width = static_cast<int>(save.rendition.width);
+  a.height = static_cast<int>(save.rendition.height);
+  a.provenance.model_id = save.result.renderer;
+  a.provenance.model_version = save.result.libvips;
+  a.provenance.model_checksum = hash;
+  a.provenance.backend = "libvips";
+  a.provenance.tier = save.result.tier;
+  a.provenance.preset = PresetName(save.preset);
+  a.details = nlohmann::json{{"job", save.job_id},
+                             {"server_job", save.server_job_id},
+                             {"rendition", save.rendition.name},
+                             {"source", save.result.source},
+                             {"rendered_at", save.result.rendered_at_ms}}
+                  .dump();
+  return vault_.AddAsset(a);
 }
 
 }  // namespace cairn::sync

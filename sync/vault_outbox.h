@@ -35,6 +35,13 @@ class VaultOutbox {
   Result<std::vector<OutboxRecord>> All();
   Result<std::vector<OutboxRecord>> Unfinished();
   Status Apply(const Store& store);
+  // Carries out a SaveRendition: the bytes into the vault's blob store (encrypted), then a
+  // "render" asset with the provenance (model_id the renderer, model_version its libvips,
+  // model_checksum the rendition's BLAKE2b-256, backend "libvips", tier, preset) and details
+  // {"job", "server_job", "rendition", "source", "rendered_at"}. Idempotent: a rendition already
+  // saved (the same bytes as a render) returns the existing asset's id. kCorruption if the bytes
+  // do not hash to the rendition's blake2b (the engine checked; this is the host's last word).
+  Result<int64_t> SaveRendition(const sync::SaveRendition& save);
 
  private:
   storage::Vault& vault_;

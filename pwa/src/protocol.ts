@@ -119,6 +119,24 @@ export interface PhotoAnalysis {
   context: string;
 }
 
+/** A photo or render kept in the vault (its bytes encrypted in the blob store). */
+export interface Asset {
+  id: number;
+  kind: 'photo' | 'render' | 'thumbnail';
+  mime: string;
+  blobHash: string;          // BLAKE2b-256 of the bytes: an image export's "source"
+  bytes: number;
+  width: number;
+  height: number;
+  draftId: number | null;
+  createdAtMs: number;
+  /** What made it: a render's renderer (modelId), libvips (modelVersion), checksum, tier, preset. */
+  provenance: Omit<Provenance, 'promptSchema' | 'tier' | 'preset'> & { tier: string; preset: string };
+  /** Untrusted (model and server output): a photo's tags and safety verdict, a render's job and
+   * rendition. Render as text. */
+  details: Record<string, unknown>;
+}
+
 export interface Workspace {
   /** A commercial workspace refuses models whose licence does not allow commercial use. */
   commercial: boolean;
@@ -220,6 +238,11 @@ export interface Api {
   'drafts.semanticStatus': [void, SemanticStatus];
   'hashtags.suggest': [{ text: string; limit: number }, HashtagSuggestion[]];
   'photo.analyze': [{ photo: Blob }, PhotoAnalysis];
+  // Keeps the photo in the vault as a "photo" asset with what the models said about it.
+  'photo.save': [{ photo: Blob; name: string; analysis: PhotoAnalysis | null }, Asset];
+  'assets.list': [{ kind: Asset['kind'] | ''; limit: number }, Asset[]];
+  // An asset's bytes out of the vault (authenticated, hash checked), for a blob: URL.
+  'assets.bytes': [{ blobHash: string; mime: string }, Blob];
   'workspace.get': [void, Workspace];
   'workspace.set': [Workspace, void];
   'models.list': [void, ModelEntry[]];

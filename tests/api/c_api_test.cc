@@ -516,5 +516,133 @@ TEST_CASE("the sync ABI signs what it sends and commits the outbox before return
   cairn_sync_close(s);
 }
 
+// Every instruction of `type` in an ABI answer.
+std::vector<json> OfType(const json& ins, const char* type) {
+  std::vector<json> v;
+  for (const json& i : ins) {
+    if (i["type"] == type) v.push_back(i);
+  }
+  return v;
+}
+
+json Respond(cairn_sync* s, int64_t request_id, int status, const std::string& body,
+             const char* type = "application/json") {
+  const std::string head = json{{"request_id", request_id}, {"status", status},
+                                {"headers", {{"Content-Type", type}}}}.dump();
+  char* out = nullptr;
+  REQUIRE(cairn_sync_respond(s, 1.7e12, head.c_str(),
+                             reinterpret_cast<const uint8_t*>(body.data()), body.size(),
+                             &out) == CAIRN_OK);
+  return TakeJson(out);
+}
+
+TEST_CASE("the ABI: a photo asset, its upload before the export's POST, a binary rendition saved") {
+  TempDir dir;
+  Vault v;
+  REQUIRE(cairn_vault_create((dir / "vault").c_str(), "correct horse", &v.v) == CAIRN_OK);
+  static const char kPhoto[] = "\x89PNG\r\n\x1a\n\0\xff photo";
+  const std::string photo(kPhoto, sizeof kPhoto - 1);
+  char* out = nullptr;
+  const char* meta = R"({"kind":"photo","mime":"image/png","width":96,"height":64,)"
+                     R"("details":{"tags":["dog"],"safety":{"unsafe":false,"top":"Neutral"}}})";
+  REQUIRE(cairn_asset_add(v.v, meta, reinterpret_cast<const uint8_t*>(photo.data()), photo.size(),
+                          &out) == CAIRN_OK);
+  json asset = TakeJson(out);
+  const std::string hash = asset["blob_hash"];
+  CHECK(asset["kind"] == "photo");
+  CHECK(asset["bytes"] == photo.size());
+  CHECK(asset["details"]["tags"][0] == "dog");
+  CHECK(cairn_asset_add(v.v, R"({"kind":"photo","mime":"image/png","colour":1})",
+                        reinterpret_cast<const uint8_t*>(photo.data()), photo.size(),
+                        &out) == CAIRN_INVALID_ARGUMENT);
+  CHECK_THAT(LastError(), Catch::Matchers::ContainsSubstring("colour"));
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  REQUIRE(cairn_blob_read(v.v, hash.c_str(), &data, &size) == CAIRN_OK);
+  CHECK(std::string(reinterpret_cast<char*>(data), size) == photo);
+  cairn_free(data);
+  CHECK(cairn_blob_read(v.v, std::string(64, 'e').c_str(), &data, &size) == CAIRN_NOT_FOUND);
+
+  cairn_sync* s = nullptr;
+  REQUIRE(cairn_sync_open(v.v, 7, &s) == CAIRN_OK);
+  REQUIRE(cairn_sync_handle(s, 1.7e12, R"({"type":"app_start","online":true})", &out) == CAIRN_OK);
+  TakeJson(out);
+  const std::string payload = R"({"source":")" + hash + R"(","sizes":["1080x1080"]})";
+  REQUIRE(cairn_job_enqueue(v.v, "image-export", "final", payload.c_str(), 0, &out) == CAIRN_OK);
+  const int64_t job = TakeJson(out)["id"];
+  const std::string created = R"({"type":"job_created","job_id":)" + std::to_string(job) + "}";
+  REQUIRE(cairn_sync_handle(s, 1.7e12, created.c_str(), &out) == CAIRN_OK);
+  json ins = TakeJson(out);
+  std::vector<json> sends = OfType(ins, "send");
+  REQUIRE(sends.size() == 1);  // the upload only: no POST before the source is there
+  CHECK(sends[0]["method"] == "PUT");
+  CHECK(sends[0]["target"] == "/v1/blobs/" + hash);
+  CHECK(sends[0]["body_blob"] == hash);
+  CHECK_FALSE(sends[0].contains("body"));
+  CHECK(sends[0]["headers"].contains("Cairn-Signature"));
+
+  ins = Respond(s, sends[0]["request_id"], 201, R"({"v":1,"blob":{"hash":")" + hash + R"("}})");
+  sends = OfType(ins, "send");
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0]["target"] == "/v1/jobs");
+  const json submitted = json::parse(sends[0]["body"].get<std::string>());
+  const std::string key = submitted["idempotency_key"];
+  const std::string server_id = "0123456789abcdef0123456789abcdef";
+  json view = {{"v", 1}, {"job", {{"id", server_id}, {"idempotency_key", key},
+                                  {"kind", "image-export"}, {"preset", "final"},
+                                  {"state", "done"}, {"seq", 3}, {"created_at", 1},
+                                  {"updated_at", 2}}}};
+  ins = Respond(s, sends[0]["request_id"], 201, view.dump());
+  sends = OfType(ins, "send");
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0]["target"] == "/v1/jobs/" + server_id + "/result");
+
+  static const char kJpeg[] = "\xff\xd8\xff\xe0\0\x10JFIF\0 rendered";
+  const std::string jpeg(kJpeg, sizeof kJpeg - 1);
+  char hash_hex[65] = {};
+  {
+    // The rendition's hash as the server lists it: BLAKE2b-256 of its bytes (the photo's
+    // blob_hash above came from the same function in the vault).
+    REQUIRE(cairn_asset_add(v.v, R"({"kind":"thumbnail","mime":"image/jpeg"})",
+                            reinterpret_cast<const uint8_t*>(jpeg.data()), jpeg.size(),
+                            &out) == CAIRN_OK);
+    const std::string h = TakeJson(out)["blob_hash"];
+    std::copy(h.begin(), h.end(), hash_hex);
+  }
+  json result = {{"v", 1}, {"id", server_id},
+                 {"result", {{"renditions", {{{"name", "1080x1080"}, {"width", 1080},
+                                              {"height", 1080}, {"content_type", "image/jpeg"},
+                                              {"bytes", jpeg.size()}, {"blake2b", hash_hex}}}},
+                             {"source", {{"blake2b", hash}}},
+                             {"provenance", {{"renderer", "cairn-server image-export/1"},
+                                             {"libvips", "8.16.1"}, {"tier", "cloud"},
+                                             {"preset", "final"}, {"rendered_at", 5}}}}}};
+  ins = Respond(s, sends[0]["request_id"], 200, result.dump());
+  sends = OfType(ins, "send");
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0]["target"] == "/v1/jobs/" + server_id + "/result/1080x1080");
+  // Bytes that are not valid UTF-8 cross as bytes, not JSON.
+  ins = Respond(s, sends[0]["request_id"], 200, jpeg, "image/jpeg");
+  std::vector<json> saved = OfType(ins, "rendition_saved");
+  REQUIRE(saved.size() == 1);
+  CHECK(saved[0]["name"] == "1080x1080");
+  CHECK(OfType(ins, "notify").at(0)["kind"] == "done");
+  REQUIRE(cairn_assets_list(v.v, "render", 10, 0, &out) == CAIRN_OK);
+  json renders = TakeJson(out);
+  REQUIRE(renders.size() == 1);
+  CHECK(renders[0]["id"] == saved[0]["asset_id"]);
+  CHECK(renders[0]["provenance"]["model_id"] == "cairn-server image-export/1");
+  CHECK(renders[0]["provenance"]["model_checksum"] == hash_hex);
+  CHECK(renders[0]["details"]["job"] == job);
+  REQUIRE(cairn_blob_read(v.v, hash_hex, &data, &size) == CAIRN_OK);
+  CHECK(std::string(reinterpret_cast<char*>(data), size) == jpeg);
+  cairn_free(data);
+  REQUIRE(cairn_assets_list(v.v, "", 10, 0, &out) == CAIRN_OK);
+  CHECK(TakeJson(out).size() == 3);
+  REQUIRE(cairn_jobs_list(v.v, &out) == CAIRN_OK);
+  CHECK(TakeJson(out)[0]["state"] == "done");
+  cairn_sync_close(s);
+}
+
 }  // namespace
 }  // namespace cairn

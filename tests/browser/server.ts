@@ -32,6 +32,8 @@ export interface ServerOptions {
   models: string;
   port?: number; // default 0: a free one
   dataDir?: string; // default: a fresh one, removed by stop(); a given one is kept
+  // Render workers even without the caption test pack (image-export needs none, only libvips).
+  workers?: number;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -51,8 +53,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // with the key the app trusts.
       ...(process.env['CAIRN_TRUSTED_KEYS'] &&
       fs.existsSync(join(options.models, 'tiny-llama', 'manifest.json'))
-        ? ['--workers', '1', '--caption-model', 'cairn-test-tiny-llama', '--trust', process.env['CAIRN_TRUSTED_KEYS']]
-        : ['--workers', '0']),
+        ? ['--workers', String(options.workers ?? 1), '--caption-model', 'cairn-test-tiny-llama', '--trust', process.env['CAIRN_TRUSTED_KEYS']]
+        : ['--workers', String(options.workers ?? 0)]),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } },
   );

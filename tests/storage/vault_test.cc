@@ -259,6 +259,76 @@ TEST_CASE("migrations bring every older schema to the current one, keeping data"
   }
 }
 
+TEST_CASE("assets: details, newest-first lists by kind, found by blob") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  AssetInput photo;
+  photo.kind = "photo";
+  photo.mime = "image/png";
+  photo.blob_hash = std::string(64, '1');
+  photo.details = R"({"tags":["dog"],"safety":{"unsafe":false}})";
+  const int64_t p = v->AddAsset(photo).value();
+  AssetInput render = photo;
+  render.kind = "render";
+  render.mime = "image/jpeg";
+  render.blob_hash = std::string(64, '2');
+  render.details = R"({"job":7,"rendition":"1080x1080"})";
+  render.provenance.model_id = "cairn-server image-export/1";
+  const int64_t r1 = v->AddAsset(render).value();
+  render.blob_hash = std::string(64, '3');
+  const int64_t r2 = v->AddAsset(render).value();
+
+  CHECK(v->GetAsset(p).value().content.details == R"({"safety":{"unsafe":false},"tags":["dog"]})");
+  std::vector<Asset> renders = v->ListAssets("render", 10).value();
+  REQUIRE(renders.size() == 2);
+  CHECK(renders[0].id == r2);  // newest first
+  CHECK(renders[1].id == r1);
+  CHECK(renders[1].content.provenance.model_id == "cairn-server image-export/1");
+  CHECK(v->ListAssets("", 10).value().size() == 3);
+  CHECK(v->ListAssets("render", 1, 1).value().at(0).id == r1);
+  CHECK(v->FindAsset("render", std::string(64, '2')).value()->id == r1);
+  CHECK_FALSE(v->FindAsset("photo", std::string(64, '2')).value().has_value());
+  CHECK(v->GetAsset(r1).value().content.details == R"({"job":7,"rendition":"1080x1080"})");
+
+  AssetInput bad = photo;
+  bad.details = "[1,2]";
+  CHECK(v->AddAsset(bad).status().code() == StatusCode::kInvalidArgument);
+  bad.details = "{not json";
+  CHECK(v->AddAsset(bad).status().code() == StatusCode::kInvalidArgument);
+  CHECK(v->ListAssets("", 10).value().size() == 3);  // nothing written for a refused one
+}
+
+TEST_CASE("schema 10: an outbox job and asset from schema 8 keep their data and gain defaults") {
+  TempDir dir;
+  VaultOptions old = FastOptions();
+  old.max_schema_version = 8;
+  int64_t job = 0, asset = 0;
+  {
+    auto v = Vault::Create(dir.path(), "pw", old).value();
+    REQUIRE(Exec(v->db(), "INSERT INTO outbox_jobs (idempotency_key, kind, preset, payload, "
+                          "state, created_at, updated_at) VALUES ('k0123456789abcdef', "
+                          "'image-export', 'final', '{\"source\":\"x\"}', 'queued', 1, 1)").ok());
+    job = sqlite3_last_insert_rowid(v->db());
+    REQUIRE(Exec(v->db(), "INSERT INTO assets (kind, mime, blob_hash, bytes, width, height, "
+                          "model_id, model_version, model_checksum, quantization, backend, tier, "
+                          "preset, created_at) VALUES ('photo', 'image/png', 'h', 1, 1, 1, '', '', "
+                          "'', '', '', '', '', 5)").ok());
+    asset = sqlite3_last_insert_rowid(v->db());
+  }
+  auto v = Vault::Open(dir.path(), "pw", FastOptions()).value();
+  CHECK(v->schema_version() == 10);
+  OutboxJob j = v->GetJob(job).value();
+  CHECK(j.payload_json == R"({"source":"x"})");
+  CHECK_FALSE(j.source_uploaded);
+  CHECK(j.resubmits == 0);
+  j.source_uploaded = true;
+  j.resubmits = 2;
+  REQUIRE(v->UpdateJob(j).ok());
+  CHECK(v->GetJob(job).value().source_uploaded);
+  CHECK(v->GetJob(job).value().resubmits == 2);
+  CHECK(v->GetAsset(asset).value().content.details == "{}");
+}
+
 TEST_CASE("a vault from a newer Cairn is refused, not damaged") {
   TempDir dir;
   {

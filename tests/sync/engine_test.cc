@@ -84,10 +84,10 @@ TEST_CASE("a job goes queued -> sending -> accepted -> done, its result fetched 
   Send get = One<Send>(out);
   CHECK(get.request.target == "/v1/jobs/" + kServerId + "/result");
 
-  out = h.Do(Response{get.request_id, Ok(SerializeResult({kServerId, R"({"url":"x"})"}).value())});
+  out = h.Do(Response{get.request_id, Ok(SerializeResult({kServerId, R"({"renditions":[]})"}).value())});
   Store done = One<Store>(out);
   CHECK(done.job.state == JobState::kDone);
-  CHECK(done.job.result_json == R"({"url":"x"})");
+  CHECK(done.job.result_json == R"({"renditions":[]})");
   Notify n = One<Notify>(out);
   CHECK(n.kind == NoticeKind::kDone);
   CHECK(n.message == "Your HQ export is ready");

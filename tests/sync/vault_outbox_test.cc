@@ -51,11 +51,13 @@ TEST_CASE("the outbox refuses a write the state machine forbids, and keeps the r
   accepted.state = JobState::kAccepted;  // queued -> accepted: a jump through sending, allowed
   accepted.server_job_id = "abc";
   REQUIRE(outbox.Apply(Store{accepted}).ok());
+  // accepted -> queued is the one way back: an image export resubmitted after blob_missing.
   OutboxRecord back = accepted;
   back.state = JobState::kQueued;
-  Status s = outbox.Apply(Store{back});
-  CHECK(s.code() == StatusCode::kFailedPrecondition);
-  CHECK(s.message().find("cannot go from accepted to queued") != std::string::npos);
+  back.resubmits = 1;
+  back.server_job_id.clear();
+  REQUIRE(outbox.Apply(Store{back}).ok());
+  CHECK(outbox.Get(job.id).value().resubmits == 1);
   OutboxRecord done = accepted;
   done.state = JobState::kDone;
   done.result_json = "{}";
@@ -63,7 +65,9 @@ TEST_CASE("the outbox refuses a write the state machine forbids, and keeps the r
   REQUIRE(outbox.Apply(Store{done}).ok());  // a replay after a crash
   OutboxRecord late = done;
   late.state = JobState::kCancelled;
-  CHECK(outbox.Apply(Store{late}).code() == StatusCode::kFailedPrecondition);
+  Status s = outbox.Apply(Store{late});
+  CHECK(s.code() == StatusCode::kFailedPrecondition);
+  CHECK(s.message().find("cannot go from done to cancelled") != std::string::npos);
   CHECK(outbox.Get(job.id).value().state == JobState::kDone);
   OutboxRecord other = done;
   other.idempotency_key = "someone-elses-key";

@@ -1,7 +1,7 @@
 // Compose: a photo, the four prompt fields, a preset and a count; captions stream in as the
 // model writes them, then one is picked, edited and saved as a draft (captions_panel.ts).
 import { CairnError } from '../protocol.js';
-import type { CaptionRequest, Draft, Preset } from '../protocol.js';
+import type { Asset, CaptionRequest, Draft, PhotoAnalysis, Preset } from '../protocol.js';
 import type { App } from './app.js';
 import { captionsPanel } from './captions_panel.js';
 import { errorLine, field, h, screen } from './dom.js';
@@ -15,14 +15,38 @@ const PRESETS: { value: Preset; label: string; hint: string }[] = [
   { value: 'final', label: 'Final', hint: 'best on this device' },
 ];
 
+// The HQ image export of the compose screen's photo (sync/PROTOCOL.md, image-export): the
+// renditions a platform takes as they are.
+const EXPORT_SIZES = ['1080x1080', '1080x1350'];
+
 export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
   const analysis = photoAnalysisView();
   // The Context the photo's tags wrote: replaced when another photo is analysed, never text
   // the creator typed.
   let prefilled = '';
   let photoGeneration = 0;
+  // The picked photo as the vault keeps it (an asset), once saved: what an HQ export renders.
+  let saved: Asset | null = null;
+  const photoSaved = h('p', { class: 'hint photo-saved', role: 'status' });
+  const exportErr = errorLine();
+  const exportImage = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Export image in HQ');
+  const savePhoto = async (file: File, a: PhotoAnalysis | null, mine: number): Promise<void> => {
+    try {
+      const asset = await app.core!.call('photo.save', { photo: file, name: file.name, analysis: a });
+      if (mine !== photoGeneration) return;
+      saved = asset;
+      photoSaved.textContent = `Photo kept in the vault (asset ${asset.id}).`;
+      exportImage.hidden = false;
+    } catch (error) {
+      if (mine === photoGeneration) exportErr.show(`The photo was not kept: ${(error as Error).message}`);
+    }
+  };
   const photo = photoPicker((file) => {
     const mine = ++photoGeneration;
+    saved = null;
+    exportImage.hidden = true;
+    photoSaved.textContent = '';
+    exportErr.show('');
     if (!file) return analysis.clear();
     analysis.busy();
     app.core!.call('photo.analyze', { photo: file }).then(
@@ -33,11 +57,38 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
           context.value = a.context;
           prefilled = a.context;
         }
+        void savePhoto(file, a, mine);
       },
       (error: Error) => {
         if (mine === photoGeneration) analysis.error(error.message);
       },
     );
+  });
+  exportImage.addEventListener('click', async () => {
+    if (!saved) return;
+    if ('Notification' in self && Notification.permission === 'default')
+      void Notification.requestPermission();
+    exportImage.disabled = true;
+    try {
+      // Queued in the vault's outbox like caption-hq; the sync engine uploads the photo, then
+      // submits, when there is a connection.
+      const job = await app.core!.call('jobs.enqueue', {
+        kind: 'image-export',
+        preset: 'final',
+        draftId: null,
+        payload: { source: saved.blobHash, sizes: EXPORT_SIZES },
+      });
+      app.announce(
+        navigator.onLine
+          ? 'HQ image export queued.'
+          : 'HQ image export queued; it is sent when you are back online.',
+      );
+      app.go('jobs', { job: String(job.id) });
+    } catch (error) {
+      exportErr.show(`Could not queue the export: ${(error as Error).message}`);
+    } finally {
+      exportImage.disabled = false;
+    }
   });
   const task = h('input', { type: 'text', value: 'Write Instagram captions for this photo' });
   const context = h('textarea', {
@@ -93,6 +144,9 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
     { class: 'card', novalidate: true },
     photo.el,
     analysis.el,
+    h('div', { class: 'actions photo-export' }, exportImage),
+    photoSaved,
+    exportErr.el,
     field('Task', task, 'What the captions are for.'),
     field('Context', context, 'Facts the captions may use. Model output is checked against them.'),
     field('Style', style),

@@ -1,5 +1,5 @@
 // HQ export jobs: where each one is, queued (waiting for a connection) → sent → done.
-import type { Job } from '../protocol.js';
+import type { Asset, Job } from '../protocol.js';
 import type { App } from './app.js';
 import { h, screen } from './dom.js';
 import { when } from './format.js';
@@ -52,7 +52,47 @@ function hqResult(result: unknown): HTMLElement | null {
   );
 }
 
+/** A done image export's renders, out of the vault into blob: URLs (never markup: the server's
+ * words are set as text, the pictures as <img src=blob:…>); the URLs are revoked when the
+ * screen is left. */
+function rendersOf(app: App, job: Job, urls: string[]): HTMLElement {
+  const box = h('div', { class: 'renders', 'aria-live': 'polite' }, h('p', { class: 'hint' }, 'Loading the renders…'));
+  void app.core!.call('assets.list', { kind: 'render', limit: 200 }).then(
+    async (assets) => {
+      const mine = assets
+        .filter((a: Asset) => a.details['job'] === job.id)
+        .sort((a, b) => a.id - b.id);
+      const figures: HTMLElement[] = [];
+      for (const a of mine) {
+        const bytes = await app.core!.call('assets.bytes', { blobHash: a.blobHash, mime: a.mime });
+        const url = URL.createObjectURL(bytes);
+        urls.push(url);
+        const name = String(a.details['rendition'] ?? '');
+        figures.push(
+          h(
+            'figure',
+            { class: 'render' },
+            h('img', { src: url, alt: `HQ render ${name}`, width: a.width, height: a.height, 'data-rendition': name }),
+            h(
+              'figcaption',
+              { class: 'provenance hint' },
+              `${name} · ${a.provenance.modelId} (libvips ${a.provenance.modelVersion}), ` +
+                `${a.provenance.tier}, ${a.provenance.preset}; checksum ${a.provenance.modelChecksum.slice(0, 16)}…`,
+            ),
+          ),
+        );
+      }
+      box.replaceChildren(
+        ...(figures.length ? figures : [h('p', { class: 'hint' }, 'No render is stored for this export.')]),
+      );
+    },
+    (error: Error) => box.replaceChildren(h('p', { class: 'error' }, `Could not show the renders: ${error.message}`)),
+  );
+  return box;
+}
+
 export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
+  const urls: string[] = [];
   const list = h('ul', { class: 'list jobs', 'aria-live': 'polite' });
   const status = h('p', { class: 'hint' }, 'Loading…');
   const focus = Number(params.get('job'));
@@ -98,7 +138,11 @@ export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
         job.draftId ? ' · ' : null,
         when(job.updatedAtMs),
       ),
-      job.state === 'done' ? hqResult(job.result) : null,
+      job.state === 'done'
+        ? job.kind === 'image-export'
+          ? rendersOf(app, job, urls)
+          : hqResult(job.result)
+        : null,
     );
     const old = items.get(job.id);
     if (old) old.replaceWith(li);
@@ -106,8 +150,12 @@ export function jobsScreen(app: App, params: URLSearchParams): HTMLElement {
     items.set(job.id, li);
   };
   const stop = app.core!.onJob((job) => {
-    if (list.isConnected) render(job);
-    else stop();
+    if (list.isConnected) {
+      render(job);
+    } else {
+      stop();
+      for (const u of urls.splice(0)) URL.revokeObjectURL(u);
+    }
   });
   void app.core!.call('jobs.list', undefined).then(
     (jobs) => {

@@ -87,6 +87,23 @@ export class Core {
     return JSON.parse(this.takeString(this.out(name, ...args))) as T;
   }
 
+  /** Calls `name(...args, &uint8_t*, &size_t)` and returns a copy of the bytes (freeing them). */
+  bytes(name: string, ...args: number[]): Uint8Array<ArrayBuffer> {
+    const slot = this.fn('malloc')(8);
+    try {
+      this.m.HEAP32[slot >> 2] = 0;
+      this.m.HEAP32[(slot + 4) >> 2] = 0;
+      this.check(this.fn(name)(...args, slot, slot + 4));
+      const p = this.m.HEAP32[slot >> 2]!;
+      const size = this.m.HEAP32[(slot + 4) >> 2]! >>> 0;
+      const out = this.m.HEAPU8.slice(p, p + size);
+      this.fn('free')(p);
+      return out;
+    } finally {
+      this.fn('free')(slot);
+    }
+  }
+
   takeString(p: number): string {
     try {
       return this.m.UTF8ToString(p);

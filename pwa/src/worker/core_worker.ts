@@ -2,7 +2,7 @@
 // Web (ort_driver.ts), and answers the UI's requests (protocol.ts), one at a time, in order.
 import '../trusted_types.js'; // first: the Trusted Types policy the CSP requires
 import type {
-  Api, CaptionRequest, CaptionResult, Capabilities, Draft, DraftInput, FromWorker, Job, Op,
+  Api, Asset, CaptionRequest, CaptionResult, Capabilities, Draft, DraftInput, FromWorker, Job, Op,
   SearchHit, SemanticStatus, StorageInfo, ToWorker, UnlockKinds, VaultState,
 } from '../protocol.js';
 import { CairnError } from '../protocol.js';
@@ -27,6 +27,21 @@ interface CJob {
   id: number; kind: Job['kind']; preset: Job['preset']; state: Job['state']; last_error: string;
   created_at_ms: number; updated_at_ms: number; draft_id: number | null; result: unknown;
 }
+interface CAsset {
+  id: number; kind: Asset['kind']; mime: string; blob_hash: string; bytes: number; width: number;
+  height: number; draft_id: number | null; created_at_ms: number; details: Record<string, unknown>;
+  provenance: { model_id: string; model_version: string; model_checksum: string; quantization: string;
+    backend: string; tier: string; preset: string; seed: number };
+}
+const toAsset = (a: CAsset): Asset => ({
+  id: a.id, kind: a.kind, mime: a.mime, blobHash: a.blob_hash, bytes: a.bytes, width: a.width,
+  height: a.height, draftId: a.draft_id ?? null, createdAtMs: a.created_at_ms, details: a.details,
+  provenance: {
+    modelId: a.provenance.model_id, modelVersion: a.provenance.model_version,
+    modelChecksum: a.provenance.model_checksum, quantization: a.provenance.quantization,
+    backend: a.provenance.backend, tier: a.provenance.tier, preset: a.provenance.preset, seed: a.provenance.seed,
+  },
+});
 const toDraft = (d: CDraft): Draft => ({
   id: d.id, version: d.version, createdAtMs: d.created_at_ms, updatedAtMs: d.updated_at_ms,
   caption: d.caption, hashtags: d.hashtags, status: d.status,
@@ -193,6 +208,34 @@ class Worker {
       case 'photo.analyze': {
         const { photo } = arg as Api['photo.analyze'][0];
         return analyzePhoto(this.models, this.open(), photo);
+      }
+      case 'photo.save': {
+        const { photo, name, analysis } = arg as Api['photo.save'][0];
+        const bytes = new Uint8Array(await photo.arrayBuffer());
+        // What the on-device models said, with each model's provenance (untrusted labels: the
+        // UI renders them as text).
+        const tags = analysis?.tags && 'labels' in analysis.tags
+          ? { labels: analysis.tags.labels, provenance: analysis.tags.provenance } : null;
+        const safety = analysis?.safety
+          ? { unsafe: analysis.safety.unsafe, top: analysis.safety.top, provenance: analysis.safety.provenance } : null;
+        const meta = JSON.stringify({
+          kind: 'photo', mime: photo.type.startsWith('image/') ? photo.type : 'image/jpeg',
+          width: analysis?.width ?? 0, height: analysis?.height ?? 0,
+          details: { name, tags, safety },
+        });
+        return toAsset(core.withStrings([meta], ([m]) =>
+          core.withBytes(bytes, (p) => core.json<CAsset>('asset_add', this.open(), m!, p, bytes.length))));
+      }
+      case 'assets.list': {
+        const { kind, limit } = arg as Api['assets.list'][0];
+        return core.withStrings([kind], ([k]) =>
+          core.json<CAsset[]>('assets_list', this.open(), k!, limit, 0)).map(toAsset);
+      }
+      case 'assets.bytes': {
+        const { blobHash, mime } = arg as Api['assets.bytes'][0];
+        const vault = this.open();
+        const bytes = core.withStrings([blobHash], ([h]) => core.bytes('blob_read', vault, h!));
+        return new Blob([bytes], { type: mime });
       }
       case 'workspace.get':
         return { commercial: core.json<{ commercial: boolean }>('workspace_get', this.open()).commercial };
