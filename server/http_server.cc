@@ -18,6 +18,8 @@
 #include "core/base/bytes.h"
 #include "core/base/clock.h"
 #include "core/crypto/random.h"
+#include "server/blob_gc.h"
+#include "server/file_blob_store.h"
 #include "server/render_workers.h"
 #include "server/serialized_stores.h"
 #include "server/static_files.h"
@@ -197,6 +199,7 @@ struct HttpServer::Impl {
   int port = 0;
   std::atomic<bool> stopping{false};
   std::unique_ptr<LockedJobLeases> leases;
+  std::unique_ptr<BlobCollector> gc;  // stopped and destroyed before the store
   std::unique_ptr<WorkerPool> pool;  // last: stopped and destroyed before the service
 
   void HandleApi(const httplib::Request& req, std::string body, httplib::Response& res) {
@@ -272,6 +275,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
       *impl->auth, *impl->router,
       // No gateway-wide lock: each store serializes its own connection (serialized_stores.h).
       sync::GatewayOptions{.blobs = options.blobs});
+  if (options.blobs != nullptr && options.blob_max_age_ms > 0) {
+    impl->gc = std::make_unique<BlobCollector>(
+        *options.blobs, *impl->store,
+        BlobCollectorOptions{.max_age_ms = options.blob_max_age_ms,
+                             .interval_ms = std::max<int64_t>(1000, options.blob_gc_interval_ms)},
+        impl->clock);
+  }
   if (options.workers > 0) {
     impl->leases = std::make_unique<LockedJobLeases>(*impl->service, impl->mu);
     impl->pool = std::make_unique<WorkerPool>(
@@ -359,6 +369,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
     std::string text = self->metrics.Render();
     if (self->pool) text += WorkerMetricsText(self->pool->Stats());
     if (self->group_sync) text += GroupSyncMetricsText(self->group_sync->stats());
+    if (self->gc) text += BlobGcMetricsText(self->gc->Totals());
     res.set_content(text, "text/plain; version=0.0.4");
   });
   MountStaticFiles(http, {.app_dir = options.app_dir, .models_dir = options.models_dir});
@@ -407,6 +418,7 @@ int HttpServer::port() const { return impl_->port; }
 
 Status HttpServer::Serve() {
   if (impl_->pool) impl_->pool->Start();
+  if (impl_->gc) impl_->gc->Start();
   if (!impl_->http.listen_after_bind()) return Unavailable("the listening socket failed");
   return Status::Ok();
 }
@@ -415,6 +427,7 @@ void HttpServer::Stop() {
   if (impl_->stopping.exchange(true)) return;
   impl_->http.wait_until_ready();  // a Stop racing the start of Serve must not be lost
   if (impl_->pool) impl_->pool->Stop();  // drains while devices can still read their jobs
+  if (impl_->gc) impl_->gc->Stop();
   impl_->http.stop();
 }
 

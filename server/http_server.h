@@ -24,6 +24,8 @@
 // speaks plain HTTP, though, so put TLS in front of it (a reverse proxy) for anything but
 // loopback: signatures stop forgery and replay, not eavesdropping on jobs and results.
 //
+// Blobs: with ServerOptions::blobs, uploads within the store's per-device quota, and a garbage
+// collector thread (server/blob_gc.h) removing old blobs that no job refers to.
 // Render workers: with options.workers > 0, a WorkerPool (server/render_workers.h) claims jobs
 // from the same JobService through the same mutex, held only around each Claim, Renew, Complete
 // and Fail (never while a job renders), and renders them with options.renderer. A new job wakes
@@ -55,12 +57,8 @@
 
 namespace cairn::server {
 
+class FileBlobStore;
 class JobRenderer;
-}  // namespace cairn::server
-namespace cairn::sync {
-class BlobStore;
-}  // namespace cairn::sync
-namespace cairn::server {
 
 inline constexpr int kDefaultPort = 8787;
 // cpp-httplib's compile-time limits, as Debian's build has them (checked at compile time in
@@ -93,8 +91,12 @@ struct ServerOptions {
   // Blobs (server/file_blob_store.h): with one, devices upload image-export sources
   // (PUT /v1/blobs/{hash}, up to sync::kMaxBlobBytes) and fetch renditions
   // (GET /v1/jobs/{id}/result/{name}); without, those paths are 404. Not owned, outlives the
-  // server, thread-safe.
-  sync::BlobStore* blobs = nullptr;
+  // server, thread-safe. Its quota (FileBlobStoreOptions) answers uploads 413 quota_exceeded.
+  FileBlobStore* blobs = nullptr;
+  // Blob garbage collection (server/blob_gc.h): blobs no job refers to are removed once they
+  // are this old, by a pass at start and then every blob_gc_interval_ms; 0: never.
+  int64_t blob_max_age_ms = int64_t{168} * 3'600'000;
+  int64_t blob_gc_interval_ms = 3'600'000;
   // Limits (SECURITY.md, "Limits"). A client that sends nothing for read_timeout_ms while a
   // request is due, or reads nothing for write_timeout_ms, is disconnected: a slow client holds
   // one thread for that long at most. requests_per_window: how many signed requests a device
