@@ -73,34 +73,45 @@ bool IsPostgresUrl(std::string_view store) {
 }
 
 // The SQLite stores defer their syncs to `group_sync` (null with PostgreSQL, whose commits are
-// durable when they return).
-Result<std::unique_ptr<sync::JobStore>> OpenJobStore(const ServerOptions& options,
-                                                     WalGroupSync* group_sync) {
+// durable when they return). SQLite: one connection (EXCLUSIVE locking mode); PostgreSQL:
+// options.store_connections, a pool.
+Result<std::vector<std::unique_ptr<sync::JobStore>>> OpenJobStore(const ServerOptions& options,
+                                                                  WalGroupSync* group_sync) {
+  std::vector<std::unique_ptr<sync::JobStore>> stores;
   if (group_sync != nullptr) {
     CAIRN_ASSIGN_OR_RETURN(auto store, sync::SqliteJobStore::Open({.path = options.data_dir +
                                                                            "/jobs.db",
                                                                    .exclusive = true,
                                                                    .deferred_sync = true}));
-    return std::unique_ptr<sync::JobStore>(std::move(store));
+    stores.push_back(std::move(store));
+    return stores;
   }
-  CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgJobStore::Open({.url = options.store}));
-  return std::unique_ptr<sync::JobStore>(std::move(store));
+  for (int i = 0; i < options.store_connections; ++i) {
+    CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgJobStore::Open({.url = options.store}));
+    stores.push_back(std::move(store));
+  }
+  return stores;
 }
 
 // Devices and request nonces live beside the jobs: devices.db with SQLite; the same PostgreSQL
 // database otherwise, so every server sharing it knows every device and refuses a request
 // another server accepted (PROTOCOL.md, "Several servers on one PostgreSQL store").
-Result<std::unique_ptr<sync::DeviceStore>> OpenDeviceStore(const ServerOptions& options,
-                                                           WalGroupSync* group_sync) {
+Result<std::vector<std::unique_ptr<sync::DeviceStore>>> OpenDeviceStore(
+    const ServerOptions& options, WalGroupSync* group_sync) {
+  std::vector<std::unique_ptr<sync::DeviceStore>> stores;
   if (group_sync != nullptr) {
     CAIRN_ASSIGN_OR_RETURN(auto store,
                            sync::SqliteDeviceStore::Open({.path = options.data_dir + "/devices.db",
                                                           .exclusive = true,
                                                           .deferred_sync = true}));
-    return std::unique_ptr<sync::DeviceStore>(std::move(store));
+    stores.push_back(std::move(store));
+    return stores;
   }
-  CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgDeviceStore::Open({.url = options.store}));
-  return std::unique_ptr<sync::DeviceStore>(std::move(store));
+  for (int i = 0; i < options.store_connections; ++i) {
+    CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgDeviceStore::Open({.url = options.store}));
+    stores.push_back(std::move(store));
+  }
+  return stores;
 }
 
 void Write(const sync::HttpResponse& from, httplib::Response& to) {
@@ -237,6 +248,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   }
   if (options.lease_ms < 1000 || options.drain_ms < 0) {
     return InvalidArgument("the lease must be at least 1 s and the drain time 0 or more");
+  }
+  if (options.store_connections < 1 || options.store_connections > 256) {
+    return InvalidArgument("the store connections must be 1 to 256");
   }
   if (options.read_timeout_ms < 100 || options.write_timeout_ms < 100 ||
       options.requests_per_window < 1) {

@@ -40,8 +40,9 @@
 // stable storage. PostgreSQL's commits are; the SQLite stores run with synchronous=NORMAL and
 // the server syncs their WALs for groups of requests (server/wal_group_sync.h): the same
 // guarantee as synchronous=FULL, one fdatasync for many requests.
-// Threading: requests are handled on cpp-httplib's thread pool in parallel; each store's
-// connection is used one call at a time (server/serialized_stores.h), and blob uploads hash and
+// Threading: requests are handled on cpp-httplib's thread pool in parallel; each store
+// connection is used one call at a time, from a pool (PostgreSQL: store_connections per store;
+// SQLite: one; server/serialized_stores.h), and blob uploads hash and
 // write outside any lock (the BlobStore is thread-safe). The clock
 // in ServerOptions must outlive the server and be thread-safe (every Clock is). Stop() may
 // be called from any thread, once; it waits for Serve() to start, so call it only when Serve()
@@ -79,6 +80,9 @@ struct ServerOptions {
   // Where the jobs are: "" or "sqlite" for jobs.db in data_dir, or a PostgreSQL URL
   // (postgresql://... or postgres://...) that several servers may share (sync/pg_job_store.h).
   std::string store;
+  // PostgreSQL: connections per store (jobs; devices and nonces), used as a pool by the HTTP
+  // threads and the workers (server/serialized_stores.h). SQLite always has one per database.
+  int store_connections = 4;
   // cpp-httplib's worker threads: each serves one keep-alive connection at a time, and a request
   // holds its thread while it waits for its group commit (server/wal_group_sync.h).
   int threads = 32;

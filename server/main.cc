@@ -24,7 +24,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: cairn-server --data DIR [--store sqlite|URL] [--blobs DIR] [--port N] [--bind ADDR]\n"
-    "                    [--blob-quota SIZE] [--blob-max-age-hours N]\n"
+    "                    [--blob-quota SIZE] [--blob-max-age-hours N] [--store-connections N]\n"
     "                    [--app DIR] [--models DIR] [--workers N] [--caption-model ID]\n"
     "                    [--trust HEX]... [--trust-file PATH]...\n"
     "                    [--lease-seconds N] [--drain-seconds N]\n"
@@ -49,6 +49,9 @@ constexpr char kUsage[] =
     "               request one accepted is refused as a replay by every other. Its tables\n"
     "               are made if missing. The job-id key stays in --data: give every\n"
     "               instance a copy of the same server.key (env CAIRN_SERVER_STORE)\n"
+    "  --store-connections N  with a PostgreSQL store, connections per store (the jobs; the\n"
+    "               devices and nonces), shared by the requests and workers, default 4\n"
+    "               (env CAIRN_SERVER_STORE_CONNECTIONS). SQLite always uses one\n"
     "  --blobs DIR  where uploaded images (PUT /v1/blobs/HASH, up to 24 MiB) and image-export\n"
     "               renditions are kept, default DATA/blobs. Servers sharing a PostgreSQL\n"
     "               store must share this directory too (a network file system): any\n"
@@ -201,6 +204,10 @@ int main(int argc, char** argv) {
   std::string blobs_dir;
   if (const char* env = std::getenv("CAIRN_SERVER_BLOBS")) blobs_dir = env;
   std::string blob_quota_text = "512M", blob_max_age_text = "168";
+  std::string store_connections_text = "4";
+  if (const char* env = std::getenv("CAIRN_SERVER_STORE_CONNECTIONS")) {
+    store_connections_text = env;
+  }
   if (const char* env = std::getenv("CAIRN_SERVER_BLOB_QUOTA")) blob_quota_text = env;
   if (const char* env = std::getenv("CAIRN_SERVER_BLOB_MAX_AGE_HOURS")) blob_max_age_text = env;
   for (int i = 1; i < argc; ++i) {
@@ -214,7 +221,7 @@ int main(int argc, char** argv) {
         arg != "--trust" && arg != "--trust-file" && arg != "--lease-seconds" &&
         arg != "--drain-seconds" && arg != "--timeout-seconds" && arg != "--device-requests" &&
         arg != "--threads" && arg != "--blobs" && arg != "--blob-quota" &&
-        arg != "--blob-max-age-hours") {
+        arg != "--blob-max-age-hours" && arg != "--store-connections") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -225,6 +232,7 @@ int main(int argc, char** argv) {
     if (arg == "--blobs") blobs_dir = value;
     if (arg == "--blob-quota") blob_quota_text = value;
     if (arg == "--blob-max-age-hours") blob_max_age_text = value;
+    if (arg == "--store-connections") store_connections_text = value;
     if (arg == "--bind") options.bind = value;
     if (arg == "--app") options.app_dir = value;
     if (arg == "--models") options.models_dir = value;
@@ -258,6 +266,10 @@ int main(int argc, char** argv) {
     return UsageError("--port must be a whole number from 0 to 65535, not '" + port_text + "'");
   }
   if (options.data_dir.empty()) return UsageError("needs --data DIR (or CAIRN_SERVER_DATA)");
+  if (!ParseCount(store_connections_text, 1, 64, &options.store_connections)) {
+    return UsageError("--store-connections must be a whole number from 1 to 64, not '" +
+                      store_connections_text + "'");
+  }
   uint64_t blob_quota = 0;
   if (!ParseSize(blob_quota_text, &blob_quota)) {
     return UsageError("--blob-quota must be a size in bytes, or with K, M or G (e.g. 512M), at "
