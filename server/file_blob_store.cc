@@ -136,6 +136,8 @@ Status FileBlobStore::CheckBytes(std::string_view hash, std::string_view bytes) 
 
 Result<bool> FileBlobStore::Put(std::string_view device_id, std::string_view hash,
                                 std::string_view bytes) {
+  CAIRN_RETURN_IF_ERROR(PathOf(device_id, hash).status());
+  CAIRN_RETURN_IF_ERROR(CheckBytes(hash, bytes));
   return Store(device_id, hash, bytes, 0);
 }
 
@@ -145,7 +147,7 @@ Result<bool> FileBlobStore::Upload(std::string_view device_id, std::string_view 
   CAIRN_RETURN_IF_ERROR(PathOf(device_id, hash).status());
   CAIRN_RETURN_IF_ERROR(CheckBytes(hash, bytes));
   CAIRN_ASSIGN_OR_RETURN(bool exists, Has(device_id, hash));
-  if (exists) return Put(device_id, hash, bytes);  // the device has it: never refused
+  if (exists) return Store(device_id, hash, bytes, 0);  // the device has it: never refused
   const uint64_t n = bytes.size();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -197,7 +199,6 @@ Result<bool> FileBlobStore::Store(std::string_view device_id, std::string_view h
 Result<bool> FileBlobStore::Write(std::string_view device_id, std::string_view hash,
                                   std::string_view bytes) {
   CAIRN_ASSIGN_OR_RETURN(std::string path, PathOf(device_id, hash));
-  CAIRN_RETURN_IF_ERROR(CheckBytes(hash, bytes));
   CAIRN_ASSIGN_OR_RETURN(bool exists, Has(device_id, hash));
   if (exists) {
     // Already there, unless the copy on disk was damaged: then this upload repairs it.

@@ -93,7 +93,7 @@ class FileBlobStore final : public sync::BlobStore {
   // stored if it was created.
   Result<bool> Store(std::string_view device_id, std::string_view hash, std::string_view bytes,
                      uint64_t reserved);
-  // The write itself (the class comment's Put).
+  // The write itself (the class comment's Put), of bytes CheckBytes has passed.
   Result<bool> Write(std::string_view device_id, std::string_view hash, std::string_view bytes);
 
   const std::string root_;
