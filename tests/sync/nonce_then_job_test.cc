@@ -79,7 +79,9 @@ struct Server {
     jobs.reset();
     Start();
   }
-  size_t Jobs(const std::string& device) { return jobs->ChangesSince(device, 0, 100).value().size(); }
+  size_t Jobs(const std::string& device) {
+    return jobs->ChangesSince(device, 0, 100).value().size();
+  }
 };
 
 struct Device {
