@@ -10,6 +10,8 @@ server's group commit, PostgreSQL through its own commit flush. Then bench/serve
 drives it over keep-alive connections, warms up, measures for a fixed time and checks every
 response; afterwards the server's /metrics must count exactly the jobs the client saw accepted.
 A run with any error (non-2xx, bad body, I/O error, count mismatch) is reported as such.
+PostgreSQL runs once per entry of CAIRN_BENCH_STORE_CONNECTIONS (default "1,4": the server's
+--store-connections, its pool of connections per store), each on a fresh cluster.
 """
 import json
 import os
@@ -32,13 +34,17 @@ DEVICES = 64
 WARMUP_S = float(os.environ.get("CAIRN_BENCH_WARMUP_S", "2"))
 DURATION_S = float(os.environ.get("CAIRN_BENCH_DURATION_S", "8"))
 MAX_RATE = int(os.environ.get("CAIRN_BENCH_MAX_RATE", "6000"))
+STORE_CONNECTIONS = [int(n) for n in
+                     os.environ.get("CAIRN_BENCH_STORE_CONNECTIONS", "1,4").split(",") if n]
 GOAL_JOBS_PER_S, GOAL_P99_MS = 3000, 25
 
 
-def start_server(data, store=None):
+def start_server(data, store=None, connections=None):
     cmd = [SERVER, "--data", data, "--port", "0", "--workers", "0", "--threads", str(THREADS)]
     if store:
         cmd += ["--store", store]
+    if connections:
+        cmd += ["--store-connections", str(connections)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if "listening on" not in line:
@@ -90,7 +96,7 @@ def run_sqlite(scratch):
         shutil.rmtree(data, ignore_errors=True)
 
 
-def run_postgresql(scratch):
+def run_postgresql(scratch, connections):
     env = dict(os.environ, PG_DURABLE="1", PG_PARENT=scratch)
     started = subprocess.run(["bash", PG_CLUSTER, "start"], capture_output=True, text=True, env=env)
     if started.returncode == 77:
@@ -101,9 +107,11 @@ def run_postgresql(scratch):
     pgdir, url = started.stdout.split()
     data = os.path.join(scratch, "pg-data")
     try:
-        proc, port = start_server(data, url)
+        proc, port = start_server(data, url, connections)
         try:
-            return drive("postgresql", port)
+            row = drive(f"postgresql/{connections}", port)
+            row["store_connections"] = connections
+            return row
         finally:
             stop_server(proc)
     finally:
@@ -122,9 +130,10 @@ def bench_server():
     os.chmod(scratch, 0o755)  # PostgreSQL runs as nobody when the bench runs as root
     try:
         rows = [run_sqlite(scratch)]
-        pg = run_postgresql(scratch)
-        if pg:
-            rows.append(pg)
+        for connections in STORE_CONNECTIONS:
+            pg = run_postgresql(scratch, connections)
+            if pg:
+                rows.append(pg)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -132,20 +141,26 @@ def bench_server():
           f"{CONNECTIONS} keep-alive connections (one client thread each), {DEVICES} devices, "
           f"pre-signed; cairn-server --workers 0 --threads {THREADS}; {WARMUP_S:g} s warm-up, "
           f"{DURATION_S:g} s measured; durable before acknowledged on both stores")
-    print(f"{'store':<11} {'jobs/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+    print(f"{'store':<13} {'jobs/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'accepted':>9} {'errors':>7}  {'load before/after':>17}")
     for r in rows:
         errs = errors_of(r)
-        print(f"{r['store']:<11} {r['jobs_per_s']:>8.0f} {r['p50_ms']:>8.1f} {r['p90_ms']:>8.1f} "
+        print(f"{r['store']:<13} {r['jobs_per_s']:>8.0f} {r['p50_ms']:>8.1f} {r['p90_ms']:>8.1f} "
               f"{r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} {r['accepted']:>9} {errs:>7}  "
               f"{r['load_before']:>8.1f}/{r['load_after']:<8.1f}")
     by = {r["store"]: r for r in rows}
-    if "sqlite" in by and "postgresql" in by and by["sqlite"]["jobs_per_s"]:
-        ratio = by["postgresql"]["jobs_per_s"] / by["sqlite"]["jobs_per_s"]
-        print(f"postgresql/sqlite: {ratio:.2f}x jobs/s; p99 {by['postgresql']['p99_ms']:.1f} vs "
-              f"{by['sqlite']['p99_ms']:.1f} ms")
-        for r in rows:
+    pgs = [r for r in rows if r["store"].startswith("postgresql")]
+    if "sqlite" in by and by["sqlite"]["jobs_per_s"]:
+        for r in pgs:
+            ratio = r["jobs_per_s"] / by["sqlite"]["jobs_per_s"]
+            print(f"{r['store']} vs sqlite: {ratio:.2f}x jobs/s; p99 {r['p99_ms']:.1f} vs "
+                  f"{by['sqlite']['p99_ms']:.1f} ms")
             r["postgresql_vs_sqlite"] = round(ratio, 3)
+    if len(pgs) > 1 and pgs[0]["jobs_per_s"]:
+        for r in pgs[1:]:
+            print(f"{r['store']} vs {pgs[0]['store']} (connections per store): "
+                  f"{r['jobs_per_s'] / pgs[0]['jobs_per_s']:.2f}x jobs/s; p99 {r['p99_ms']:.1f} vs "
+                  f"{pgs[0]['p99_ms']:.1f} ms")
     failed = False
     for r in rows:
         problems = []

@@ -18,6 +18,8 @@
 #include "core/base/bytes.h"
 #include "core/base/clock.h"
 #include "core/crypto/random.h"
+#include "server/blob_gc.h"
+#include "server/file_blob_store.h"
 #include "server/render_workers.h"
 #include "server/serialized_stores.h"
 #include "server/static_files.h"
@@ -71,34 +73,45 @@ bool IsPostgresUrl(std::string_view store) {
 }
 
 // The SQLite stores defer their syncs to `group_sync` (null with PostgreSQL, whose commits are
-// durable when they return).
-Result<std::unique_ptr<sync::JobStore>> OpenJobStore(const ServerOptions& options,
-                                                     WalGroupSync* group_sync) {
+// durable when they return). SQLite: one connection (EXCLUSIVE locking mode); PostgreSQL:
+// options.store_connections, a pool.
+Result<std::vector<std::unique_ptr<sync::JobStore>>> OpenJobStore(const ServerOptions& options,
+                                                                  WalGroupSync* group_sync) {
+  std::vector<std::unique_ptr<sync::JobStore>> stores;
   if (group_sync != nullptr) {
     CAIRN_ASSIGN_OR_RETURN(auto store, sync::SqliteJobStore::Open({.path = options.data_dir +
                                                                            "/jobs.db",
                                                                    .exclusive = true,
                                                                    .deferred_sync = true}));
-    return std::unique_ptr<sync::JobStore>(std::move(store));
+    stores.push_back(std::move(store));
+    return stores;
   }
-  CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgJobStore::Open({.url = options.store}));
-  return std::unique_ptr<sync::JobStore>(std::move(store));
+  for (int i = 0; i < options.store_connections; ++i) {
+    CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgJobStore::Open({.url = options.store}));
+    stores.push_back(std::move(store));
+  }
+  return stores;
 }
 
 // Devices and request nonces live beside the jobs: devices.db with SQLite; the same PostgreSQL
 // database otherwise, so every server sharing it knows every device and refuses a request
 // another server accepted (PROTOCOL.md, "Several servers on one PostgreSQL store").
-Result<std::unique_ptr<sync::DeviceStore>> OpenDeviceStore(const ServerOptions& options,
-                                                           WalGroupSync* group_sync) {
+Result<std::vector<std::unique_ptr<sync::DeviceStore>>> OpenDeviceStore(
+    const ServerOptions& options, WalGroupSync* group_sync) {
+  std::vector<std::unique_ptr<sync::DeviceStore>> stores;
   if (group_sync != nullptr) {
     CAIRN_ASSIGN_OR_RETURN(auto store,
                            sync::SqliteDeviceStore::Open({.path = options.data_dir + "/devices.db",
                                                           .exclusive = true,
                                                           .deferred_sync = true}));
-    return std::unique_ptr<sync::DeviceStore>(std::move(store));
+    stores.push_back(std::move(store));
+    return stores;
   }
-  CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgDeviceStore::Open({.url = options.store}));
-  return std::unique_ptr<sync::DeviceStore>(std::move(store));
+  for (int i = 0; i < options.store_connections; ++i) {
+    CAIRN_ASSIGN_OR_RETURN(auto store, sync::PgDeviceStore::Open({.url = options.store}));
+    stores.push_back(std::move(store));
+  }
+  return stores;
 }
 
 void Write(const sync::HttpResponse& from, httplib::Response& to) {
@@ -197,6 +210,7 @@ struct HttpServer::Impl {
   int port = 0;
   std::atomic<bool> stopping{false};
   std::unique_ptr<LockedJobLeases> leases;
+  std::unique_ptr<BlobCollector> gc;  // stopped and destroyed before the store
   std::unique_ptr<WorkerPool> pool;  // last: stopped and destroyed before the service
 
   void HandleApi(const httplib::Request& req, std::string body, httplib::Response& res) {
@@ -235,6 +249,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
   if (options.lease_ms < 1000 || options.drain_ms < 0) {
     return InvalidArgument("the lease must be at least 1 s and the drain time 0 or more");
   }
+  if (options.store_connections < 1 || options.store_connections > 256) {
+    return InvalidArgument("the store connections must be 1 to 256");
+  }
   if (options.read_timeout_ms < 100 || options.write_timeout_ms < 100 ||
       options.requests_per_window < 1) {
     return InvalidArgument("timeouts must be at least 100 ms and the request rate at least 1");
@@ -272,6 +289,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
       *impl->auth, *impl->router,
       // No gateway-wide lock: each store serializes its own connection (serialized_stores.h).
       sync::GatewayOptions{.blobs = options.blobs});
+  if (options.blobs != nullptr && options.blob_max_age_ms > 0) {
+    impl->gc = std::make_unique<BlobCollector>(
+        *options.blobs, *impl->store,
+        BlobCollectorOptions{.max_age_ms = options.blob_max_age_ms,
+                             .interval_ms = std::max<int64_t>(1000, options.blob_gc_interval_ms)},
+        impl->clock);
+  }
   if (options.workers > 0) {
     impl->leases = std::make_unique<LockedJobLeases>(*impl->service, impl->mu);
     impl->pool = std::make_unique<WorkerPool>(
@@ -359,6 +383,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
     std::string text = self->metrics.Render();
     if (self->pool) text += WorkerMetricsText(self->pool->Stats());
     if (self->group_sync) text += GroupSyncMetricsText(self->group_sync->stats());
+    if (self->gc) text += BlobGcMetricsText(self->gc->Totals());
     res.set_content(text, "text/plain; version=0.0.4");
   });
   MountStaticFiles(http, {.app_dir = options.app_dir, .models_dir = options.models_dir});
@@ -407,6 +432,7 @@ int HttpServer::port() const { return impl_->port; }
 
 Status HttpServer::Serve() {
   if (impl_->pool) impl_->pool->Start();
+  if (impl_->gc) impl_->gc->Start();
   if (!impl_->http.listen_after_bind()) return Unavailable("the listening socket failed");
   return Status::Ok();
 }
@@ -415,6 +441,7 @@ void HttpServer::Stop() {
   if (impl_->stopping.exchange(true)) return;
   impl_->http.wait_until_ready();  // a Stop racing the start of Serve must not be lost
   if (impl_->pool) impl_->pool->Stop();  // drains while devices can still read their jobs
+  if (impl_->gc) impl_->gc->Stop();
   impl_->http.stop();
 }
 

@@ -24,6 +24,8 @@
 // speaks plain HTTP, though, so put TLS in front of it (a reverse proxy) for anything but
 // loopback: signatures stop forgery and replay, not eavesdropping on jobs and results.
 //
+// Blobs: with ServerOptions::blobs, uploads within the store's per-device quota, and a garbage
+// collector thread (server/blob_gc.h) removing old blobs that no job refers to.
 // Render workers: with options.workers > 0, a WorkerPool (server/render_workers.h) claims jobs
 // from the same JobService through the same mutex, held only around each Claim, Renew, Complete
 // and Fail (never while a job renders), and renders them with options.renderer. A new job wakes
@@ -38,8 +40,9 @@
 // stable storage. PostgreSQL's commits are; the SQLite stores run with synchronous=NORMAL and
 // the server syncs their WALs for groups of requests (server/wal_group_sync.h): the same
 // guarantee as synchronous=FULL, one fdatasync for many requests.
-// Threading: requests are handled on cpp-httplib's thread pool in parallel; each store's
-// connection is used one call at a time (server/serialized_stores.h), and blob uploads hash and
+// Threading: requests are handled on cpp-httplib's thread pool in parallel; each store
+// connection is used one call at a time, from a pool (PostgreSQL: store_connections per store;
+// SQLite: one; server/serialized_stores.h), and blob uploads hash and
 // write outside any lock (the BlobStore is thread-safe). The clock
 // in ServerOptions must outlive the server and be thread-safe (every Clock is). Stop() may
 // be called from any thread, once; it waits for Serve() to start, so call it only when Serve()
@@ -55,12 +58,8 @@
 
 namespace cairn::server {
 
+class FileBlobStore;
 class JobRenderer;
-}  // namespace cairn::server
-namespace cairn::sync {
-class BlobStore;
-}  // namespace cairn::sync
-namespace cairn::server {
 
 inline constexpr int kDefaultPort = 8787;
 // cpp-httplib's compile-time limits, as Debian's build has them (checked at compile time in
@@ -81,6 +80,9 @@ struct ServerOptions {
   // Where the jobs are: "" or "sqlite" for jobs.db in data_dir, or a PostgreSQL URL
   // (postgresql://... or postgres://...) that several servers may share (sync/pg_job_store.h).
   std::string store;
+  // PostgreSQL: connections per store (jobs; devices and nonces), used as a pool by the HTTP
+  // threads and the workers (server/serialized_stores.h). SQLite always has one per database.
+  int store_connections = 4;
   // cpp-httplib's worker threads: each serves one keep-alive connection at a time, and a request
   // holds its thread while it waits for its group commit (server/wal_group_sync.h).
   int threads = 32;
@@ -93,8 +95,12 @@ struct ServerOptions {
   // Blobs (server/file_blob_store.h): with one, devices upload image-export sources
   // (PUT /v1/blobs/{hash}, up to sync::kMaxBlobBytes) and fetch renditions
   // (GET /v1/jobs/{id}/result/{name}); without, those paths are 404. Not owned, outlives the
-  // server, thread-safe.
-  sync::BlobStore* blobs = nullptr;
+  // server, thread-safe. Its quota (FileBlobStoreOptions) answers uploads 413 quota_exceeded.
+  FileBlobStore* blobs = nullptr;
+  // Blob garbage collection (server/blob_gc.h): blobs no job refers to are removed once they
+  // are this old, by a pass at start and then every blob_gc_interval_ms; 0: never.
+  int64_t blob_max_age_ms = int64_t{168} * 3'600'000;
+  int64_t blob_gc_interval_ms = 3'600'000;
   // Limits (SECURITY.md, "Limits"). A client that sends nothing for read_timeout_ms while a
   // request is due, or reads nothing for write_timeout_ms, is disconnected: a slow client holds
   // one thread for that long at most. requests_per_window: how many signed requests a device

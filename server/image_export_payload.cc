@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/utf8.h"
 #include "sync/blob_store.h"
 
 namespace cairn::server {
@@ -15,6 +16,21 @@ constexpr int kMinQuality = 50, kMaxQuality = 100;
 Status Bad(const std::string& message) {
   return Status(StatusCode::kInvalidArgument, "image-export payload: " + message);
 }
+
+// At most `max_bytes` of `text` for a message, cut on a character boundary: the message becomes
+// the failed job's error, stored (PostgreSQL refuses invalid UTF-8 in a text column, so half a
+// character there would fail the job's every attempt) and sent to the device as JSON.
+std::string Excerpt(std::string_view text, size_t max_bytes) {
+  const std::string_view kept = Utf8Prefix(text, max_bytes);
+  return kept.size() == text.size() ? std::string(text) : std::string(kept) + "...";
+}
+
+// A value the device sent, as JSON, shortened for a message.
+std::string Quoted(const json& v) {
+  return Excerpt(v.dump(-1, ' ', false, json::error_handler_t::replace), 40);
+}
+// A field name the device sent (any length, any characters), shortened for a message.
+std::string Name(const std::string& key) { return Excerpt(key, 64); }
 
 // A number in [lo, hi] (JSON integers count: 0 and 1 are fractions too).
 Result<double> Number(const json& v, const std::string& key, double lo, double hi) {
@@ -35,7 +51,10 @@ Result<std::vector<double>> Fractions(const json& v, const std::string& key,
   for (auto it = v.begin(); it != v.end(); ++it) {
     bool known = false;
     for (const char* n : names) known = known || it.key() == n;
-    if (!known) return Bad("'" + key + "." + it.key() + "' is not a field (" + key + " has " + list + ")");
+    if (!known) {
+      return Bad("'" + key + "." + Name(it.key()) + "' is not a field (" + key + " has " + list +
+                 ")");
+    }
   }
   std::vector<double> out;
   for (const char* n : names) {
@@ -84,7 +103,7 @@ Result<ImageExportPayload> ParseImageExportPayload(std::string_view payload_json
         }
         if (found == nullptr) {
           return Bad("field '" + at + "' must be 1080x1080, 1080x1350 or 1080x1920, not " +
-                     v[i].dump().substr(0, 40));
+                     Quoted(v[i]));
         }
         for (const PlatformSize& seen : out.sizes) {
           if (std::string_view(seen.name) == found->name) {
@@ -99,7 +118,7 @@ Result<ImageExportPayload> ParseImageExportPayload(std::string_view payload_json
       } else if (v == "webp") {
         out.format = ExportFormat::kWebp;
       } else {
-        return Bad("field 'format' must be \"jpeg\" or \"webp\", not " + v.dump().substr(0, 40));
+        return Bad("field 'format' must be \"jpeg\" or \"webp\", not " + Quoted(v));
       }
     } else if (k == "quality") {
       const std::string range = " a whole number from " + std::to_string(kMinQuality) + " to " +
@@ -127,8 +146,8 @@ Result<ImageExportPayload> ParseImageExportPayload(std::string_view payload_json
       out.focus_x = f[0];
       out.focus_y = f[1];
     } else {
-      return Bad("'" + k + "' is not a field of an image-export payload (its fields: " + kFields +
-                 ")");
+      return Bad("'" + Name(k) + "' is not a field of an image-export payload (its fields: " +
+                 kFields + ")");
     }
   }
   if (!has_source) return Bad("the field 'source' is missing (the hash of the uploaded image)");

@@ -24,6 +24,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: cairn-server --data DIR [--store sqlite|URL] [--blobs DIR] [--port N] [--bind ADDR]\n"
+    "                    [--blob-quota SIZE] [--blob-max-age-hours N] [--store-connections N]\n"
     "                    [--app DIR] [--models DIR] [--workers N] [--caption-model ID]\n"
     "                    [--trust HEX]... [--trust-file PATH]...\n"
     "                    [--lease-seconds N] [--drain-seconds N]\n"
@@ -48,11 +49,21 @@ constexpr char kUsage[] =
     "               request one accepted is refused as a replay by every other. Its tables\n"
     "               are made if missing. The job-id key stays in --data: give every\n"
     "               instance a copy of the same server.key (env CAIRN_SERVER_STORE)\n"
+    "  --store-connections N  with a PostgreSQL store, connections per store (the jobs; the\n"
+    "               devices and nonces), shared by the requests and workers, default 4\n"
+    "               (env CAIRN_SERVER_STORE_CONNECTIONS). SQLite always uses one\n"
     "  --blobs DIR  where uploaded images (PUT /v1/blobs/HASH, up to 24 MiB) and image-export\n"
     "               renditions are kept, default DATA/blobs. Servers sharing a PostgreSQL\n"
     "               store must share this directory too (a network file system): any\n"
     "               server's worker may render a job, and any server may serve its result\n"
     "               (env CAIRN_SERVER_BLOBS)\n"
+    "  --blob-quota SIZE  the most a device's blobs (its uploads and their renditions) may take,\n"
+    "               default 512M: bytes, or with K, M or G (KiB, MiB, GiB); 0: no quota. An\n"
+    "               upload past it is refused with 413 quota_exceeded, nothing stored\n"
+    "               (env CAIRN_SERVER_BLOB_QUOTA)\n"
+    "  --blob-max-age-hours N  blobs no job refers to are removed once they were last\n"
+    "               uploaded this long ago, default 168 (a week); checked at start and then\n"
+    "               hourly; 0: never (env CAIRN_SERVER_BLOB_MAX_AGE_HOURS)\n"
     "  --app DIR    serve the PWA's build (build/pwa) at /\n"
     "  --models DIR serve model packs at /models/<id>/<file> and their list at\n"
     "               /models/index.json\n"
@@ -117,6 +128,28 @@ bool ParseCount(std::string_view text, int lo, int hi, int* out) {
   return true;
 }
 
+// A size in bytes: digits, optionally followed by K, M or G (binary: KiB, MiB, GiB), at most
+// 1 TiB.
+bool ParseSize(std::string_view text, uint64_t* out) {
+  uint64_t unit = 1;
+  if (!text.empty()) {
+    const char last = text.back();
+    if (last == 'K' || last == 'k') unit = uint64_t{1} << 10;
+    if (last == 'M' || last == 'm') unit = uint64_t{1} << 20;
+    if (last == 'G' || last == 'g') unit = uint64_t{1} << 30;
+    if (unit != 1) text.remove_suffix(1);
+  }
+  if (text.empty() || text.size() > 13) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > (uint64_t{1} << 40) / unit) return false;
+  *out = v * unit;
+  return true;
+}
+
 struct WorkerFlags {
   int workers = 1;
   std::string caption_model;
@@ -170,6 +203,13 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("CAIRN_SERVER_STORE")) options.store = env;
   std::string blobs_dir;
   if (const char* env = std::getenv("CAIRN_SERVER_BLOBS")) blobs_dir = env;
+  std::string blob_quota_text = "512M", blob_max_age_text = "168";
+  std::string store_connections_text = "4";
+  if (const char* env = std::getenv("CAIRN_SERVER_STORE_CONNECTIONS")) {
+    store_connections_text = env;
+  }
+  if (const char* env = std::getenv("CAIRN_SERVER_BLOB_QUOTA")) blob_quota_text = env;
+  if (const char* env = std::getenv("CAIRN_SERVER_BLOB_MAX_AGE_HOURS")) blob_max_age_text = env;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -180,7 +220,8 @@ int main(int argc, char** argv) {
         arg != "--app" && arg != "--models" && arg != "--workers" && arg != "--caption-model" &&
         arg != "--trust" && arg != "--trust-file" && arg != "--lease-seconds" &&
         arg != "--drain-seconds" && arg != "--timeout-seconds" && arg != "--device-requests" &&
-        arg != "--threads" && arg != "--blobs") {
+        arg != "--threads" && arg != "--blobs" && arg != "--blob-quota" &&
+        arg != "--blob-max-age-hours" && arg != "--store-connections") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -189,6 +230,9 @@ int main(int argc, char** argv) {
     if (arg == "--data") options.data_dir = value;
     if (arg == "--store") options.store = value;
     if (arg == "--blobs") blobs_dir = value;
+    if (arg == "--blob-quota") blob_quota_text = value;
+    if (arg == "--blob-max-age-hours") blob_max_age_text = value;
+    if (arg == "--store-connections") store_connections_text = value;
     if (arg == "--bind") options.bind = value;
     if (arg == "--app") options.app_dir = value;
     if (arg == "--models") options.models_dir = value;
@@ -222,6 +266,20 @@ int main(int argc, char** argv) {
     return UsageError("--port must be a whole number from 0 to 65535, not '" + port_text + "'");
   }
   if (options.data_dir.empty()) return UsageError("needs --data DIR (or CAIRN_SERVER_DATA)");
+  if (!ParseCount(store_connections_text, 1, 64, &options.store_connections)) {
+    return UsageError("--store-connections must be a whole number from 1 to 64, not '" +
+                      store_connections_text + "'");
+  }
+  uint64_t blob_quota = 0;
+  if (!ParseSize(blob_quota_text, &blob_quota)) {
+    return UsageError("--blob-quota must be a size in bytes, or with K, M or G (e.g. 512M), at "
+                      "most 1 TiB, not '" + blob_quota_text + "'");
+  }
+  int blob_max_age_hours = 0;
+  if (!ParseCount(blob_max_age_text, 0, 87'600, &blob_max_age_hours)) {
+    return UsageError("--blob-max-age-hours must be a whole number from 0 to 87600, not '" +
+                      blob_max_age_text + "'");
+  }
 
   // Block the stop signals in every thread; one thread waits for them and stops the server.
   sigset_t stop_signals;
@@ -241,12 +299,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto blobs = cairn::server::FileBlobStore::Open(
-      blobs_dir.empty() ? options.data_dir + "/blobs" : blobs_dir);
+      blobs_dir.empty() ? options.data_dir + "/blobs" : blobs_dir, {.quota_bytes = blob_quota});
   if (!blobs.ok()) {
     std::fprintf(stderr, "cairn-server: %s\n", blobs.status().ToString().c_str());
     return 1;
   }
   options.blobs = blobs->get();
+  options.blob_max_age_ms = int64_t{blob_max_age_hours} * 3'600'000;
   cairn::server::CaptionHqRenderer caption_renderer(model ? &*model->model : nullptr);
   cairn::server::ImageExportRenderer image_renderer(**blobs);
   cairn::server::RenderersByKind renderer(&caption_renderer, &image_renderer);

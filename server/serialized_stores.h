@@ -1,23 +1,31 @@
-// One-call-at-a-time wrappers over cairn-server's job and device stores. Each store has one
-// connection (SQLite or libpq) that one thread at a time may use; the wrappers take a mutex of
-// their own around every call, so the HTTP threads run everything else in parallel (parsing,
-// Ed25519 verification, JSON) and the two stores are used at the same time by different
-// requests. After each write they number it in a WalGroupSync (when the stores defer their
-// syncs to it: server/wal_group_sync.h) while still holding the lock, so the numbering follows
+// One-call-at-a-time wrappers over cairn-server's job and device stores, with a pool of
+// connections. Each inner store has one connection (SQLite or libpq) that one thread at a time
+// may use; a call takes a free inner store (waiting if all are busy) and gives it back after, so
+// the HTTP threads run everything else in parallel (parsing, Ed25519 verification, JSON), the
+// two stores are used at the same time by different requests, and with several connections
+// (PostgreSQL: --store-connections) several calls on one store too. SQLite has one connection
+// per store (the server holds its databases in EXCLUSIVE locking mode). After each write the
+// wrappers number it in a WalGroupSync (when the stores defer their syncs to it:
+// server/wal_group_sync.h) while still holding that connection, so the numbering follows
 // commit order.
 //
 //   SerializedJobStore jobs(std::move(sqlite_jobs), &group_sync);   // or nullptr: no numbering
+//   SerializedJobStore pg(std::move(four_pg_connections), nullptr);  // a pool of four
 //   JobService service(jobs, ...);   // safe from every HTTP thread and the render workers
 //
 // Why this is enough for the rules: JobService, DeviceAuthenticator, ApiRouter and ApiGateway
 // keep no state between calls; every rule is one atomic store call (insert-if-absent, record a
 // nonce) or a compare-and-swap retried on conflict, which is already how several servers share
-// one PostgreSQL store. Threading: every method from any thread.
+// one PostgreSQL store (each pooled connection is one more such sharer). Threading: every
+// method from any thread.
 #ifndef CAIRN_SERVER_SERIALIZED_STORES_H_
 #define CAIRN_SERVER_SERIALIZED_STORES_H_
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "server/wal_group_sync.h"
 #include "sync/device_store.h"
@@ -25,88 +33,136 @@
 
 namespace cairn::server {
 
+// The pool under both wrappers: `Use(f)` runs f on a free inner store.
+template <typename Store>
+class StorePool {
+ public:
+  explicit StorePool(std::vector<std::unique_ptr<Store>> stores) : stores_(std::move(stores)) {
+    for (size_t i = 0; i < stores_.size(); ++i) free_.push_back(i);
+  }
+  template <typename F>
+  auto Use(F f) {
+    size_t i;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return !free_.empty(); });
+      i = free_.back();
+      free_.pop_back();
+    }
+    struct Release {
+      StorePool* pool;
+      size_t i;
+      ~Release() {
+        {
+          std::lock_guard<std::mutex> lock(pool->mu_);
+          pool->free_.push_back(i);
+        }
+        pool->cv_.notify_one();
+      }
+    } release{this, i};
+    return f(*stores_[i]);
+  }
+  size_t size() const { return stores_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<Store>> stores_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<size_t> free_;
+};
+
+template <typename Store>
+std::vector<std::unique_ptr<Store>> One(std::unique_ptr<Store> store) {
+  std::vector<std::unique_ptr<Store>> v;
+  v.push_back(std::move(store));
+  return v;
+}
+
 class SerializedJobStore final : public sync::JobStore {
  public:
   SerializedJobStore(std::unique_ptr<sync::JobStore> inner, WalGroupSync* sync)
-      : inner_(std::move(inner)), sync_(sync) {}
+      : SerializedJobStore(One(std::move(inner)), sync) {}
+  // A pool: `inner` are connections to one store.
+  SerializedJobStore(std::vector<std::unique_ptr<sync::JobStore>> inner, WalGroupSync* sync)
+      : pool_(std::move(inner)), sync_(sync) {}
 
   Result<sync::InsertOutcome> InsertOrGet(const sync::StoredJob& job) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto r = inner_->InsertOrGet(job);
-    Wrote();
-    return r;
+    return pool_.Use([&](auto& inner) {
+      auto r = inner.InsertOrGet(job);
+      Wrote();
+      return r;
+    });
   }
   Result<std::optional<sync::StoredJob>> Get(std::string_view id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return inner_->Get(id);
+    return pool_.Use([&](auto& inner) { return inner.Get(id); });
   }
   Result<std::vector<sync::StoredJob>> ChangesSince(std::string_view device_id, int64_t since,
                                                     int limit) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return inner_->ChangesSince(device_id, since, limit);
+    return pool_.Use([&](auto& inner) { return inner.ChangesSince(device_id, since, limit); });
   }
   Result<std::vector<sync::StoredJob>> Claimable(int64_t now_ms, int limit) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return inner_->Claimable(now_ms, limit);
+    return pool_.Use([&](auto& inner) { return inner.Claimable(now_ms, limit); });
   }
   Result<std::optional<sync::StoredJob>> CompareAndSwap(const sync::StoredJob& job) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto r = inner_->CompareAndSwap(job);
-    Wrote();
-    return r;
+    return pool_.Use([&](auto& inner) {
+      auto r = inner.CompareAndSwap(job);
+      Wrote();
+      return r;
+    });
   }
   Result<std::optional<sync::StoredJob>> ClaimNext(int64_t now_ms,
                                                    const sync::ClaimRule& rule) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto r = inner_->ClaimNext(now_ms, rule);
-    Wrote();
-    return r;
+    return pool_.Use([&](auto& inner) {
+      auto r = inner.ClaimNext(now_ms, rule);
+      Wrote();
+      return r;
+    });
   }
 
  private:
   void Wrote() {
     if (sync_ != nullptr) sync_->NoteWrite();
   }
-  std::unique_ptr<sync::JobStore> inner_;
+  StorePool<sync::JobStore> pool_;
   WalGroupSync* sync_;
-  std::mutex mu_;
 };
 
 class SerializedDeviceStore final : public sync::DeviceStore {
  public:
   SerializedDeviceStore(std::unique_ptr<sync::DeviceStore> inner, WalGroupSync* sync)
-      : inner_(std::move(inner)), sync_(sync) {}
+      : SerializedDeviceStore(One(std::move(inner)), sync) {}
+  SerializedDeviceStore(std::vector<std::unique_ptr<sync::DeviceStore>> inner, WalGroupSync* sync)
+      : pool_(std::move(inner)), sync_(sync) {}
 
   Result<sync::DeviceInsertOutcome> InsertOrGet(const sync::StoredDevice& device) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto r = inner_->InsertOrGet(device);
-    Wrote();
-    return r;
+    return pool_.Use([&](auto& inner) {
+      auto r = inner.InsertOrGet(device);
+      Wrote();
+      return r;
+    });
   }
   Result<std::optional<sync::StoredDevice>> Get(std::string_view id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return inner_->Get(id);
+    return pool_.Use([&](auto& inner) { return inner.Get(id); });
   }
   Result<sync::NonceOutcome> RecordNonce(std::string_view device_id, std::string_view nonce,
                                          int64_t expires_at_ms, int64_t now_ms,
                                          int64_t max_per_device) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto r = inner_->RecordNonce(device_id, nonce, expires_at_ms, now_ms, max_per_device);
-    Wrote();
-    return r;
+    return pool_.Use([&](auto& inner) {
+      auto r = inner.RecordNonce(device_id, nonce, expires_at_ms, now_ms, max_per_device);
+      Wrote();
+      return r;
+    });
   }
   Result<int64_t> CountNonces() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return inner_->CountNonces();
+    return pool_.Use([&](auto& inner) { return inner.CountNonces(); });
   }
 
  private:
   void Wrote() {
     if (sync_ != nullptr) sync_->NoteWrite();
   }
-  std::unique_ptr<sync::DeviceStore> inner_;
+  StorePool<sync::DeviceStore> pool_;
   WalGroupSync* sync_;
-  std::mutex mu_;
 };
 
 }  // namespace cairn::server

@@ -82,7 +82,7 @@ HttpResponse ApiGateway::PutBlob(std::string_view device_id, const HttpRequest& 
                           "the blob is not a JPEG, PNG, WebP or TIFF file (its first bytes say "
                           "otherwise); only those are rendered"});
   }
-  Result<bool> created = options_.blobs->Put(device_id, hash, request.body);
+  Result<bool> created = options_.blobs->Upload(device_id, hash, request.body);
   if (!created.ok()) return ErrorResponse(ApiErrorFromStatus(created.status()));
   return JsonResponse(*created ? 201 : 200,
                       "{\"v\":1,\"blob\":{\"hash\":\"" + std::string(hash) +

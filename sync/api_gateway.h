@@ -13,7 +13,8 @@
 // router then sees only that device's jobs. Nothing is stored for a refused request.
 //
 // Blobs (GatewayOptions::blobs): PUT /v1/blobs/{hash} stores a source image for the signed
-// device (sync/blob_store.h); that route alone takes bodies up to kMaxBlobBytes (BodyLimit).
+// device (sync/blob_store.h, BlobStore::Upload: within the store's per-device quota, else 413
+// quota_exceeded); that route alone takes bodies up to kMaxBlobBytes (BodyLimit).
 // Without a BlobStore the path does not exist (404).
 //
 // Threading: without GatewayOptions::state_mu, as the authenticator and router it wraps. With

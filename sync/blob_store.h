@@ -15,6 +15,10 @@
 //   - Thread-safe: any number of threads and processes may use one store at once.
 //   - device_id and hash are checked (32 and 64 lowercase hex digits): kInvalidArgument otherwise,
 //     so neither can ever name a path outside the store.
+//   - Upload is Put for what a device sends (PUT /v1/blobs/{hash}): a store with a per-device
+//     quota refuses a new blob that would take the device's blobs past it (wire code
+//     quota_exceeded, 413; nothing stored). A blob the device already has is never refused.
+//     Put (the render workers' renditions) is never refused for the quota.
 // server/file_blob_store.h is the implementation (files under a directory).
 #ifndef CAIRN_SYNC_BLOB_STORE_H_
 #define CAIRN_SYNC_BLOB_STORE_H_
@@ -44,6 +48,11 @@ class BlobStore {
   virtual Result<std::optional<std::string>> Get(std::string_view device_id,
                                                  std::string_view hash) = 0;
   virtual Result<bool> Has(std::string_view device_id, std::string_view hash) = 0;
+  // Put, within the device's quota if the store has one (this default has none).
+  virtual Result<bool> Upload(std::string_view device_id, std::string_view hash,
+                              std::string_view bytes) {
+    return Put(device_id, hash, bytes);
+  }
 };
 
 }  // namespace cairn::sync

@@ -174,6 +174,7 @@ constexpr CodeInfo kCodes[] = {
     {wire::kHashMismatch, 400, StatusCode::kInvalidArgument},
     {wire::kBadImage, 400, StatusCode::kInvalidArgument},
     {wire::kTooLarge, 413, StatusCode::kOutOfRange},
+    {wire::kQuotaExceeded, 413, StatusCode::kResourceExhausted},
     {wire::kUnsupportedMediaType, 415, StatusCode::kInvalidArgument},
     {wire::kRateLimited, 429, StatusCode::kResourceExhausted},
     {wire::kInternal, 500, StatusCode::kInternal},

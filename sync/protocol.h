@@ -61,6 +61,7 @@ inline constexpr char kKeyReused[] = "key_reused";
 inline constexpr char kNotReady[] = "not_ready";
 inline constexpr char kHashMismatch[] = "hash_mismatch";  // a blob's bytes are not its hash's
 inline constexpr char kBadImage[] = "bad_image";          // a blob is not an image Cairn decodes
+inline constexpr char kQuotaExceeded[] = "quota_exceeded";  // a device's blobs would pass its quota
 inline constexpr char kRateLimited[] = "rate_limited";
 inline constexpr char kUnavailable[] = "unavailable";
 inline constexpr char kInternal[] = "internal";

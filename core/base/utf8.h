@@ -45,6 +45,19 @@ constexpr int Utf8SequenceLength(std::string_view s, size_t i) {
   return lead.length;
 }
 
+// The longest prefix of `s` that is at most `max_bytes` long and ends on a UTF-8 sequence
+// boundary (it stops early at an invalid sequence): for cutting text that goes into a message,
+// a log line or a database column, where half a character makes the whole string invalid.
+constexpr std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
+  size_t end = 0;
+  while (end < s.size()) {
+    const int n = Utf8SequenceLength(s, end);
+    if (n <= 0 || end + static_cast<size_t>(n) > max_bytes) break;
+    end += static_cast<size_t>(n);
+  }
+  return s.substr(0, end);
+}
+
 }  // namespace cairn
 
 #endif  // CAIRN_CORE_BASE_UTF8_H_

@@ -67,6 +67,14 @@ expect "unknown flag" 2 "unknown flag --colour" -- "$bin" --colour red
 expect "bad port" 2 "--port must be a whole number from 0 to 65535" -- "$bin" --port 70000 --data "$dir/x"
 expect "CAIRN_SERVER_PORT is read" 2 "--port must be a whole number from 0 to 65535, not 'abc'" -- \
   env CAIRN_SERVER_PORT=abc "$bin" --data "$dir/x"
+expect "--help lists the blob quota and expiry" 0 "--blob-max-age-hours N" -- "$bin" --help
+expect "bad blob quota" 2 "--blob-quota must be a size in bytes, or with K, M or G" -- \
+  "$bin" --blob-quota 2T --data "$dir/x"
+expect "CAIRN_SERVER_BLOB_MAX_AGE_HOURS is read" 2 \
+  "--blob-max-age-hours must be a whole number from 0 to 87600, not 'week'" -- \
+  env CAIRN_SERVER_BLOB_MAX_AGE_HOURS=week "$bin" --data "$dir/x"
+expect "bad store connections" 2 "--store-connections must be a whole number from 1 to 64, not '0'" -- \
+  "$bin" --store-connections 0 --data "$dir/x"
 expect "no data dir" 2 "needs --data DIR" -- env -u CAIRN_SERVER_DATA "$bin" --port 0
 
 dev_a=$("$cli" device keygen "$dir/a.key")

@@ -319,8 +319,33 @@ def main():
     check("/metrics counts the five jobs created, not the uploads",
           b"cairn_jobs_created_total 5\n" in metrics, metrics.decode()[:800])
     server.stop()
+    quota_over_http(tmp, a, b)
     if failures:
         sys.exit(f"{len(failures)} image-export HTTP case(s) failed: {failures}")
+
+
+def quota_over_http(tmp, a, b):
+    """--blob-quota on a real server: past it, 413 quota_exceeded as JSON and nothing stored."""
+    data = os.path.join(tmp, "quota-data")
+    server = Server(data, "--workers", "0", "--blob-quota", "4K")
+    port = server.port
+    for key in (a, b):
+        reg = subprocess.run([CLI, "device", "register", key], capture_output=True, check=True).stdout
+        status, _, body = call(port, key, "POST", "/v1/devices", reg, "application/json")
+        check("a device registers with the quota server", status in (200, 201), f"{status} {body}")
+    first, second = (b"\xff\xd8\xff\xe0" + bytes([i]) * 2500 for i in (1, 2))
+    status, _, body = upload(port, a, first, "image/jpeg")
+    check("an upload within the quota is 201", status == 201, f"{status} {body}")
+    status, _, body = upload(port, a, second, "image/jpeg")
+    check("an upload past the quota is 413 quota_exceeded",
+          status == 413 and code_of(body) == "quota_exceeded", f"{status} {body}")
+    stored = [f for _, _, files in os.walk(os.path.join(data, "blobs")) for f in files]
+    check("... and stores nothing", stored == [blake2b(first)], stored)
+    status, _, body = upload(port, a, first, "image/jpeg")
+    check("a blob the device has is 200 even at its quota", status == 200, f"{status} {body}")
+    status, _, body = upload(port, b, second, "image/jpeg")
+    check("another device has a quota of its own", status == 201, f"{status} {body}")
+    server.stop()
 
 
 main()

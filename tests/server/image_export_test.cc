@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/base/utf8.h"
 #include "server/file_blob_store.h"
 #include "server/image_export_payload.h"
 #include "server/image_export_renderer.h"
@@ -113,6 +114,36 @@ TEST_CASE("image-export payload: each mistake is refused, naming the field") {
   CHECK_THAT(ErrorOf(Payload({{"focus", {{"x", "0.5"}, {"y", 0}}}})),
              ContainsSubstring("'focus.x'"));
   CHECK_THAT(ErrorOf(Payload({{"focus", {0.5, 0.5}}})), ContainsSubstring("must be an object"));
+}
+
+bool IsUtf8(std::string_view s) {
+  return Utf8Prefix(s, s.size()).size() == s.size();
+}
+
+// Regression: the parser cut the device's value to 40 bytes for its message with substr, which
+// could split a multi-byte character; the failed job's error was then invalid UTF-8 (refused by
+// PostgreSQL's text column, so the job's every attempt failed to record its failure).
+TEST_CASE("image-export payload: a value quoted in an error is cut on a character boundary") {
+  for (const std::string ch : {"\u00e9", "\u20ac", "\U0001F600"}) {  // 2, 3 and 4 bytes
+    for (size_t pad = 0; pad < 4; ++pad) {  // the 40-byte cut falls at every byte of a character
+      std::string long_text(pad, 'x');
+      for (int i = 0; i < 30; ++i) long_text += ch;
+      INFO("character " << ch << ", " << pad << " ASCII bytes before it");
+      for (const json& extra :
+           {json{{"sizes", {long_text}}}, json{{"format", long_text}},
+            json{{long_text + long_text + long_text, 1}},
+            json{{"crop", {{"x", 0}, {"y", 0}, {"w", 1}, {"h", 1}, {long_text + long_text, 0}}}}}) {
+        const std::string message = ErrorOf(Payload(extra));
+        CHECK(IsUtf8(message));
+        CHECK(message.size() < 400);
+        CHECK_NOTHROW(json(message).dump());  // the strict encoder refuses invalid UTF-8
+      }
+    }
+  }
+  CHECK(Utf8Prefix("a\u00e9", 2) == "a");
+  CHECK(Utf8Prefix("a\u00e9", 3) == "a\u00e9");
+  CHECK(Utf8Prefix("ab\xff", 3) == "ab");  // stops at an invalid byte
+  CHECK_THAT(ErrorOf(Payload({{"format", std::string(50, 'q')}})), ContainsSubstring("qqq..."));
 }
 
 ExportProvenance Prov() { return {"job-0123", std::string(64, 'b'), "final", "cloud", 1'700'000'000'000}; }
