@@ -93,7 +93,8 @@ def fold_batch_norms(model):
         if len(uses[conv.input[1]]) != 1 or (len(conv.input) > 2 and len(uses[conv.input[2]]) != 1):
             continue  # a shared weight would change for its other users too
         eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
-        gamma, beta, mean, var = (numpy_helper.to_array(inits[p]).astype(np.float64) for p in params)
+        gamma, beta, mean, var = (numpy_helper.to_array(inits[p]).astype(np.float64)
+                                  for p in params)
         w = numpy_helper.to_array(inits[conv.input[1]]).astype(np.float64)
         b = (numpy_helper.to_array(inits[conv.input[2]]).astype(np.float64)
              if len(conv.input) > 2 and conv.input[2] else np.zeros(w.shape[0]))
@@ -175,9 +176,10 @@ def quantize_weights(model, min_elements=64):
         (axis,) = axis_set
         q, scale = quantize_per_channel(w, axis)
         g.initializer.remove(inits[name])
+        zero = np.zeros_like(scale, np.int8)
         g.initializer.extend([numpy_helper.from_array(q, name + "/int8"),
                               numpy_helper.from_array(scale, name + "/scale"),
-                              numpy_helper.from_array(np.zeros_like(scale, np.int8), name + "/zero")])
+                              numpy_helper.from_array(zero, name + "/zero")])
         dq_nodes.append(helper.make_node("DequantizeLinear",
                                          [name + "/int8", name + "/scale", name + "/zero"], [name],
                                          name=name + "/dequantize", axis=axis))
@@ -284,7 +286,8 @@ def tags_agreement(ref, got):
     >= min_iou whose score is within max_score_diff."""
     heat, ious, score_diffs, unmatched = 0.0, [], [], 0
     for r, g in zip(ref, got):
-        heat = max(heat, float(np.abs(np.asarray(r["keypoints"], np.float64) - g["keypoints"]).max()))
+        kp = np.asarray(r["keypoints"], np.float64)
+        heat = max(heat, float(np.abs(kp - g["keypoints"]).max()))
         rd = np.asarray(r["detections"], np.float64).reshape(-1, 6)
         gd = np.asarray(g["detections"], np.float64).reshape(-1, 6)
         for row in rd[rd[:, 4] >= TAGS_SCORE_MIN]:

@@ -117,8 +117,8 @@ class PackTest:
         weights = [n.input[1] for n in g.node if n.op_type in ("Conv", "MatMul")
                    and not any(a.name == "group" and a.i > 1 for a in n.attribute)]
         inits = {i.name: i for i in g.initializer}
-        fp32_left = [w for w in weights if w in inits and inits[w].data_type == onnx.TensorProto.FLOAT
-                     and np.prod(inits[w].dims) >= 64]
+        fp32_left = [w for w in weights if w in inits and np.prod(inits[w].dims) >= 64
+                     and inits[w].data_type == onnx.TensorProto.FLOAT]
         self.assertEqual(fp32_left, [])
         self.assertGreater(len(made & set(weights)), 10)
 
