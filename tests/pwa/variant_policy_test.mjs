@@ -48,9 +48,9 @@ test('a variant made for the backend wins even where a fallback file is smaller'
 test('among variants made for one backend the smaller file comes first', () => {
   const two = {
     files: [{ name: 'a.onnx', size: 5 }, { name: 'b.onnx', size: 3 }],
-    variants: [variant('wasm-fp32', ['wasm'], 'a.onnx'), variant('wasm-int8', ['wasm'], 'b.onnx')],
+    variants: [variant('wasm-fp16', ['wasm'], 'a.onnx'), variant('wasm-int8', ['wasm'], 'b.onnx')],
   };
-  assert.deepEqual(names(variantPreference(two, ['wasm'])), ['wasm-int8', 'wasm-fp32']);
+  assert.deepEqual(names(variantPreference(two, ['wasm'])), ['wasm-int8', 'wasm-fp16']);
 });
 
 test('a pack with nothing for the backend gives nothing', () => {
