@@ -22,16 +22,19 @@ kh x kw = 9 weights, and rounding them cost 4-6x the error of everything else to
 saving about 0.3-0.45 MB (measured: max probability difference 0.144 with them int8, 0.037
 without on image-safety; heatmap 0.137 vs 0.023 on image-tags). Biases stay fp32.
 
-Why weight-only, measured on cairn-image-safety with python3-onnxruntime 1.21 (models/README.md):
+Why weight-only: ONNX Runtime's own quantizers (python3-onnxruntime 1.21), measured by
+image_int8_alternatives.py on both packs with the agreement check below:
 - quantize_dynamic (per channel) with int8 weights turns Conv into ConvInteger, which ONNX
   Runtime's CPU kernels (the code ORT Web's wasm backend runs) do not implement for int8: the
   session fails to load ("NOT_IMPLEMENTED: Could not find an implementation for
-  ConvInteger(10)"). With uint8 weights it loads (2.9 MB) but quantizes every activation per
-  tensor on the fly: max probability difference 0.061.
-- quantize_static (QDQ, per channel, uint8 activations) runs, but its activation ranges come
-  from calibration images, and the recipe has no representative photos (none in Debian or npm
-  under a usable licence; generated images are not photos): calibrated on 8 generated images
-  it disagrees on top-1 for 2 of 24 other generated images, max probability difference 0.62.
+  ConvInteger(10)"). With uint8 weights it loads but quantizes every activation per tensor on
+  the fly: image-safety max probability difference 0.061 (weight-only: 0.037); image-tags
+  heatmap 0.29, 18 of 21 fp32 detections lost (weight-only: 0.031, none lost).
+- quantize_static (QDQ, per channel, uint8 activations) takes its activation ranges from
+  calibration images, and the recipe has no representative photos (none in Debian or npm under
+  a usable licence; generated images are not photos): calibrated on 8 generated images it
+  disagrees on the top-1 class for 2 of 24 others (max probability difference 0.62) and loses
+  20 of 21 detections (heatmap 0.33).
 Weight-only needs no calibration: the error is the weights' rounding alone.
 """
 import argparse
@@ -51,7 +54,7 @@ FP32_FILE = "model.onnx"
 # (probabilities 0.037, heatmap 0.031-0.050, IoU down to 0.85 for peaks of score 0.1), tight
 # enough that one layer's scales off by 4x fails (the test checks that it does).
 SAFETY_LIMITS = {"min_top1_fraction": 0.95, "max_prob_diff": 0.08}
-TAGS_LIMITS = {"max_heatmap_diff": 0.1, "min_iou": 0.75, "max_score_diff": 0.1}
+TAGS_LIMITS = {"max_heatmap_diff": 0.1, "min_iou": 0.75}
 # fp32 detections at or over this score must be found by int8. Under the app's 0.2: generated
 # images give CenterNet's peaks of 0.1-0.22, not a photo's 0.5-0.9.
 TAGS_SCORE_MIN = 0.1
@@ -283,7 +286,8 @@ def safety_agreement(ref, got):
 def tags_agreement(ref, got):
     """ref, got: one {"keypoints": [1,128,128,80], "detections": [1,100,6]} per image. Every
     fp32 detection with score >= TAGS_SCORE_MIN must have an int8 row of the same class at IoU
-    >= min_iou whose score is within max_score_diff."""
+    >= min_iou. Scores are the heatmap's peaks, so the heatmap's limit bounds them; the matched
+    rows' score difference is reported only (the best-IoU row can be a neighbouring peak)."""
     heat, ious, score_diffs, unmatched = 0.0, [], [], 0
     for r, g in zip(ref, got):
         kp = np.asarray(r["keypoints"], np.float64)
@@ -309,9 +313,6 @@ def tags_agreement(ref, got):
     if unmatched:
         problems.append(f"{unmatched} of {len(ious)} fp32 detections (score >= {TAGS_SCORE_MIN}) "
                         f"have no int8 match at IoU >= {TAGS_LIMITS['min_iou']}")
-    if score_diffs and not max(score_diffs) <= TAGS_LIMITS["max_score_diff"]:
-        problems.append(f"detection scores differ by {max(score_diffs):.3g} > "
-                        f"{TAGS_LIMITS['max_score_diff']}")
     return figures, problems
 
 

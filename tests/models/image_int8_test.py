@@ -143,6 +143,7 @@ class PackTest:
             onnx.save(model, path)
             damaged = image_int8.run_native(path, self.task, self.x)
         _, problems = image_int8.agreement(self.task, self.ref, damaged)
+        print(f"\n{self.manifest['id']}: scales of {target.name} x4: {problems}", file=sys.stderr)
         self.assertNotEqual(problems, [])
 
 
