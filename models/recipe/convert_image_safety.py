@@ -18,7 +18,7 @@ import pack  # noqa: E402
 import tfjs_to_onnx  # noqa: E402
 
 PACK_ID = "cairn-image-safety"
-PACK_VERSION = "1.0.0"
+PACK_VERSION = "1.1.0"
 # nsfwjs' class order (its NSFW_CLASSES): output index → label.
 LABELS = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"]
 PREPROCESSING = {
@@ -57,8 +57,9 @@ def main():
     variants = [
         dict(name="native-fp32", runtime="ort-native", precision="fp32",
              execution_providers=["cpu"], file="model.onnx", **io),
-        dict(name="wasm-fp32", runtime="ort-web", precision="fp32",
-             execution_providers=["wasm"], file="model.onnx", **io),
+        # The wasm backend's variant, wasm-int8, is added by image_int8.py.
+        dict(name="webgpu-fp32", runtime="ort-web", precision="fp32",
+             execution_providers=["webgpu", "wasm"], file="model.onnx", **io),
     ]
     manifest = pack.write_manifest(
         args.out_dir, id=PACK_ID, version=PACK_VERSION, task="image-safety",

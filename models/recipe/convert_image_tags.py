@@ -25,7 +25,7 @@ import tfjs_graph_to_onnx  # noqa: E402
 from tfjs_to_onnx import ConvertError  # noqa: E402
 
 PACK_ID = "cairn-image-tags"
-PACK_VERSION = "1.0.0"
+PACK_VERSION = "1.1.0"
 # The 80 COCO 2017 detection categories in the model's class order (column 5 of detections).
 LABELS = [
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
@@ -87,8 +87,9 @@ def main():
     variants = [
         dict(name="native-fp32", runtime="ort-native", precision="fp32",
              execution_providers=["cpu"], file="model.onnx", **io),
-        dict(name="wasm-fp32", runtime="ort-web", precision="fp32",
-             execution_providers=["wasm"], file="model.onnx", **io),
+        # The wasm backend's variant, wasm-int8, is added by image_int8.py.
+        dict(name="webgpu-fp32", runtime="ort-web", precision="fp32",
+             execution_providers=["webgpu", "wasm"], file="model.onnx", **io),
     ]
     summary = ", ".join(f"{k} {v['max_abs_diff']:.2g} (values up to {v['max_abs_value']:.3g})"
                         for k, v in sorted(stats.items()))

@@ -22,6 +22,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import image_int8  # noqa: E402
 import pack  # noqa: E402
 
 SAFETY_LABELS = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"]
@@ -102,13 +103,20 @@ def write(out, name, model, **manifest_args):
     os.makedirs(d, exist_ok=True)
     onnx.checker.check_model(model)
     onnx.save(model, os.path.join(d, "model.onnx"))
+    # The wasm variant as the real packs have it (image_int8.py's weight-only int8): the safety
+    # double's 3x5 weight becomes int8; the tags double has no weights, so its int8 file is the
+    # same graph.
+    image_int8.make_int8(os.path.join(d, "model.onnx"), os.path.join(d, image_int8.INT8_FILE),
+                         min_elements=1)
     extra = {k: manifest_args.pop(k) for k in ("labels", "preprocessing", "postprocessing")
              if k in manifest_args}
     io = manifest_args.pop("io")
     variants = [dict(name="native-fp32", runtime="ort-native", precision="fp32",
                      execution_providers=["cpu"], file="model.onnx", **io),
-                dict(name="wasm-fp32", runtime="ort-web", precision="fp32",
-                     execution_providers=["wasm"], file="model.onnx", **io)]
+                dict(name="wasm-int8", runtime="ort-web", precision="int8",
+                     execution_providers=["wasm"], file=image_int8.INT8_FILE, **io),
+                dict(name="webgpu-fp32", runtime="ort-web", precision="fp32",
+                     execution_providers=["webgpu", "wasm"], file="model.onnx", **io)]
     m = pack.write_manifest(d, version="1.0.0", variants=variants, tokenizer_file=None,
                             chat_format=None, **manifest_args)
     m.update(extra)

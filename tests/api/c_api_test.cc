@@ -246,10 +246,10 @@ TEST_CASE("model packs install verified into the vault and drive captions throug
   CHECK(model_bytes == testing::ReadFileBytes(sp.dir + "/model.onnx"));
 
   // The host runs the model (native ORT here; ONNX Runtime Web in the browser).
-  const model::Manifest m = runtime::LoadPackDir(sp.dir, sp.trust, {}, "wasm-fp32")->manifest;
-  auto decoder = runtime::OrtDecoder::Load(model_bytes, *m.FindVariant("wasm-fp32")).value();
+  const model::Manifest m = runtime::LoadPackDir(sp.dir, sp.trust, {}, "webgpu-fp32")->manifest;
+  auto decoder = runtime::OrtDecoder::Load(model_bytes, *m.FindVariant("webgpu-fp32")).value();
   cairn_caption_model* cm = nullptr;
-  REQUIRE(cairn_caption_model_create(v.v, installed.p, "wasm-fp32", decoder->vocab_size(), &cm) ==
+  REQUIRE(cairn_caption_model_create(v.v, installed.p, "webgpu-fp32", decoder->vocab_size(), &cm) ==
           CAIRN_OK);
   cairn_caption_session* session = nullptr;
   CHECK(cairn_caption_start(cm, R"({"count":2,"preset":"lowest"})", &session) ==

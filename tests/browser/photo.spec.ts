@@ -38,8 +38,8 @@ test('photo tags prefill the context, an unsafe photo is flagged, provenance is 
   await expect(unsafe).toContainText('This photo may not be safe to post (Porn');
   await expect(unsafe).toContainText('You can still go on');
   const prov = analysis.locator('.photo-provenance');
-  await expect(prov).toContainText('cairn-test-tiny-image-tags 1.0.0 (wasm-fp32, fp32, LicenseRef-unknown) on ort-web-wasm; checksum ');
-  await expect(prov).toContainText('cairn-test-tiny-image-safety 1.0.0 (wasm-fp32, fp32, CC0-1.0) on ort-web-wasm');
+  await expect(prov).toContainText('cairn-test-tiny-image-tags 1.0.0 (wasm-int8, int8, LicenseRef-unknown) on ort-web-wasm; checksum ');
+  await expect(prov).toContainText('cairn-test-tiny-image-safety 1.0.0 (wasm-int8, int8, CC0-1.0) on ort-web-wasm');
   await shot(page, 'compose-photo-unsafe');
   // Going on is allowed: the form still works.
   await expect(page.getByRole('button', { name: 'Generate captions' })).toBeEnabled();

@@ -4,18 +4,12 @@ import type { Backend, Capabilities, ModelEntry } from '../protocol.js';
 import { CairnError } from '../protocol.js';
 import { backendOrder } from './capabilities.js';
 import type { Core } from './core.js';
-import type { TensorSpec } from './ort_driver.js';
 import { DecoderSession, EmbeddingSession, OneShotSession } from './ort_driver.js';
 import { TextEmbedder } from './embedder.js';
+import type { VariantSummary } from './variant_policy.js';
+import { variantPreference } from './variant_policy.js';
 
-export interface VariantSummary {
-  name: string;
-  runtime: string;
-  precision: string;
-  execution_providers: string[];
-  file: string;
-  inputs?: TensorSpec[];
-}
+export type { VariantSummary } from './variant_policy.js';
 
 export interface PackSummary {
   id: string;
@@ -59,20 +53,6 @@ const MAX_ATTEMPTS = 6;
 const CHUNK = 1 << 20;
 /** How much a download appends between checkpoints (each syncs and records its progress). */
 const CHECKPOINT_BYTES = 4 << 20;
-
-/** The web variants in the order this device should try them: for each backend in order, the
- * variants that run on it, smallest file first. */
-export function variantPreference(pack: PackSummary, order: Backend[]): VariantSummary[] {
-  const size = (v: VariantSummary) => pack.files.find((f) => f.name === v.file)?.size ?? Infinity;
-  const out: VariantSummary[] = [];
-  for (const b of order) {
-    const fits = pack.variants
-      .filter((v) => v.runtime === 'ort-web' && v.execution_providers.includes(b))
-      .sort((a, b2) => size(a) - size(b2));
-    for (const v of fits) if (!out.includes(v)) out.push(v);
-  }
-  return out;
-}
 
 export class Models {
   private index = new Map<string, IndexPack>();
