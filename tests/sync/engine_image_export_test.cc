@@ -7,6 +7,7 @@
 #include "sync/blob_store.h"
 #include "sync/engine.h"
 #include "sync/vault_outbox.h"
+#include "tests/sync/instructions.h"
 #include "tests/support/temp_dir.h"
 
 namespace cairn::sync {
@@ -30,22 +31,6 @@ OutboxRecord NewExport(int64_t id) {
   r.preset = Preset::kFinal;
   r.payload_json = Payload();
   return r;
-}
-
-template <typename T>
-std::vector<T> All(const std::vector<Instruction>& out) {
-  std::vector<T> v;
-  for (const Instruction& i : out) {
-    if (auto* x = std::get_if<T>(&i)) v.push_back(*x);
-  }
-  return v;
-}
-
-template <typename T>
-T One(const std::vector<Instruction>& out) {
-  std::vector<T> v = All<T>(out);
-  REQUIRE(v.size() == 1);
-  return v[0];
 }
 
 JobView View(const std::string& key, JobState state, const std::string& id = kServerId,

@@ -2,6 +2,8 @@
 
 #include <catch_amalgamated.hpp>
 
+#include "tests/sync/instructions.h"
+
 namespace cairn::sync {
 namespace {
 
@@ -15,22 +17,6 @@ OutboxRecord NewJob(int64_t id) {
   r.preset = Preset::kFinal;
   r.payload_json = R"({"w":1080})";
   return r;
-}
-
-template <typename T>
-std::vector<T> All(const std::vector<Instruction>& out) {
-  std::vector<T> v;
-  for (const Instruction& i : out) {
-    if (auto* x = std::get_if<T>(&i)) v.push_back(*x);
-  }
-  return v;
-}
-
-template <typename T>
-T One(const std::vector<Instruction>& out) {
-  std::vector<T> v = All<T>(out);
-  REQUIRE(v.size() == 1);
-  return v[0];
 }
 
 JobView View(const OutboxRecord& r, JobState state, int64_t seq = 1) {
