@@ -62,12 +62,21 @@ Result<std::vector<Instruction>> SyncEngine::Handle(int64_t now, const Event& ev
       if (IsTerminal(rec.state)) continue;
       JobEntry entry{rec, std::nullopt, 0, 0, std::nullopt, 0, 0};
       if (rec.kind == JobKind::kImageExport && !rec.result_json.empty()) {
-        // Killed while fetching the renditions: fetch them all again (saving is idempotent).
+        // Killed while fetching the renditions: fetch those not saved yet.
         Result<ImageExportResult> r = ParseImageExportResult(rec.result_json);
-        if (r.ok()) entry.image = std::move(*r);
-        else entry.rec.result_json.clear();  // fetch the result again
+        if (r.ok()) {
+          std::erase_if(r->renditions, [&](const RenditionInfo& x) {
+            return std::find(rec.renditions_saved.begin(), rec.renditions_saved.end(),
+                             x.blake2b) != rec.renditions_saved.end();
+          });
+          entry.image = std::move(*r);
+        } else {
+          entry.rec.result_json.clear();  // fetch the result again
+        }
       }
+      const bool all_saved = entry.image && entry.image->renditions.empty();
       jobs_[rec.id] = std::move(entry);
+      if (all_saved) Finish(jobs_[rec.id], JobState::kDone, out, "Your HQ export is ready");
     }
     online_ = start->online;
     started_ = true;

@@ -46,7 +46,8 @@
 // recorded (still running), then each rendition is fetched, checked against its BLAKE2b-256
 // (a mismatch is never handed on; fetched again, at most kMaxRenditionMismatches times) and
 // handed to the host as SaveRendition; the job is done once all are saved. After a restart
-// with the result recorded, the renditions are fetched again (saving is idempotent).
+// with the result recorded, only the renditions not yet in the vault (OutboxRecord::
+// renditions_saved) are fetched; saving stays idempotent.
 // Threading: one thread at a time.
 #ifndef CAIRN_SYNC_ENGINE_H_
 #define CAIRN_SYNC_ENGINE_H_
@@ -84,6 +85,10 @@ struct OutboxRecord {
                             // its renditions are fetched; done once they are all saved)
   bool source_uploaded = false;  // image-export: the source blob is on the server
   int64_t resubmits = 0;  // image-export: submitted again after blob_missing (key "-r<n>")
+  // image-export with its result in hand: the BLAKE2b-256 of the renditions already saved in
+  // the vault. Not a column: VaultOutbox::Unfinished() looks them up, so a restart fetches only
+  // the renditions still missing.
+  std::vector<std::string> renditions_saved;
   friend bool operator==(const OutboxRecord&, const OutboxRecord&) = default;
 };
 

@@ -81,7 +81,17 @@ Result<std::vector<OutboxRecord>> Convert(Result<std::vector<storage::OutboxJob>
 Result<std::vector<OutboxRecord>> VaultOutbox::All() { return Convert(vault_.ListJobs()); }
 
 Result<std::vector<OutboxRecord>> VaultOutbox::Unfinished() {
-  return Convert(vault_.ListUnfinishedJobs());
+  CAIRN_ASSIGN_OR_RETURN(std::vector<OutboxRecord> jobs, Convert(vault_.ListUnfinishedJobs()));
+  for (OutboxRecord& r : jobs) {
+    if (r.kind != JobKind::kImageExport || r.result_json.empty()) continue;
+    Result<ImageExportResult> result = ParseImageExportResult(r.result_json);
+    if (!result.ok()) continue;  // the engine fetches the result again
+    for (const RenditionInfo& x : result->renditions) {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<storage::Asset> a, vault_.FindAsset("render", x.blake2b));
+      if (a) r.renditions_saved.push_back(x.blake2b);
+    }
+  }
+  return jobs;
 }
 
 Status VaultOutbox::Apply(const Store& store) {

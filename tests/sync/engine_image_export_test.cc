@@ -370,24 +370,33 @@ TEST_CASE("image export: restarts in the middle resume from the vault's outbox")
   out = Apply(outbox, engine->Handle(now, Response{first.request_id, Ok(kSquare)}));
   CHECK(One<SaveRendition>(out).rendition.name == "1080x1080");
 
-  // Killed between the two renditions: the result is in the vault, so the new engine fetches
-  // the renditions straight away (both again: saving is idempotent) and finishes.
+  // Killed between the two renditions: the result is in the vault and so is the first
+  // rendition, so the new engine fetches only the second, straight away, and finishes.
   OutboxRecord mid = outbox.Get(job.id).value();
   CHECK(mid.state == JobState::kRunning);
   CHECK(mid.result_json == StoredResult());
+  std::vector<OutboxRecord> open = outbox.Unfinished().value();
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].renditions_saved == std::vector<std::string>{BlobHashOf(kSquare)});
   engine = std::make_unique<SyncEngine>(Seeded(6));
-  out = Apply(outbox, engine->Handle(now, AppStart{outbox.Unfinished().value(), true}));
-  first = One<Send>(out);
-  CHECK(first.request.target == "/v1/jobs/" + kServerId + "/result/1080x1080");
-  out = Apply(outbox, engine->Handle(now, Response{first.request_id, Ok(kSquare)}));
+  out = Apply(outbox, engine->Handle(now, AppStart{open, true}));
   Send second = One<Send>(out);
-  out = Apply(outbox, engine->Handle(now, Response{second.request_id, Ok(kPortrait)}));
+  CHECK(second.request.target == "/v1/jobs/" + kServerId + "/result/1080x1350");
+  out = engine->Handle(now, Response{second.request_id, Ok(kPortrait)}).value();
   CHECK(One<SaveRendition>(out).bytes == kPortrait);
+
+  // Killed after the last rendition was saved but before "done" was stored: the new engine
+  // finds every rendition in the vault and finishes without a request.
+  REQUIRE(outbox.SaveRendition(One<SaveRendition>(out)).ok());
+  CHECK(outbox.Get(job.id).value().state == JobState::kRunning);
+  engine = std::make_unique<SyncEngine>(Seeded(7));
+  out = Apply(outbox, engine->Handle(now, AppStart{outbox.Unfinished().value(), true}));
+  CHECK(All<Send>(out).empty());
+  CHECK(One<Notify>(out).kind == NoticeKind::kDone);
   OutboxRecord done = outbox.Get(job.id).value();
   CHECK(done.state == JobState::kDone);
   CHECK(done.result_json == StoredResult());
   CHECK(outbox.Unfinished().value().empty());
-  // The first rendition was handed on twice (before and after the restart): stored once.
   std::vector<storage::Asset> renders = vault->ListAssets("render", 10).value();
   REQUIRE(renders.size() == 2);
   const storage::Asset& portrait = renders[0];
