@@ -266,9 +266,7 @@ void SyncEngine::OnResultReply(int64_t now, JobEntry& job, const HttpResponse* r
                e.message);
     return;
   }
-  ++counters_.retries;
-  ++job.failures;
-  job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.failures);
+  RetryLater(now, job, r);
 }
 
 void SyncEngine::OnCancelReply(int64_t now, JobEntry& job, const HttpResponse* r,
@@ -296,9 +294,7 @@ void SyncEngine::OnCancelReply(int64_t now, JobEntry& job, const HttpResponse* r
     out.Notify(job.rec.id, NoticeKind::kCancelRefused, "Could not cancel: " + e.message);
     return;
   }
-  ++counters_.retries;
-  ++job.failures;
-  job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.failures);
+  RetryLater(now, job, r);
 }
 
 void SyncEngine::OnUploadReply(int64_t now, JobEntry& job, const HttpResponse* r,
@@ -319,10 +315,8 @@ void SyncEngine::OnUploadReply(int64_t now, JobEntry& job, const HttpResponse* r
                e.message);
     return;
   }
-  ++counters_.retries;
-  ++job.failures;
   job.rec.last_error = Describe(r, error);
-  job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.failures);
+  RetryLater(now, job, r);
 }
 
 void SyncEngine::TakeImageResult(int64_t now, JobEntry& job, const std::string& result_json,
@@ -386,10 +380,8 @@ void SyncEngine::OnRenditionReply(int64_t now, JobEntry& job, const HttpResponse
                e.message);
     return;
   }
-  ++counters_.retries;
-  ++job.failures;
   job.rec.last_error = problem.empty() ? Describe(r, error) : problem;
-  job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.failures);
+  RetryLater(now, job, r);
 }
 
 void SyncEngine::Resubmit(int64_t now, JobEntry& job, const JobView& view, Out& out) {
@@ -489,6 +481,12 @@ void SyncEngine::Advance(OutboxRecord& rec, JobState to) {
     }
     rec.state = next;
   }
+}
+
+void SyncEngine::RetryLater(int64_t now, JobEntry& job, const HttpResponse* r) {
+  ++counters_.retries;
+  ++job.failures;
+  job.rec.next_attempt_at_ms = now + RetryDelay(now, r, job.failures);
 }
 
 int64_t SyncEngine::RetryDelay(int64_t now, const HttpResponse* r, int64_t failures) {

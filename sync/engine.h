@@ -232,6 +232,8 @@ class SyncEngine {
   void Advance(OutboxRecord& rec, JobState to);
   // Retry delay for a failed request: Retry-After if the server gave one, else backoff.
   int64_t RetryDelay(int64_t now, const HttpResponse* r, int64_t failures);
+  // A job's request failed and may be retried: counted, and the job waits out RetryDelay.
+  void RetryLater(int64_t now, JobEntry& job, const HttpResponse* r);
   void Pump(int64_t now, Out& out);
   uint64_t StartRequest(int64_t now, Op op, int64_t job_id, HttpRequest request, Out& out);
   uint64_t StartUpload(int64_t now, int64_t job_id, const std::string& hash, Out& out);
