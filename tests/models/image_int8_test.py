@@ -1,6 +1,8 @@
 """The image packs' wasm-int8 variants (models/recipe/image_int8.py) against their fp32 originals,
 across runtimes: fp32 on native ONNX Runtime (python), int8 on ONNX Runtime Web's wasm backend
-under Node (models/recipe/ort_web_run.mjs, the app's onnxruntime-web), on generated images.
+under Node (models/recipe/ort_web_run.mjs, the app's onnxruntime-web), on generated images and
+on real photographs (tests/data/photos.txt; tests/models/photos.py reads them from
+$CAIRN_TEST_PHOTOS, which `./cairn test` fills from Debian's python3-skimage).
 Also: the manifest names the three variants and signs the int8 file (size and BLAKE2b-256), the
 int8 file is at most a third of the fp32 one, only weights are quantized, and the check itself
 fails on a damaged int8 graph.
@@ -9,8 +11,8 @@ fails on a damaged int8 graph.
 
 The packs: the arguments, else $CAIRN_IMAGE_PACKS (colon-separated pack directories; `./cairn
 test` sets it to the packs `./cairn models` builds, from their cache), else
-build/models/cairn-image-{safety,tags}. Without packs it exits 77 (ctest: skipped), unless
-CAIRN_REQUIRE_MODELS=1. Prints the agreement figures.
+build/models/cairn-image-{safety,tags}. Without packs it exits 77 (ctest: skipped), and without
+photos their test is skipped, unless CAIRN_REQUIRE_MODELS=1. Prints the agreement figures.
 """
 import hashlib
 import json
@@ -25,9 +27,14 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "models", "recipe"))
 import image_int8  # noqa: E402
+import photos  # noqa: E402
 
 SAFETY_IMAGES = 40
 TAGS_IMAGES = 8
+PHOTO_VIEWS = {"image-safety": 4, "image-tags": 2}  # views of each photo (photos.views)
+# A photo's objects give CenterNet peaks of 0.5-0.9 (image_int8.TAGS_SCORE_MIN says why the
+# generated images don't): the photos must give some, or the check proves little.
+TAGS_PHOTO_OBJECT_SCORE = 0.5
 RUNNER = os.path.join(ROOT, "models", "recipe", "ort_web_run.mjs")
 
 
@@ -130,6 +137,25 @@ class PackTest:
         self.assertEqual(problems, [])
         self.check_not_vacuous(figures)
 
+    def test_int8_on_ort_web_agrees_with_fp32_on_real_photos(self):
+        directory = os.environ.get("CAIRN_TEST_PHOTOS")
+        if not directory:
+            if os.environ.get("CAIRN_REQUIRE_MODELS") == "1":
+                self.fail("no photos: set CAIRN_TEST_PHOTOS (./cairn test does)")
+            self.skipTest("no photos (CAIRN_TEST_PHOTOS)")
+        x = photos.model_inputs(self.task, directory, PHOTO_VIEWS[self.task])
+        ref = image_int8.run_native(self.fp32, self.task, x)
+        with tempfile.TemporaryDirectory() as tmp:
+            got, web = ort_web(self.int8, self.task, x, tmp)
+        kw = {"score_min": image_int8.TAGS_PHOTO_SCORE_MIN} if self.task == "image-tags" else {}
+        figures, problems = image_int8.agreement(self.task, ref, got, **kw)
+        figures["photos"] = len(photos.listed())
+        self.add_photo_figures(figures, ref)
+        print(f"\n{self.manifest['id']}: real photos, fp32 native vs int8 ORT Web wasm: "
+              f"{json.dumps(figures)}", file=sys.stderr)
+        self.assertEqual(problems, [])
+        self.check_photos_not_vacuous(figures)
+
     def test_the_check_fails_on_a_damaged_int8_graph(self):
         import onnx
         from onnx import numpy_helper
@@ -154,6 +180,12 @@ class SafetyTest(PackTest, unittest.TestCase):
     def check_not_vacuous(self, figures):
         self.assertGreaterEqual(len(figures["classes_seen"]), 2)  # not one class for everything
 
+    def add_photo_figures(self, figures, ref):
+        pass
+
+    def check_photos_not_vacuous(self, figures):
+        self.assertEqual(figures["images"], len(photos.listed()) * PHOTO_VIEWS[self.task])
+
 
 class TagsTest(PackTest, unittest.TestCase):
     task = "image-tags"
@@ -161,6 +193,13 @@ class TagsTest(PackTest, unittest.TestCase):
 
     def check_not_vacuous(self, figures):
         self.assertGreater(figures["detections_checked"], 0)
+
+    def add_photo_figures(self, figures, ref):
+        scores = [row[4] for r in ref for row in np.asarray(r["detections"]).reshape(-1, 6)]
+        figures["objects"] = int(sum(s >= TAGS_PHOTO_OBJECT_SCORE for s in scores))
+
+    def check_photos_not_vacuous(self, figures):
+        self.assertGreater(figures["objects"], 0)
 
 
 def main():
