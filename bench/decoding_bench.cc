@@ -81,7 +81,8 @@ void Run(const std::string& name, std::vector<std::string> vocab) {
     std::string_view rest = kTarget;
     while (!rest.empty()) {
       int remaining = 0, left = 0;
-      const bool plain = m.InPlainStringBody(&remaining, &left);
+      std::string_view excluded;
+      const bool plain = m.InPlainStringBody(&remaining, &left, &excluded);
       const auto t0 = std::chrono::steady_clock::now();
       masker.Mask(m, &allowed);
       const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();

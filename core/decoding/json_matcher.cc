@@ -233,6 +233,10 @@ bool JsonMatcher::FeedString(Frame& f, uint8_t c) {
     if (!room) return false;
     switch (c) {
       case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        if ((c == '"' || c == '\\' || c == '/') && s.excluded.find(static_cast<char>(c)) !=
+                                                        std::string::npos) {
+          return false;  // the escape would put an excluded character in the string
+        }
         f.phase = kStrBody;
         ++f.count;
         return true;
@@ -252,6 +256,9 @@ bool JsonMatcher::FeedString(Frame& f, uint8_t c) {
     return true;
   }
   if (c < 0x20 || !room) return false;
+  if (c != '\\' && c < 0x80 && s.excluded.find(static_cast<char>(c)) != std::string::npos) {
+    return false;
+  }
   if (c == '\\') {
     if (is_enum) return false;
     f.phase = kStrEscape;
@@ -329,7 +336,8 @@ bool JsonMatcher::complete() const {
          (f.phase == kNumZero || f.phase == kNumInt || f.phase == kNumFrac || f.phase == kNumExp);
 }
 
-bool JsonMatcher::InPlainStringBody(int* remaining, int* utf8_left) const {
+bool JsonMatcher::InPlainStringBody(int* remaining, int* utf8_left,
+                                    std::string_view* excluded) const {
   if (depth_ == 0) return false;
   const Frame& f = stack_[static_cast<size_t>(depth_ - 1)];
   if (f.kind != kString || f.phase != kStrBody) return false;
@@ -338,6 +346,7 @@ bool JsonMatcher::InPlainStringBody(int* remaining, int* utf8_left) const {
   const SchemaNode& s = node(f.node);
   if (!s.enum_values.empty()) return false;
   *remaining = s.max_length < 0 ? INT_MAX : s.max_length - f.count;
+  *excluded = s.excluded;
   return true;
 }
 

@@ -43,9 +43,10 @@ class JsonMatcher {
 
   // True inside the body of a plain (non-enum) string value, where any run of ordinary
   // characters is allowed up to *remaining code points, after *utf8_left continuation bytes
-  // (each 0x80..0xBF) that finish a character already begun. (False for the few states whose
-  // next continuation byte has a narrower range.)
-  bool InPlainStringBody(int* remaining, int* utf8_left) const;
+  // (each 0x80..0xBF) that finish a character already begun, except the ASCII characters in
+  // *excluded (the schema's pattern; it points into the schema). (False for the few states
+  // whose next continuation byte has a narrower range.)
+  bool InPlainStringBody(int* remaining, int* utf8_left, std::string_view* excluded) const;
 
   struct Frame {
     uint8_t kind;

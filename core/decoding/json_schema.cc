@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <set>
 
 namespace cairn::decoding {
@@ -16,6 +17,35 @@ bool PlainAscii(const std::string& s) {
   return true;
 }
 
+// The characters of a pattern "^[^...]*$" (a string of none of them), each printable ASCII,
+// '\\' escaping the next; any other pattern is refused by name.
+Result<std::string> ExcludedChars(const std::string& pattern, const std::string& path) {
+  const std::string head = "^[^", tail = "]*$";
+  const auto unsupported = [&] {
+    return Unsupported("schema " + path + ".pattern: only \"^[^...]*$\" (characters a string "
+                       "may not contain, printable ASCII) is supported, not \"" + pattern + "\"");
+  };
+  if (pattern.size() <= head.size() + tail.size() || pattern.compare(0, head.size(), head) != 0 ||
+      pattern.compare(pattern.size() - tail.size(), tail.size(), tail) != 0) {
+    return unsupported();
+  }
+  std::string out;
+  const std::string body = pattern.substr(head.size(), pattern.size() - head.size() - tail.size());
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '\\') {
+      if (++i == body.size()) return unsupported();
+      c = body[i];
+      if (std::isalnum(static_cast<unsigned char>(c))) return unsupported();  // \d, \w, \n...
+    } else if (c == '[' || c == ']' || c == '^' || c == '-') {
+      return unsupported();  // ambiguous unescaped: a class, its end, negation or a range
+    }
+    if (c < 0x20 || c > 0x7e) return unsupported();
+    if (out.find(c) == std::string::npos) out += c;
+  }
+  return out;
+}
+
 class Builder {
  public:
   Result<int> Add(const json& j, const std::string& path, int depth) {
@@ -24,7 +54,8 @@ class Builder {
     static const std::set<std::string> kIgnored = {"description", "title", "$schema", "$id",
                                                    "additionalProperties"};
     static const std::set<std::string> kKnown = {"type",  "properties", "required", "items",
-                                                 "minItems", "maxItems", "maxLength", "enum"};
+                                                 "minItems", "maxItems", "maxLength", "enum",
+                                                 "pattern"};
     for (const auto& [k, v] : j.items()) {
       if (kIgnored.count(k)) {
         if (k == "additionalProperties" && !(v.is_boolean() && !v.get<bool>())) {
@@ -100,6 +131,12 @@ class Builder {
           return InvalidArgument("schema " + path + ".maxLength: must be a non-negative integer");
         }
         n.max_length = j["maxLength"].get<int>();
+      }
+      if (j.contains("pattern")) {
+        if (!j["pattern"].is_string()) {
+          return InvalidArgument("schema " + path + ".pattern: must be a string");
+        }
+        CAIRN_ASSIGN_OR_RETURN(n.excluded, ExcludedChars(j["pattern"].get<std::string>(), path));
       }
     } else if (type == "number") {
       n.type = SchemaNode::Type::kNumber;

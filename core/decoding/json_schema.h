@@ -1,5 +1,6 @@
 // The JSON Schema subset that constrained decoding supports: object (properties, required;
-// no other keys allowed), array (items, minItems, maxItems), string (maxLength, enum), number,
+// no other keys allowed), array (items, minItems, maxItems), string (maxLength, enum, and a
+// pattern of the one form "^[^...]*$": characters the string may not contain), number,
 // integer, boolean, and enum of strings. Anything else is refused by name, so a schema never
 // silently means less than it says.
 #ifndef CAIRN_CORE_DECODING_JSON_SCHEMA_H_
@@ -28,6 +29,9 @@ struct SchemaNode {
   // kString: -1 is no limit (code points, as JSON Schema counts).
   int max_length = -1;
   std::vector<std::string> enum_values;  // plain printable ASCII
+  // kString: printable ASCII characters the string may not contain, written or escaped
+  // ("pattern": "^[^[\\]{}]*$" keeps JSON's brackets out of a caption).
+  std::string excluded;
 };
 
 struct Schema {

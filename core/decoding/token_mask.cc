@@ -10,10 +10,11 @@ namespace cairn::decoding {
 namespace {
 
 // Classifies token `s` for a JSON string body with `left` continuation bytes (0x80..0xBF)
-// pending. kPlain: exactly those continuations, then ordinary characters (no '"', '\\' or
-// control byte) in valid UTF-8, the last possibly unfinished; *chars is how many characters it
-// starts. kMaybe: like that up to a '"' or '\\' that ends the string or starts an escape, so
-// only a walk can tell. kNever: invalid there whatever follows.
+// pending. kPlain: exactly those continuations, then ordinary characters (no '"', '\\',
+// control byte or TokenMasker::kWalkedInStrings) in valid UTF-8, the last possibly unfinished;
+// *chars is how many characters it starts. kMaybe: like that up to a '"' or '\\' that ends the
+// string or starts an escape, or a character a schema may exclude, so only a walk can tell.
+// kNever: invalid there whatever follows.
 enum class Fit { kPlain, kMaybe, kNever };
 
 Fit Classify(const std::string& s, int left, int* chars_out) {
@@ -25,7 +26,10 @@ Fit Classify(const std::string& s, int left, int* chars_out) {
   int chars = 0;
   while (i < s.size()) {
     const auto c = static_cast<uint8_t>(s[i]);
-    if (c == '"' || c == '\\') return Fit::kMaybe;
+    if (c == '"' || c == '\\' || TokenMasker::kWalkedInStrings.find(static_cast<char>(c)) !=
+                                     std::string_view::npos) {
+      return Fit::kMaybe;
+    }
     if (c < 0x20) return Fit::kNever;
     const int len = Utf8SequenceLength(s, i);
     if (len == 0) return Fit::kNever;
@@ -136,7 +140,11 @@ void TokenMasker::Walk(const Trie& trie, uint32_t node, const JsonMatcher& m,
 bool TokenMasker::Mask(const JsonMatcher& matcher, std::vector<uint64_t>* allowed) const {
   allowed->assign(words(), 0);
   int remaining = 0, left = 0;
-  if (matcher.InPlainStringBody(&remaining, &left) && left >= 0 && left < 4) {
+  std::string_view excluded;
+  // The precomputed sets hold no token with a character of kWalkedInStrings, so they serve any
+  // string that excludes only such characters; one that excludes others is walked in full.
+  if (matcher.InPlainStringBody(&remaining, &left, &excluded) && left >= 0 && left < 4 &&
+      excluded.find_first_not_of(kWalkedInStrings) == std::string_view::npos) {
     const PlainSet& p = plain_[left];
     const auto& base = p.upto[static_cast<size_t>(std::clamp(remaining, 0, kShortChars))];
     std::copy(base.begin(), base.end(), allowed->begin());

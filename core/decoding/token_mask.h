@@ -8,8 +8,9 @@
 //
 // How it is fast: tokens are kept in a byte trie walked depth-first with the matcher, so whole
 // subtrees die at their first rejected byte. Inside a plain string (most of a caption) almost
-// every token is allowed: those made only of ordinary characters (no quote, backslash or
-// control byte; valid UTF-8, possibly finishing or starting a character across tokens) are
+// every token is allowed: those made only of ordinary characters (no quote, backslash, control
+// byte or kWalkedInStrings; valid UTF-8, possibly finishing or starting a character across
+// tokens) are
 // precomputed as bit sets, one per UTF-8 state, that are copied in; only the others are walked,
 // in much smaller tries.
 #ifndef CAIRN_CORE_DECODING_TOKEN_MASK_H_
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/decoding/json_matcher.h"
@@ -27,6 +29,11 @@ class TokenMasker {
  public:
   // token_bytes[i]: what token i decodes to. Empty entries (special tokens) are never allowed.
   static TokenMasker Build(const std::vector<std::string>& token_bytes);
+
+  // Characters that a string's schema may exclude (json_schema.h, "pattern") at no cost:
+  // tokens holding one are always walked inside a string, never taken from the precomputed
+  // sets. JSON's brackets: a caption must not carry a half-closed document's debris.
+  static constexpr std::string_view kWalkedInStrings = "[]{}";
 
   size_t vocab_size() const { return vocab_size_; }
   size_t words() const { return (vocab_size_ + 63) / 64; }

@@ -91,7 +91,7 @@ std::string CaptionSchemaJson(const caption::Constraints& c) {
   return R"({"type":"object","properties":{"captions":{"type":"array","minItems":)" +
          std::to_string(c.count) + R"(,"maxItems":)" + std::to_string(c.count) +
          R"(,"items":{"type":"string","maxLength":)" + std::to_string(c.max_chars) +
-         R"(}}},"required":["captions"]})";
+         R"(,"pattern":"^[^\\[\\]{}]*$"}}},"required":["captions"]})";
 }
 
 std::string CaptionOutputFormat(const caption::Constraints& c) {

@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!matcher.Feed(static_cast<uint8_t>(c))) break;
     ++fed;
     int remaining = 0, utf8_left = 0;
-    (void)matcher.InPlainStringBody(&remaining, &utf8_left);
+    std::string_view excluded;
+    (void)matcher.InPlainStringBody(&remaining, &utf8_left, &excluded);
   }
   if (fed == doc.size() && matcher.complete()) {
     const bool json = nlohmann::json::accept(doc.begin(), doc.end());

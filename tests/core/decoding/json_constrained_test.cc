@@ -17,8 +17,9 @@ constexpr char kCaptionSchema[] = R"({
   "type": "object",
   "properties": {
     "captions": {"type": "array", "minItems": 1, "maxItems": 3,
-                 "items": {"type": "string", "maxLength": 24}},
+                 "items": {"type": "string", "maxLength": 24, "pattern": "^[^\\[\\]{}]*$"}},
     "tone": {"enum": ["warm", "bold", "wry"]},
+    "tag": {"type": "string", "maxLength": 12, "pattern": "^[^# \\/]*$"},
     "count": {"type": "integer"},
     "score": {"type": "number"},
     "ok": {"type": "boolean"}
@@ -38,6 +39,7 @@ TEST_CASE("the matcher accepts conforming documents in any key order, with light
            R"({"tone":"wry","captions":["x"],"count":-12,"score":0.5e-3,"ok":false})",
            "{ \"captions\" : [ \"caf\xC3\xA9 \xE6\x97\xA5\xF0\x9F\x8C\x85\" ],\n \"tone\":\"bold\" }",
            R"({"captions":["say \"hi\"\n"],"tone":"warm","count":0})",
+           R"({"captions":["a (b) <c>"],"tone":"warm","tag":"sun\\set"})",
        }) {
     INFO(doc);
     CHECK(Accepts(s, doc));
@@ -64,6 +66,11 @@ TEST_CASE("the matcher rejects what the schema or JSON forbids") {
            "{   \"captions\":[\"a\"],\"tone\":\"warm\"}",             // three spaces
            R"({"captions":["\u0041"],"tone":"warm"})",               // \u escapes are off
            R"({"captions":["a"],"tone":"warm"}})",
+           R"({"captions":["]} mood: a"],"tone":"warm"})",              // pattern: no brackets
+           R"({"captions":["a {b}"],"tone":"warm"})",
+           R"({"captions":["a"],"tone":"warm","tag":"#sun"})",        // pattern: no '#'
+           R"({"captions":["a"],"tone":"warm","tag":"golden hour"})", // ... or space
+           R"({"captions":["a"],"tone":"warm","tag":"a\/b"})",        // ... even escaped
        }) {
     INFO(doc);
     CHECK_FALSE(Accepts(s, doc));
@@ -71,8 +78,21 @@ TEST_CASE("the matcher rejects what the schema or JSON forbids") {
 }
 
 TEST_CASE("unsupported schema keywords are refused by name") {
+  CHECK(Schema::Parse(R"({"type":"string","format":"email"})").status().message() ==
+        "schema $: keyword 'format' is not supported");
   CHECK(Schema::Parse(R"({"type":"string","pattern":"a+"})").status().message() ==
-        "schema $: keyword 'pattern' is not supported");
+        "schema $.pattern: only \"^[^...]*$\" (characters a string may not contain, printable "
+        "ASCII) is supported, not \"a+\"");
+  for (const char* bad : {R"(^[^\d]*$)", R"(^[^a-z]*$)", R"(^[^]]*$)", R"(^[^[]*$)",
+                          R"(^[^ab]+$)", R"(^[^]*$)", R"([^ab]*)", R"(^[^ab\]*$)"}) {
+    INFO(bad);
+    const json schema = {{"type", "string"}, {"pattern", bad}};
+    CHECK(Schema::Parse(schema.dump()).status().code() == StatusCode::kUnsupported);
+  }
+  CHECK(Schema::Parse(R"({"type":"string","pattern":1})").status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(Schema::Parse(R"({"type":"string","pattern":"^[^\\[\\]{}#]*$"})").value()
+            .nodes[0].excluded == "[]{}#");
   CHECK(Schema::Parse(R"({"type":"null"})").status().code() == StatusCode::kUnsupported);
   CHECK(Schema::Parse(R"({"type":"array"})").status().code() == StatusCode::kInvalidArgument);
   CHECK(Schema::Parse("{").status().code() == StatusCode::kInvalidArgument);
@@ -88,7 +108,8 @@ std::vector<std::string> TestVocab() {
                         "ok", "true", "false", " the", " sun", "set", " golden", " hour", "!",
                         " #", "sunset", "\\n", "\\\"", "12", "0.", "e-", "café", "日本",
                         "\xE6\x97", "\xA5", "\xF0\x9F", "\x8C\x85", "🌅", "  ", " \n", "\"tone\"",
-                        ":[", "\",\"tone\":\"", "hello world", "a very long token of text"}) {
+                        ":[", "\",\"tone\":\"", "hello world", "a very long token of text",
+                        "\"tag\":\"", "\"]}", "word]", "{x}", "\\/", "#tag"}) {
     v.push_back(t);
   }
   v.push_back("");  // a special token: never allowed
@@ -102,7 +123,8 @@ void ValidateCaptionDoc(const std::string& text) {
   REQUIRE(j.contains("captions"));
   REQUIRE(j.contains("tone"));
   for (const auto& [k, v] : j.items()) {
-    CHECK((k == "captions" || k == "tone" || k == "count" || k == "score" || k == "ok"));
+    CHECK((k == "captions" || k == "tone" || k == "count" || k == "score" || k == "ok" ||
+           k == "tag"));
   }
   REQUIRE(j["captions"].is_array());
   CHECK(j["captions"].size() >= 1);
@@ -116,6 +138,12 @@ void ValidateCaptionDoc(const std::string& text) {
   }
   std::string tone = j["tone"].get<std::string>();
   CHECK((tone == "warm" || tone == "bold" || tone == "wry"));
+  for (const auto& c : j["captions"]) {
+    CHECK(c.get<std::string>().find_first_of("[]{}") == std::string::npos);
+  }
+  if (j.contains("tag")) {
+    CHECK(j["tag"].get<std::string>().find_first_of("# /") == std::string::npos);
+  }
   if (j.contains("count")) CHECK(j["count"].is_number_integer());
   if (j.contains("score")) CHECK(j["score"].is_number());
   if (j.contains("ok")) CHECK(j["ok"].is_boolean());
