@@ -127,6 +127,14 @@ test('an HQ export asked for offline is sent on reconnection, rendered and store
   await expect(job.locator('.draft-link')).toHaveText(`draft ${draftId}`);
   await shot(page, 'jobs-queued-offline');
 
+  // The result should come back while the creator is elsewhere: notifications allowed, and the
+  // page hidden. Test double: headless Chromium never hides a page, so document.visibilityState
+  // is overridden to stand in for the app in the background.
+  await page.context().grantPermissions(['notifications']);
+  await page.evaluate(() =>
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }),
+  );
+
   // A real reconnection: the app's engine registers the device and sends the signed job; the
   // server's render worker renders it; the engine follows the changes feed and fetches the
   // result into the vault's outbox.
@@ -137,6 +145,44 @@ test('an HQ export asked for offline is sent on reconnection, rendered and store
     /^cairn-test-tiny-llama \S+ \(fp32\) on ort-native-cpu, cloud, final$/,
   );
   await shot(page, 'jobs-done');
+
+  // The notification the service worker showed, for this job.
+  const jobId = Number(/^job-(\d+)$/.exec((await job.getAttribute('id')) ?? '')?.[1]);
+  expect(Number.isInteger(jobId)).toBe(true);
+  const shown = () =>
+    page.evaluate(async () =>
+      (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({
+        title: n.title,
+        tag: n.tag,
+        jobId: (n.data as { jobId?: number } | null)?.jobId,
+      })),
+    );
+  await expect.poll(shown).toEqual([{ title: 'Cairn: HQ export ready', tag: `job-${jobId}`, jobId }]);
+
+  // Clicking it opens the job from another screen. Test double: no protocol clicks a
+  // notification, so the service worker is handed a notificationclick event for the notification
+  // it showed (an untrusted event may not waitUntil; the handler's work starts before that call).
+  await page.evaluate(() => (location.hash = '#/drafts'));
+  await expect(page.locator('body')).toHaveAttribute('data-screen', 'drafts');
+  const [worker] = page.context().serviceWorkers();
+  expect(worker).toBeDefined();
+  await worker!.evaluate(async () => {
+    type NotificationEventInit = { notification: Notification };
+    const sw = self as unknown as {
+      registration: ServiceWorkerRegistration;
+      dispatchEvent(event: Event): boolean;
+      NotificationEvent: new (type: string, init: NotificationEventInit) => Event;
+    };
+    const [n] = await sw.registration.getNotifications();
+    try {
+      sw.dispatchEvent(new sw.NotificationEvent('notificationclick', { notification: n! }));
+    } catch {
+      // waitUntil on an untrusted event; see above
+    }
+  });
+  await expect(page.locator('body')).toHaveAttribute('data-screen', 'jobs');
+  await expect(page.locator(`li.job#job-${jobId}`)).toHaveAttribute('aria-current', 'true');
+  await expect.poll(shown).toEqual([]);  // closed by the click
 
   // Stored, not just shown: after a reload the result comes back from the vault.
   await page.reload();
