@@ -205,6 +205,23 @@ export interface ModelEntry {
   backend: Backend | null;    // the backend measured fastest / that ran
   p50Ms: number | null;       // per-token latency measured on this device
   p95Ms: number | null;
+  previewP50Ms: number | null; // a preview (PREVIEW), start to finish, on this device
+  previewP95Ms: number | null;
+  previewRuns: number;        // how many previews the two figures above come from
+}
+
+/** A preview: one short caption on the Low preset (DESIGN.md: low-fidelity previews first).
+ * The worker times every generation of this shape; the UI offers "fast preview" (compose
+ * previews a caption as the creator types) only when its p95 on this device is under
+ * FAST_PREVIEW_P95_MS. */
+export const PREVIEW = { count: 1, preset: 'low', maxChars: 80 } as const satisfies {
+  count: number; preset: Preset; maxChars: number;
+};
+export const FAST_PREVIEW_P95_MS = 400;
+
+/** Whether this device may offer fast preview on model `m` (measured, and fast enough). */
+export function fastPreviewOffered(m: Pick<ModelEntry, 'previewP95Ms'>): boolean {
+  return m.previewP95Ms !== null && m.previewP95Ms < FAST_PREVIEW_P95_MS;
 }
 
 export type JobState = 'queued' | 'sending' | 'accepted' | 'running' | 'done' | 'failed' | 'cancelled';

@@ -126,3 +126,12 @@ test('sizes and shares are shown as people read them', async ({ page }) => {
     '413 ms',
   ]);
 });
+
+test('fast preview is offered only once measured, and only under 400 ms at p95', async ({ page }) => {
+  await loadUi(page);
+  const offered = await page.evaluate(() => {
+    const { fastPreviewOffered } = (window as any).ui;
+    return [null, 0, 120, 399.9, 400, 1052].map((p95) => fastPreviewOffered({ previewP95Ms: p95 }));
+  });
+  expect(offered).toEqual([false, true, true, true, false, false]);
+});

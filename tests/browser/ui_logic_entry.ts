@@ -3,3 +3,4 @@ export { gate, recoveryFor } from '../../pwa/src/ui/app';
 export { hashtagsOf } from '../../pwa/src/ui/captions_panel';
 export { bytes, percent, ms } from '../../pwa/src/ui/format';
 export { jobStep } from '../../pwa/src/ui/jobs';
+export { fastPreviewOffered } from '../../pwa/src/protocol';

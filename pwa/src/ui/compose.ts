@@ -1,6 +1,6 @@
 // Compose: a photo, the four prompt fields, a preset and a count; captions stream in as the
 // model writes them, then one is picked, edited and saved as a draft (captions_panel.ts).
-import { CairnError } from '../protocol.js';
+import { CairnError, fastPreviewOffered, PREVIEW } from '../protocol.js';
 import type { Asset, CaptionRequest, Draft, PhotoAnalysis, Preset } from '../protocol.js';
 import type { App } from './app.js';
 import { captionsPanel } from './captions_panel.js';
@@ -132,12 +132,84 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
   );
   const err = errorLine(count);
   const generate = h('button', { type: 'submit' }, 'Generate captions');
-  const panel = captionsPanel(app, () => ({
+  const prompt = () => ({
     task: task.value,
     context: context.value,
     style: style.value,
     outputFormat: format.value,
-  }));
+  });
+  const request = (n: number, preset: Preset, maxChars = 220): CaptionRequest => ({
+    prompt: prompt(),
+    count: n,
+    maxChars,
+    maxHashtags: 5,
+    emojiRequired: false,
+    banned: [],
+    preset,
+    seed: crypto.getRandomValues(new Uint32Array(1))[0]!,
+    backend: (backend.value || null) as CaptionRequest['backend'],
+  });
+
+  // Fast preview (DESIGN.md): where this device runs a preview (one Low caption) in under
+  // FAST_PREVIEW_P95_MS at p95, compose offers to preview a caption as the creator types. The
+  // preview is model output: shown as text, and held back if the safety check did not pass it.
+  const livePreview = h('input', { type: 'checkbox', name: 'live-preview' });
+  const previewOut = h('p', { class: 'live-preview', role: 'status' });
+  const previewField = h(
+    'div',
+    { class: 'field fast-preview', hidden: true },
+    h('label', { class: 'choice' }, livePreview, ' Preview a caption as I type (fast preview)'),
+    previewOut,
+  );
+  void app.core!.call('models.list', undefined).then(
+    (models) => {
+      const m = models.find((x) => x.state === 'installed' && x.task === 'caption-lm');
+      previewField.hidden = !(m && fastPreviewOffered(m));
+    },
+    () => undefined, // no preview offered; the models screen says why
+  );
+  let previewTimer = 0;
+  let previewBusy = false;
+  let previewAgain = false;
+  const runPreview = async (): Promise<void> => {
+    if (previewBusy) {
+      previewAgain = true;
+      return;
+    }
+    if (!livePreview.checked || !task.value.trim()) return;
+    previewBusy = true;
+    try {
+      const r = await app.core!.call(
+        'captions.generate',
+        request(PREVIEW.count, PREVIEW.preset, PREVIEW.maxChars),
+      );
+      const first = r.captions[0];
+      previewOut.textContent = !first
+        ? 'No preview this time.'
+        : first.safety.verdict === 'clean'
+          ? first.text
+          : `Preview held back by the safety check (${first.safety.verdict}).`;
+    } catch (error) {
+      previewOut.textContent = `No preview: ${(error as Error).message}`;
+    } finally {
+      previewBusy = false;
+      if (previewAgain) {
+        previewAgain = false;
+        void runPreview();
+      }
+    }
+  };
+  const schedulePreview = () => {
+    if (!livePreview.checked) return;
+    window.clearTimeout(previewTimer);
+    previewTimer = window.setTimeout(() => void runPreview(), 600);
+  };
+  for (const input of [task, context, style]) input.addEventListener('input', schedulePreview);
+  livePreview.addEventListener('change', () => {
+    if (livePreview.checked) void runPreview();
+    else previewOut.textContent = '';
+  });
+  const panel = captionsPanel(app, prompt);
 
   const form = h(
     'form',
@@ -151,6 +223,7 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
     field('Context', context, 'Facts the captions may use. Model output is checked against them.'),
     field('Style', style),
     field('Output format', format),
+    previewField,
     presets,
     field('How many captions', count, '1 to 10.'),
     field('Run on', backend, 'If this one is not available here, Cairn falls back and says so.'),
@@ -166,26 +239,10 @@ export function composeScreen(app: App, params: URLSearchParams): HTMLElement {
     err.show('');
     const preset = (form.querySelector<HTMLInputElement>('input[name=preset]:checked')?.value ??
       'preview') as Preset;
-    const request: CaptionRequest = {
-      prompt: {
-        task: task.value,
-        context: context.value,
-        style: style.value,
-        outputFormat: format.value,
-      },
-      count: n,
-      maxChars: 220,
-      maxHashtags: 5,
-      emojiRequired: false,
-      banned: [],
-      preset,
-      seed: crypto.getRandomValues(new Uint32Array(1))[0]!,
-      backend: (backend.value || null) as CaptionRequest['backend'],
-    };
     generate.disabled = true;
     generate.textContent = 'Generating…';
     try {
-      await panel.generate(request);
+      await panel.generate(request(n, preset));
     } catch (error) {
       err.show(error instanceof CairnError ? describe(error) : String(error));
     } finally {

@@ -1,13 +1,11 @@
 // Models: what is installed and what can be, with size and licence before any download,
 // install progress in bytes and %, and the latency measured on this device.
 import type { ModelEntry } from '../protocol.js';
+import { FAST_PREVIEW_P95_MS, fastPreviewOffered } from '../protocol.js';
 import type { App } from './app.js';
 import { h, screen } from './dom.js';
 import { bytes, ms, percent } from './format.js';
 import { storagePanel } from './storage_panel.js';
-
-/** "Fast preview" is offered only when the measured p95 is under this (DESIGN.md). */
-export const FAST_PREVIEW_P95_MS = 400;
 
 export function modelsScreen(app: App): HTMLElement {
   const list = h('ul', { class: 'list models' });
@@ -85,7 +83,7 @@ function modelItem(app: App, m: ModelEntry): HTMLLIElement {
     m.state === 'failed' ? 'Retry download' : `Install (${bytes(m.bytes)})`,
   );
   install.hidden = m.state === 'installed' || m.state === 'downloading';
-  const fast = m.p95Ms !== null && m.p95Ms < FAST_PREVIEW_P95_MS;
+  const fast = fastPreviewOffered(m);
   const li = h(
     'li',
     { class: `model ${m.state}` },
@@ -107,8 +105,30 @@ function modelItem(app: App, m: ModelEntry): HTMLLIElement {
       h('dd', {}, m.backend ?? 'not measured yet'),
       h('dt', {}, 'Latency per token'),
       h('dd', {}, m.p50Ms === null ? 'not measured yet' : `p50 ${ms(m.p50Ms)}, p95 ${ms(m.p95Ms)}`),
+      ...(m.task === 'caption-lm'
+        ? [
+            h('dt', {}, 'One-caption preview'),
+            h(
+              'dd',
+              { class: 'preview-latency' },
+              m.previewP50Ms === null
+                ? 'not measured yet (fast preview measures it)'
+                : `p50 ${ms(m.previewP50Ms)}, p95 ${ms(m.previewP95Ms)} over ${m.previewRuns} ` +
+                    (m.previewRuns === 1 ? 'run' : 'runs'),
+            ),
+          ]
+        : []),
     ),
-    fast ? h('p', { class: 'badge' }, 'Fast preview available on this device') : null,
+    fast
+      ? h('p', { class: 'badge' }, 'Fast preview on: Compose previews a caption as you type')
+      : m.task === 'caption-lm' && m.state === 'installed'
+        ? h(
+            'p',
+            { class: 'hint fast-preview-off' },
+            `Fast preview is offered when a one-caption preview takes under ` +
+              `${ms(FAST_PREVIEW_P95_MS)} at p95 on this device.`,
+          )
+        : null,
     progress,
     progressText,
     install,

@@ -5,7 +5,7 @@ import type {
   Api, Asset, CaptionRequest, CaptionResult, Capabilities, Draft, DraftInput, FromWorker, Job, Op,
   SearchHit, SemanticStatus, StorageInfo, ToWorker, UnlockKinds, VaultState,
 } from '../protocol.js';
-import { CairnError } from '../protocol.js';
+import { CairnError, PREVIEW } from '../protocol.js';
 import { probeCapabilities } from './capabilities.js';
 import { runCaption } from './caption_loop.js';
 import { Core } from './core.js';
@@ -59,13 +59,15 @@ class Worker {
   private online = navigator.onLine;
   private readonly sync: SyncHost;
   private readonly deviceKey = new DeviceKeyStore(VAULT_DIR);
+  // Caption models whose preview was timed once at their first generation (at most once each).
+  private readonly calibrated = new Set<string>();
 
   constructor(
     private readonly pool: OpfsPool,
     private readonly core: Core,
     private readonly models: Models,
     private readonly post: (m: FromWorker) => void,
-    serial: Serial,
+    private readonly serial: Serial,
   ) {
     this.sync = new SyncHost(
       core,
@@ -327,15 +329,39 @@ class Worker {
     }
     const model = await this.models.captionModel(vault, installed[0]!.id, req.backend ?? null);
     const core = this.core;
+    // After the first generation on a model (its kernels warm by then), one preview of a fixed
+    // prompt is timed, queued behind this request, so the models screen and compose know from
+    // then on whether fast preview suits this device.
+    if (!this.models.previewTimed(model.id) && !this.calibrated.has(model.id)) {
+      this.calibrated.add(model.id);
+      this.serial(async () => {
+        const t0 = performance.now();
+        try {
+          await runCaption(core, model, JSON.stringify({
+            task: 'Write Instagram captions', context: 'a cup of coffee by a window, morning',
+            style: 'warm', output_format: '', count: PREVIEW.count, max_chars: PREVIEW.maxChars,
+            max_hashtags: 5, emoji_required: false, banned: [], preset: PREVIEW.preset, seed: 1,
+          }));
+          this.models.recordPreview(model.id, performance.now() - t0);
+        } catch {
+          // Unmeasured: fast preview stays unoffered, which is the safe side.
+        }
+      });
+    }
     const request = JSON.stringify({
       task: req.prompt.task, context: req.prompt.context, style: req.prompt.style,
       output_format: req.prompt.outputFormat, count: req.count, max_chars: req.maxChars,
       max_hashtags: req.maxHashtags, emoji_required: req.emojiRequired, banned: req.banned,
       preset: req.preset, seed: req.seed,
     });
+    const t0 = performance.now();
     const r = await runCaption(core, model, request, {
       text: (chunk) => this.post({ id, type: 'text', chunk }),
     });
+    if (req.count === PREVIEW.count && req.preset === PREVIEW.preset &&
+        req.maxChars === PREVIEW.maxChars) {
+      this.models.recordPreview(model.id, performance.now() - t0);
+    }
     const p = r.provenance;
     return {
       fallbacks: model.decoder.attempts,

@@ -3,6 +3,7 @@
 import type { Backend, Capabilities, ModelEntry } from '../protocol.js';
 import { CairnError } from '../protocol.js';
 import { backendOrder } from './capabilities.js';
+import { LatencyWindow } from './latency.js';
 import type { Core } from './core.js';
 import { DecoderSession, EmbeddingSession, OneShotSession } from './ort_driver.js';
 import { TextEmbedder } from './embedder.js';
@@ -53,11 +54,15 @@ const MAX_ATTEMPTS = 6;
 const CHUNK = 1 << 20;
 /** How much a download appends between checkpoints (each syncs and records its progress). */
 const CHECKPOINT_BYTES = 4 << 20;
+// Previews timed per model: enough for a p95 that moves with the device's state, not one run.
+const PREVIEW_WINDOW = 20;
 
 export class Models {
   private index = new Map<string, IndexPack>();
   private loaded = new Map<string, LoadedModel>();
   private lastBackend = new Map<string, Backend>();
+  /** Per caption model, how long previews (PREVIEW) took on this device. */
+  private previews = new Map<string, LatencyWindow>();
   private embedderCache: TextEmbedder | null = null;
   private imageModels = new Map<string, LoadedImageModel>();
 
@@ -107,12 +112,17 @@ export class Models {
   ): ModelEntry {
     const l = this.loaded.get(id);
     const lat = l?.decoder.latency() ?? null;
+    const preview = this.previews.get(id);
+    const pv = preview?.percentiles() ?? null;
     return {
       id, version, task, bytes, licence, commercialUse, state,
       variant: l?.variant ?? null,
       backend: l?.decoder.backend ?? this.lastBackend.get(id) ?? null,
       p50Ms: lat?.p50 ?? null,
       p95Ms: lat?.p95 ?? null,
+      previewP50Ms: pv?.p50 ?? null,
+      previewP95Ms: pv?.p95 ?? null,
+      previewRuns: preview?.count ?? 0,
     };
   }
 
@@ -241,6 +251,18 @@ export class Models {
       core.fn('free')(buf);
       core.fn('model_file_writer_close')(writer);
     }
+  }
+
+  /** Whether a preview of caption model `id` was timed in this session. */
+  previewTimed(id: string): boolean {
+    return (this.previews.get(id)?.count ?? 0) > 0;
+  }
+
+  /** Records how long a preview (PREVIEW) of caption model `id` took, start to finish. */
+  recordPreview(id: string, ms: number): void {
+    let w = this.previews.get(id);
+    if (!w) this.previews.set(id, (w = new LatencyWindow(PREVIEW_WINDOW)));
+    w.add(ms);
   }
 
   /** The installed caption model, loaded and warmed on the first backend that works. */

@@ -8,6 +8,7 @@
 // skipped, and why is recorded. `backend` names the one that actually runs.
 import * as ort from 'onnxruntime-web/all';
 import type { Backend } from '../protocol.js';
+import { LatencyWindow } from './latency.js';
 
 export interface TensorSpec {
   name: string;
@@ -24,7 +25,7 @@ const WINDOW = 256;
 
 export class DecoderSession {
   private kv = new Map<string, ort.Tensor>();
-  private readonly stepMs: number[] = [];
+  private readonly stepMs = new LatencyWindow(WINDOW);
   warmUpMs = 0;
 
   private constructor(
@@ -78,18 +79,14 @@ export class DecoderSession {
     const t0 = performance.now();
     const logits = await this.runRaw(ids, past);
     if (past > 0) {
-      this.stepMs.push(performance.now() - t0);
-      if (this.stepMs.length > WINDOW) this.stepMs.shift();
+      this.stepMs.add(performance.now() - t0);
     }
     return logits;
   }
 
   /** Per-token decode latency over the last steps, or null before any. */
   latency(): { p50: number; p95: number } | null {
-    if (this.stepMs.length === 0) return null;
-    const s = [...this.stepMs].sort((a, b) => a - b);
-    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-    return { p50: at(0.5), p95: at(0.95) };
+    return this.stepMs.percentiles();
   }
 
   private async runRaw(ids: Int32Array | number[], past: number): Promise<Float32Array> {
@@ -135,7 +132,7 @@ export class DecoderSession {
 /** An embedding pack's graph (models/README.md: input_ids int64 [batch, sequence], 0 = padding →
  * embedding float32 [batch, D], unit length or zero) on the first backend that works, warmed. */
 export class EmbeddingSession {
-  private readonly runMs: number[] = [];
+  private readonly runMs = new LatencyWindow(WINDOW);
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -174,17 +171,13 @@ export class EmbeddingSession {
     if (batch.length === 0) return [];
     const t0 = performance.now();
     const { data, dims } = await this.runRaw(batch);
-    this.runMs.push((performance.now() - t0) / batch.length);
-    if (this.runMs.length > 256) this.runMs.shift();
+    this.runMs.add((performance.now() - t0) / batch.length);
     return batch.map((_, i) => data.slice(i * dims, (i + 1) * dims));
   }
 
   /** Per-text embedding time over the last runs (ms), or null before any. */
   latency(): { p50: number; p95: number } | null {
-    if (this.runMs.length === 0) return null;
-    const s = [...this.runMs].sort((a, b) => a - b);
-    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-    return { p50: at(0.5), p95: at(0.95) };
+    return this.runMs.percentiles();
   }
 
   async release(): Promise<void> {
