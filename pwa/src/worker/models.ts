@@ -56,11 +56,20 @@ const CHUNK = 1 << 20;
 const CHECKPOINT_BYTES = 4 << 20;
 // Previews timed per model: enough for a p95 that moves with the device's state, not one run.
 const PREVIEW_WINDOW = 20;
+// A model file a download verified is kept in memory for the load that follows the install
+// (Models.handoff) if it is at most this big, for at most HANDOFF_MS.
+const HANDOFF_MAX_BYTES = 256 << 20;
+const HANDOFF_MS = 60_000;
 
 export class Models {
   private index = new Map<string, IndexPack>();
   private loaded = new Map<string, LoadedModel>();
   private lastBackend = new Map<string, Backend>();
+  /** The model file the last download verified, for the load that usually follows an install:
+   * that load then needs no decrypt-and-verify round trip through the vault. The bytes were
+   * checked against the signed manifest as they streamed and never left this worker; keyed by
+   * the manifest's BLAKE2b, taken by the first load, dropped after HANDOFF_MS. */
+  private handoff: { hash: string; bytes: Uint8Array } | null = null;
   /** Per caption model, how long previews (PREVIEW) took on this device. */
   private previews = new Map<string, LatencyWindow>();
   private embedderCache: TextEmbedder | null = null;
@@ -151,8 +160,9 @@ export class Models {
       const total = sizes.reduce((a, b) => a + b, 0);
       let done = 0;
       for (const [i, name] of files.entries()) {
+        const keep = name === variant.file ? summary.files.find((f) => f.name === name)?.blake2b : undefined;
         await this.download(vault, pack, new URL(encodeURIComponent(name), base), name, sizes[i]!, (n) =>
-          progress(done + n, total, name),
+          progress(done + n, total, name), keep,
         );
         done += sizes[i]!;
       }
@@ -189,7 +199,7 @@ export class Models {
    * fetched; a checkpoint is taken every CHECKPOINT_BYTES and before each retry. */
   private async download(
     vault: number, pack: number, url: URL, name: string, size: number,
-    progress: (n: number) => void,
+    progress: (n: number) => void, handoffHash?: string,
   ): Promise<void> {
     const core = this.core;
     const writer = core.withStrings([name], ([n]) => core.out('model_file_writer_open', vault, pack, n!));
@@ -197,6 +207,9 @@ export class Models {
     const checkpoint = () => core.check(core.fn('model_file_writer_checkpoint')(writer));
     try {
       let received = core.fn('model_file_writer_offset')(writer);
+      // A copy for the handoff, from a download that starts at the beginning (a resumed one has
+      // the start only in the vault).
+      let copy = handoffHash && received === 0 && size <= HANDOFF_MAX_BYTES ? new Uint8Array(size) : null;
       let checkpointed = received;
       if (received > 0) progress(received);
       for (let attempt = 1; ; attempt++) {
@@ -218,6 +231,8 @@ export class Models {
               const piece = fresh.subarray(off, Math.min(fresh.length, off + CHUNK));
               core.m.HEAPU8.set(piece, buf);
               core.check(core.fn('model_file_writer_append')(writer, buf, piece.length));
+              if (copy && received + piece.length <= size) copy.set(piece, received);
+              else copy = null;
               received += piece.length;
               progress(received);
             }
@@ -247,6 +262,13 @@ export class Models {
         }
       }
       core.check(core.fn('model_file_writer_commit')(writer));
+      // Committed: the manifest's size and BLAKE2b held for exactly these bytes.
+      if (copy && handoffHash && received === size) {
+        const h = (this.handoff = { hash: handoffHash, bytes: copy });
+        setTimeout(() => {
+          if (this.handoff === h) this.handoff = null;
+        }, HANDOFF_MS);
+      }
     } finally {
       core.fn('free')(buf);
       core.fn('model_file_writer_close')(writer);
@@ -290,7 +312,7 @@ export class Models {
       for (const v of variantPreference(summary, order)) {
         let bytes: Uint8Array;
         try {
-          bytes = this.readFile(vault, pack, v.file);
+          bytes = this.readFile(vault, pack, v.file, summary);
         } catch (e) {
           if (e instanceof CairnError && e.code === 'not_found') continue; // not downloaded
           throw e;
@@ -330,7 +352,7 @@ export class Models {
       for (const v of variantPreference(summary, order)) {
         let bytes: Uint8Array;
         try {
-          bytes = this.readFile(vault, pack, v.file);
+          bytes = this.readFile(vault, pack, v.file, summary);
         } catch (e) {
           if (e instanceof CairnError && e.code === 'not_found') continue; // not downloaded
           throw e;
@@ -368,7 +390,7 @@ export class Models {
       for (const v of variantPreference(summary, order)) {
         let bytes: Uint8Array;
         try {
-          bytes = this.readFile(vault, pack, v.file);
+          bytes = this.readFile(vault, pack, v.file, summary);
         } catch (e) {
           if (e instanceof CairnError && e.code === 'not_found') continue;
           throw e;
@@ -419,7 +441,16 @@ export class Models {
     this.imageModels.clear();
   }
 
-  private readFile(vault: number, pack: number, name: string): Uint8Array {
+  /** File `name` of an installed pack, decrypted and checked against its manifest; or, when it
+   * is the file a download just verified (the same BLAKE2b in `summary`), that download's
+   * bytes, once. */
+  private readFile(vault: number, pack: number, name: string, summary: PackSummary): Uint8Array {
+    const fresh = this.handoff;
+    const hash = summary.files.find((f) => f.name === name)?.blake2b;
+    if (fresh && hash && fresh.hash === hash) {
+      this.handoff = null;
+      return fresh.bytes;
+    }
     const core = this.core;
     const slot = core.fn('malloc')(8);
     try {
