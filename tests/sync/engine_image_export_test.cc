@@ -56,7 +56,7 @@ JobView Failed(const std::string& key, const std::string& id, const std::string&
 HttpResponse Ok(std::string body, int status = 200) { return {status, {}, std::move(body)}; }
 
 HttpResponse Feed(std::vector<JobView> jobs, int64_t next) {
-  return Ok(SerializeChanges(ChangesPage{std::move(jobs), next, false}));
+  return Ok(SerializeChanges(ChangesPage{std::move(jobs), next, false, {}}));
 }
 
 const std::string kSquare = std::string("\xff\xd8\xff square rendition ") + std::string(300, 's');
