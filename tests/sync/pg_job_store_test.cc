@@ -147,10 +147,39 @@ TEST_CASE("the schema is made once, versioned; a newer schema is refused") {
   const std::string url = pg.NewDatabase();
   REQUIRE(PgJobStore::Open({.url = url}).ok());
   REQUIRE(PgJobStore::Open({.url = url}).ok());  // already there: used as it is
-  pg.Sql("UPDATE cairn_schema SET version = 2 WHERE name = 'jobs'", url);
+  pg.Sql("UPDATE cairn_schema SET version = 3 WHERE name = 'jobs'", url);
   Status newer = PgJobStore::Open({.url = url}).status();
   CHECK(newer.code() == StatusCode::kFailedPrecondition);
-  CHECK_THAT(newer.message(), Catch::Matchers::ContainsSubstring("schema is version 2"));
+  CHECK_THAT(newer.message(), Catch::Matchers::ContainsSubstring("schema is version 3"));
+}
+
+TEST_CASE("a version 1 jobs schema (before retention) is brought to version 2, jobs kept") {
+  testing::PgCluster& pg = Cluster();
+  const std::string url = pg.NewDatabase();
+  std::string id;
+  {
+    auto store = PgJobStore::Open({.url = url}).value();
+    JobService service(*store, ServiceOptions{});
+    id = service.Submit("dev-a", Sub(1), 0).value().job.id;
+    REQUIRE(service.Cancel("dev-a", id, 5).ok());
+  }
+  // What a server before retention left: no expired_jobs, no jobs_finished, version 1.
+  pg.Sql("DROP TABLE expired_jobs; DROP INDEX jobs_finished; "
+         "UPDATE cairn_schema SET version = 1 WHERE name = 'jobs'",
+         url);
+  {
+    auto store = PgJobStore::Open({.url = url}).value();
+    JobService service(*store, ServiceOptions{});
+    CHECK(service.Get("dev-a", id).value().state == JobState::kCancelled);
+    CHECK(service.ExpireFinished(100, 10).value() == 1);
+    CHECK(ApiErrorFromStatus(service.Get("dev-a", id).status()).code == "job_expired");
+  }
+  // Version 2 now: used as it is (a second migration would fail on the existing table).
+  auto again = PgJobStore::Open({.url = url});
+  REQUIRE(again.ok());
+  CHECK(ApiErrorFromStatus(JobService(**again, ServiceOptions{}).Submit("dev-a", Sub(1), 9)
+                               .status())
+            .code == "job_expired");
 }
 
 TEST_CASE("errors name the store and what failed, never the password") {
