@@ -401,31 +401,30 @@ Result<std::vector<ExpiredJob>> PgJobStore::ExpireFinished(int64_t changed_befor
                            {std::to_string(found.rows())}));
     if (counter.rows() != 1) return Corruption(name_ + ": the jobs_seq counter row is missing");
     int64_t seq = counter.Int(0, 0) - found.rows();
-    std::string ids = "{";
+    // One statement for all: their ids, each bound once, name both the rows to delete and the
+    // records to insert.
+    std::string values, ids;
+    std::vector<std::string> params;
     for (int i = 0; i < found.rows(); ++i) {
       gone.push_back(
           ExpiredJob{found.Text(i, 0), found.Text(i, 1), found.Text(i, 2), ++seq, now_ms});
-      // Job ids are hex digits (JobService makes them): safe inside an array literal.
-      ids += (i == 0 ? "" : ",") + gone.back().id;
-    }
-    ids += "}";
-    std::string values;
-    std::vector<std::string> params = {ids};
-    for (const ExpiredJob& e : gone) {
-      const size_t n = params.size();
-      values += (values.empty() ? "(" : ", (") + ("$" + std::to_string(n + 1)) + ", $" +
-                std::to_string(n + 2) + ", $" + std::to_string(n + 3) + ", $" +
-                std::to_string(n + 4) + "::bigint, $" + std::to_string(n + 5) + "::bigint)";
+      const ExpiredJob& e = gone.back();
+      const std::string n = std::to_string(params.size() + 1);
+      ids += (i == 0 ? "$" : ", $") + n;
+      values += (i == 0 ? "($" : ", ($") + n + ", $" + std::to_string(params.size() + 2) +
+                ", $" + std::to_string(params.size() + 3) + ", $" +
+                std::to_string(params.size() + 4) + "::bigint, $" +
+                std::to_string(params.size() + 5) + "::bigint)";
       params.insert(params.end(), {e.id, e.device_id, e.idempotency_key, std::to_string(e.seq),
                                    std::to_string(e.expired_at_ms)});
     }
-    CAIRN_RETURN_IF_ERROR(
-        Run("removing expired jobs",
-            ("WITH removed AS (DELETE FROM jobs WHERE id = ANY($1::text[])) "
-             "INSERT INTO expired_jobs (" + std::string(kExpiredColumns) + ") VALUES " + values)
-                .c_str(),
-            params)
-            .status());
+    CAIRN_RETURN_IF_ERROR(Run("removing expired jobs",
+                              ("WITH removed AS (DELETE FROM jobs WHERE id IN (" + ids +
+                               ")) INSERT INTO expired_jobs (" + std::string(kExpiredColumns) +
+                               ") VALUES " + values)
+                                  .c_str(),
+                              params)
+                              .status());
     return gone;
   });
 }
