@@ -182,6 +182,50 @@ TEST_CASE("a version 1 jobs schema (before retention) is brought to version 2, j
             .code == "job_expired");
 }
 
+// Retention's promise under concurrency (sync/job_store.h): a submission racing the expiry of
+// its key's job, on another connection (another server), gets the job or job_expired, never a
+// fresh job that would run again.
+TEST_CASE("a replay racing its job's expiry gets the job or job_expired, never a new job") {
+  const std::string url = Cluster().NewDatabase();
+  auto setup = PgJobStore::Open({.url = url}).value();
+  JobService service(*setup, ServiceOptions{});
+  auto expirer_store = PgJobStore::Open({.url = url}).value();
+  auto replayer_store = PgJobStore::Open({.url = url}).value();
+  JobService expirer(*expirer_store, ServiceOptions{});
+  JobService replayer(*replayer_store, ServiceOptions{});
+  int returned = 0, expired = 0;
+  for (int round = 0; round < 20; ++round) {
+    const JobSubmission sub = Sub(round);
+    const std::string id = service.Submit("dev-a", sub, 0).value().job.id;
+    REQUIRE(service.Cancel("dev-a", id, 1).ok());
+    std::atomic<bool> go{false};
+    Result<int64_t> removed = 0;  // checked after the join: Catch2 asserts on one thread only
+    std::thread expiring([&] {
+      while (!go.load()) std::this_thread::yield();
+      removed = expirer.ExpireFinished(100, 10);
+    });
+    go = true;
+    for (int i = 0; i < 30; ++i) {
+      Result<SubmitOutcome> r = replayer.Submit("dev-a", sub, 50);
+      if (r.ok()) {
+        CHECK_FALSE(r->created);
+        CHECK(r->job.id == id);
+        CHECK(r->job.state == JobState::kCancelled);
+        ++returned;
+      } else {
+        CHECK(ApiErrorFromStatus(r.status()).code == "job_expired");
+        ++expired;
+      }
+    }
+    expiring.join();
+    CHECK(removed.value() == 1);
+    CHECK(ApiErrorFromStatus(replayer.Submit("dev-a", sub, 60).status()).code == "job_expired");
+  }
+  CHECK(setup->Claimable(1000, 10).value().empty());  // nothing was queued to run again
+  CHECK(returned + expired == 20 * 30);
+  CHECK(returned > 0);  // the replays did run before the expiry too (not only after it)
+}
+
 TEST_CASE("errors name the store and what failed, never the password") {
   testing::PgCluster& pg = Cluster();
   const std::string secret = "s3cret-pa55word";
