@@ -43,7 +43,6 @@ namespace cairn::server {
 
 inline constexpr int64_t kHourMs = 3'600'000;
 inline constexpr int64_t kDefaultBlobMaxAgeHours = 168;  // a week
-inline constexpr int64_t kDefaultJobRetentionHours = 720;  // 30 days
 
 struct BlobGcStats {
   int64_t devices = 0;         // device directories looked at
