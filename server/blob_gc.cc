@@ -84,18 +84,18 @@ Result<BlobGcStats> CollectBlobGarbage(FileBlobStore& blobs, sync::JobStore& job
   return stats;
 }
 
-BlobCollector::BlobCollector(FileBlobStore& blobs, sync::JobStore& jobs,
-                             BlobCollectorOptions options, const Clock* clock)
-    : blobs_(blobs), jobs_(jobs), options_(options), clock_(clock) {}
+Collector::Collector(FileBlobStore* blobs, sync::JobStore& jobs, sync::JobService* service,
+                     CollectorOptions options, const Clock* clock)
+    : blobs_(blobs), jobs_(jobs), service_(service), options_(options), clock_(clock) {}
 
-BlobCollector::~BlobCollector() { Stop(); }
+Collector::~Collector() { Stop(); }
 
-void BlobCollector::Start() {
+void Collector::Start() {
   if (thread_.joinable()) return;
   thread_ = std::thread([this] { Run(); });
 }
 
-void BlobCollector::Stop() {
+void Collector::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -104,37 +104,61 @@ void BlobCollector::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-BlobGcStats BlobCollector::Totals() const {
+BlobGcStats Collector::Totals() const {
   std::lock_guard<std::mutex> lock(mu_);
   return totals_;
 }
 
-void BlobCollector::Run() {
+// One pass, without mu_ held: retention first, then the blobs.
+void Collector::Pass() {
+  const int64_t now = clock_->NowUnixMillis();
+  if (service_ != nullptr && options_.job_retention_ms > 0) {
+    Result<int64_t> expired = service_->ExpireFinished(now, options_.job_retention_ms);
+    if (!expired.ok()) {
+      // The blobs are still collected: what the removed jobs referred to is free to go.
+      std::fprintf(stderr, "cairn-server: job retention stopped early: %s\n",
+                   expired.status().ToString().c_str());
+    } else if (*expired > 0) {
+      std::fprintf(stderr, "cairn-server: job retention removed %lld finished job(s)\n",
+                   static_cast<long long>(*expired));
+    }
+    if (expired.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      totals_.jobs_expired += *expired;
+    }
+  }
+  if (blobs_ == nullptr || options_.max_age_ms <= 0) return;
+  Result<BlobGcStats> pass = CollectBlobGarbage(*blobs_, jobs_, now, options_.max_age_ms);
+  if (!pass.ok()) {
+    std::fprintf(stderr, "cairn-server: blob garbage collection stopped early: %s\n",
+                 pass.status().ToString().c_str());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    totals_.devices += pass->devices;
+    totals_.blobs += pass->blobs;
+    totals_.removed += pass->removed;
+    totals_.removed_bytes += pass->removed_bytes;
+    totals_.kept_referenced += pass->kept_referenced;
+    totals_.temporaries_removed += pass->temporaries_removed;
+  }
+  if (pass->removed > 0 || pass->temporaries_removed > 0) {
+    std::fprintf(stderr,
+                 "cairn-server: blob garbage collection removed %lld blob(s), %llu bytes, "
+                 "and %lld stray temporary file(s)\n",
+                 static_cast<long long>(pass->removed),
+                 static_cast<unsigned long long>(pass->removed_bytes),
+                 static_cast<long long>(pass->temporaries_removed));
+  }
+}
+
+void Collector::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     lock.unlock();
-    Result<BlobGcStats> pass =
-        CollectBlobGarbage(blobs_, jobs_, clock_->NowUnixMillis(), options_.max_age_ms);
+    Pass();
     lock.lock();
-    if (!pass.ok()) {
-      std::fprintf(stderr, "cairn-server: blob garbage collection stopped early: %s\n",
-                   pass.status().ToString().c_str());
-    } else {
-      totals_.devices += pass->devices;
-      totals_.blobs += pass->blobs;
-      totals_.removed += pass->removed;
-      totals_.removed_bytes += pass->removed_bytes;
-      totals_.kept_referenced += pass->kept_referenced;
-      totals_.temporaries_removed += pass->temporaries_removed;
-      if (pass->removed > 0 || pass->temporaries_removed > 0) {
-        std::fprintf(stderr,
-                     "cairn-server: blob garbage collection removed %lld blob(s), %llu bytes, "
-                     "and %lld stray temporary file(s)\n",
-                     static_cast<long long>(pass->removed),
-                     static_cast<unsigned long long>(pass->removed_bytes),
-                     static_cast<long long>(pass->temporaries_removed));
-      }
-    }
     cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [&] { return stop_; });
   }
 }
@@ -146,7 +170,10 @@ std::string BlobGcMetricsText(const BlobGcStats& t) {
          "cairn_blob_gc_removed_total " + std::to_string(t.removed) + "\n"
          "# HELP cairn_blob_gc_removed_bytes_total Bytes of the blobs garbage collection removed.\n"
          "# TYPE cairn_blob_gc_removed_bytes_total counter\n"
-         "cairn_blob_gc_removed_bytes_total " + std::to_string(t.removed_bytes) + "\n";
+         "cairn_blob_gc_removed_bytes_total " + std::to_string(t.removed_bytes) + "\n"
+         "# HELP cairn_jobs_expired_total Finished jobs removed by the retention rule.\n"
+         "# TYPE cairn_jobs_expired_total counter\n"
+         "cairn_jobs_expired_total " + std::to_string(t.jobs_expired) + "\n";
 }
 
 }  // namespace cairn::server

@@ -1,9 +1,13 @@
 // Blob garbage collection: removes the uploaded images and renditions (server/file_blob_store.h)
 // that no job refers to once they are older than a maximum age, so that blob storage does not
-// grow for ever and a device's quota frees up.
+// grow for ever and a device's quota frees up. The Collector also applies job retention on the
+// same schedule (sync::JobService::ExpireFinished), first in each pass: a job that finished
+// longer than the retention ago goes, and with it its references, so the blobs only it referred
+// to go in the same pass (if they are old enough: blobs' maximum age is shorter than jobs').
 //
 //   BlobGcStats s = CollectBlobGarbage(blobs, jobs, clock.NowUnixMillis(), 168 * kHourMs).value();
-//   BlobCollector gc(blobs, jobs, {.max_age_ms = 168 * kHourMs}, &clock);
+//   Collector gc(&blobs, jobs, &service,
+//                {.max_age_ms = 168 * kHourMs, .job_retention_ms = 720 * kHourMs}, &clock);
 //   gc.Start();   // a pass now, then one every interval_ms, on a thread of its own
 //   gc.Stop();
 //
@@ -19,7 +23,7 @@
 // blob's age and its removal are one step under the store's lock, so a re-upload in the same
 // process is never lost; with servers sharing the blob directory, a re-upload on one server in
 // the instant between another's check and removal is (the job then fails blob_missing).
-// Threading: CollectBlobGarbage from any thread (the stores are thread-safe); BlobCollector's
+// Threading: CollectBlobGarbage from any thread (the stores are thread-safe); Collector's
 // Start and Stop from one thread.
 #ifndef CAIRN_SERVER_BLOB_GC_H_
 #define CAIRN_SERVER_BLOB_GC_H_
@@ -32,6 +36,7 @@
 #include "core/base/clock.h"
 #include "core/base/status.h"
 #include "server/file_blob_store.h"
+#include "sync/job_service.h"
 #include "sync/job_store.h"
 
 namespace cairn::server {
@@ -46,6 +51,7 @@ struct BlobGcStats {
   uint64_t removed_bytes = 0;
   int64_t kept_referenced = 0;  // old, but a job refers to them
   int64_t temporaries_removed = 0;
+  int64_t jobs_expired = 0;  // finished jobs removed by retention (Collector only)
 };
 
 // One pass over every device's blobs: removes those last written before now_ms - max_age_ms
@@ -53,16 +59,18 @@ struct BlobGcStats {
 Result<BlobGcStats> CollectBlobGarbage(FileBlobStore& blobs, sync::JobStore& jobs, int64_t now_ms,
                                        int64_t max_age_ms);
 
-struct BlobCollectorOptions {
-  int64_t max_age_ms = kDefaultBlobMaxAgeHours * kHourMs;
+struct CollectorOptions {
+  int64_t max_age_ms = kDefaultBlobMaxAgeHours * kHourMs;  // 0 (or no blob store): keep blobs
   int64_t interval_ms = kHourMs;
+  int64_t job_retention_ms = 0;  // 0 (or no service): keep jobs
 };
 
-class BlobCollector {
+class Collector {
  public:
-  BlobCollector(FileBlobStore& blobs, sync::JobStore& jobs, BlobCollectorOptions options,
-                const Clock* clock);
-  ~BlobCollector();  // stops
+  // `blobs` and `service` may be null (nothing of theirs is collected); `service` is over `jobs`.
+  Collector(FileBlobStore* blobs, sync::JobStore& jobs, sync::JobService* service,
+            CollectorOptions options, const Clock* clock);
+  ~Collector();  // stops
   void Start();
   void Stop();
   // Totals since Start, for /metrics.
@@ -70,10 +78,12 @@ class BlobCollector {
 
  private:
   void Run();
+  void Pass();
 
-  FileBlobStore& blobs_;
+  FileBlobStore* blobs_;
   sync::JobStore& jobs_;
-  const BlobCollectorOptions options_;
+  sync::JobService* service_;
+  const CollectorOptions options_;
   const Clock* clock_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -210,7 +210,7 @@ struct HttpServer::Impl {
   int port = 0;
   std::atomic<bool> stopping{false};
   std::unique_ptr<LockedJobLeases> leases;
-  std::unique_ptr<BlobCollector> gc;  // stopped and destroyed before the store
+  std::unique_ptr<Collector> gc;  // stopped and destroyed before the service and store
   std::unique_ptr<WorkerPool> pool;  // last: stopped and destroyed before the service
 
   void HandleApi(const httplib::Request& req, std::string body, httplib::Response& res) {
@@ -256,6 +256,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
       options.requests_per_window < 1) {
     return InvalidArgument("timeouts must be at least 100 ms and the request rate at least 1");
   }
+  if (options.job_retention_ms < 1) {
+    return InvalidArgument("the job retention must be at least 1 ms (jobs are always expired)");
+  }
   if (options.port < 0 || options.port > 65535) {
     return InvalidArgument("port " + std::to_string(options.port) + " is not 0 to 65535");
   }
@@ -289,13 +292,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
       *impl->auth, *impl->router,
       // No gateway-wide lock: each store serializes its own connection (serialized_stores.h).
       sync::GatewayOptions{.blobs = options.blobs});
-  if (options.blobs != nullptr && options.blob_max_age_ms > 0) {
-    impl->gc = std::make_unique<BlobCollector>(
-        *options.blobs, *impl->store,
-        BlobCollectorOptions{.max_age_ms = options.blob_max_age_ms,
-                             .interval_ms = std::max<int64_t>(1000, options.blob_gc_interval_ms)},
-        impl->clock);
-  }
+  // Retention always runs; blob collection with blobs and a maximum age.
+  impl->gc = std::make_unique<Collector>(
+      options.blobs, *impl->store, impl->service.get(),
+      CollectorOptions{.max_age_ms = options.blob_max_age_ms,
+                       .interval_ms = std::max<int64_t>(1000, options.blob_gc_interval_ms),
+                       .job_retention_ms = options.job_retention_ms},
+      impl->clock);
   if (options.workers > 0) {
     impl->leases = std::make_unique<LockedJobLeases>(*impl->service, impl->mu);
     impl->pool = std::make_unique<WorkerPool>(
@@ -383,7 +386,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Open(const ServerOptions& option
     std::string text = self->metrics.Render();
     if (self->pool) text += WorkerMetricsText(self->pool->Stats());
     if (self->group_sync) text += GroupSyncMetricsText(self->group_sync->stats());
-    if (self->gc) text += BlobGcMetricsText(self->gc->Totals());
+    text += BlobGcMetricsText(self->gc->Totals());
     res.set_content(text, "text/plain; version=0.0.4");
   });
   MountStaticFiles(http, {.app_dir = options.app_dir, .models_dir = options.models_dir});

@@ -25,7 +25,8 @@
 // loopback: signatures stop forgery and replay, not eavesdropping on jobs and results.
 //
 // Blobs: with ServerOptions::blobs, uploads within the store's per-device quota, and a garbage
-// collector thread (server/blob_gc.h) removing old blobs that no job refers to.
+// collector thread (server/blob_gc.h) removing old blobs that no job refers to. The same thread
+// applies job retention first in each pass (ServerOptions::job_retention_ms).
 // Render workers: with options.workers > 0, a WorkerPool (server/render_workers.h) claims jobs
 // from the same JobService through the same mutex, held only around each Claim, Renew, Complete
 // and Fail (never while a job renders), and renders them with options.renderer. A new job wakes
@@ -101,6 +102,10 @@ struct ServerOptions {
   // are this old, by a pass at start and then every blob_gc_interval_ms; 0: never.
   int64_t blob_max_age_ms = int64_t{168} * 3'600'000;
   int64_t blob_gc_interval_ms = 3'600'000;
+  // Job retention (sync/job_service.h, ExpireFinished): a job that finished (done, failed,
+  // cancelled) this long ago is removed, leaving its ExpiredJob (a replay or a request for it
+  // answers 410 job_expired), on the blob collection's schedule, before it. At least 1 ms.
+  int64_t job_retention_ms = int64_t{720} * 3'600'000;
   // Limits (SECURITY.md, "Limits"). A client that sends nothing for read_timeout_ms while a
   // request is due, or reads nothing for write_timeout_ms, is disconnected: a slow client holds
   // one thread for that long at most. requests_per_window: how many signed requests a device

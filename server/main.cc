@@ -25,6 +25,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: cairn-server --data DIR [--store sqlite|URL] [--blobs DIR] [--port N] [--bind ADDR]\n"
     "                    [--blob-quota SIZE] [--blob-max-age-hours N] [--store-connections N]\n"
+    "                    [--job-retention-hours N]\n"
     "                    [--app DIR] [--models DIR] [--workers N] [--caption-model ID]\n"
     "                    [--trust HEX]... [--trust-file PATH]...\n"
     "                    [--lease-seconds N] [--drain-seconds N]\n"
@@ -64,6 +65,12 @@ constexpr char kUsage[] =
     "  --blob-max-age-hours N  blobs no job refers to are removed once they were last\n"
     "               uploaded this long ago, default 168 (a week); checked at start and then\n"
     "               hourly; 0: never (env CAIRN_SERVER_BLOB_MAX_AGE_HOURS)\n"
+    "  --job-retention-hours N  a job that finished (done, failed, cancelled) this long ago\n"
+    "               is removed, and with it its result and its hold on blobs, default 720\n"
+    "               (30 days), 1 to 87600; checked at start and then hourly, before the blobs.\n"
+    "               A small record stays for good: a device that asks for the job, or sends\n"
+    "               its submission again, gets 410 job_expired and the job never runs again\n"
+    "               (env CAIRN_SERVER_JOB_RETENTION_HOURS)\n"
     "  --app DIR    serve the PWA's build (build/pwa) at /\n"
     "  --models DIR serve model packs at /models/<id>/<file> and their list at\n"
     "               /models/index.json\n"
@@ -204,12 +211,15 @@ int main(int argc, char** argv) {
   std::string blobs_dir;
   if (const char* env = std::getenv("CAIRN_SERVER_BLOBS")) blobs_dir = env;
   std::string blob_quota_text = "512M", blob_max_age_text = "168";
-  std::string store_connections_text = "4";
+  std::string store_connections_text = "4", job_retention_text = "720";
   if (const char* env = std::getenv("CAIRN_SERVER_STORE_CONNECTIONS")) {
     store_connections_text = env;
   }
   if (const char* env = std::getenv("CAIRN_SERVER_BLOB_QUOTA")) blob_quota_text = env;
   if (const char* env = std::getenv("CAIRN_SERVER_BLOB_MAX_AGE_HOURS")) blob_max_age_text = env;
+  if (const char* env = std::getenv("CAIRN_SERVER_JOB_RETENTION_HOURS")) {
+    job_retention_text = env;
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -221,7 +231,8 @@ int main(int argc, char** argv) {
         arg != "--trust" && arg != "--trust-file" && arg != "--lease-seconds" &&
         arg != "--drain-seconds" && arg != "--timeout-seconds" && arg != "--device-requests" &&
         arg != "--threads" && arg != "--blobs" && arg != "--blob-quota" &&
-        arg != "--blob-max-age-hours" && arg != "--store-connections") {
+        arg != "--blob-max-age-hours" && arg != "--store-connections" &&
+        arg != "--job-retention-hours") {
       return UsageError("unknown flag " + std::string(arg));
     }
     if (i + 1 >= argc) return UsageError(std::string(arg) + " needs a value");
@@ -233,6 +244,7 @@ int main(int argc, char** argv) {
     if (arg == "--blob-quota") blob_quota_text = value;
     if (arg == "--blob-max-age-hours") blob_max_age_text = value;
     if (arg == "--store-connections") store_connections_text = value;
+    if (arg == "--job-retention-hours") job_retention_text = value;
     if (arg == "--bind") options.bind = value;
     if (arg == "--app") options.app_dir = value;
     if (arg == "--models") options.models_dir = value;
@@ -281,6 +293,16 @@ int main(int argc, char** argv) {
                       blob_max_age_text + "'");
   }
 
+  int job_retention_hours = 0;
+  if (job_retention_text == "0") {
+    return UsageError("--job-retention-hours cannot be 0: a finished job would be removed "
+                      "before its device fetched the result; give 1 to 87600 hours (default 720)");
+  }
+  if (!ParseCount(job_retention_text, 1, 87'600, &job_retention_hours)) {
+    return UsageError("--job-retention-hours must be a whole number from 1 to 87600, not '" +
+                      job_retention_text + "'");
+  }
+
   // Block the stop signals in every thread; one thread waits for them and stops the server.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -306,6 +328,7 @@ int main(int argc, char** argv) {
   }
   options.blobs = blobs->get();
   options.blob_max_age_ms = int64_t{blob_max_age_hours} * 3'600'000;
+  options.job_retention_ms = int64_t{job_retention_hours} * 3'600'000;
   cairn::server::CaptionHqRenderer caption_renderer(model ? &*model->model : nullptr);
   cairn::server::ImageExportRenderer image_renderer(**blobs);
   cairn::server::RenderersByKind renderer(&caption_renderer, &image_renderer);

@@ -100,6 +100,21 @@ class SerializedJobStore final : public sync::JobStore {
                                                     int limit) override {
     return pool_.Use([&](auto& inner) { return inner.ChangesSince(device_id, since, limit); });
   }
+  Result<sync::FeedChanges> FeedSince(std::string_view device_id, int64_t since,
+                                      int limit) override {
+    return pool_.Use([&](auto& inner) { return inner.FeedSince(device_id, since, limit); });
+  }
+  Result<std::optional<sync::ExpiredJob>> GetExpired(std::string_view id) override {
+    return pool_.Use([&](auto& inner) { return inner.GetExpired(id); });
+  }
+  Result<std::vector<sync::ExpiredJob>> ExpireFinished(int64_t changed_before_ms, int64_t now_ms,
+                                                       int limit) override {
+    return pool_.Use([&](auto& inner) {
+      auto r = inner.ExpireFinished(changed_before_ms, now_ms, limit);
+      Wrote();
+      return r;
+    });
+  }
   Result<std::vector<sync::StoredJob>> Claimable(int64_t now_ms, int limit) override {
     return pool_.Use([&](auto& inner) { return inner.Claimable(now_ms, limit); });
   }

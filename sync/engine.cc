@@ -15,6 +15,11 @@ const char* What(JobKind kind) {
 
 bool Is2xx(const HttpResponse* r) { return r != nullptr && r->status >= 200 && r->status < 300; }
 
+// The server removed the job (its retention rule) before this device was done with it.
+bool IsJobExpired(const HttpResponse* r) {
+  return r != nullptr && r->status == 410 && ParseError(*r).code == wire::kJobExpired;
+}
+
 std::string Describe(const HttpResponse* r, const std::string& error) {
   if (r == nullptr) return "network: " + error;
   ApiError e = ParseError(*r);
@@ -195,6 +200,9 @@ void SyncEngine::OnSubmitReply(int64_t now, JobEntry& job, const HttpResponse* r
     ++counters_.bad_responses;
     problem = "bad response: " + (view.ok() ? std::string("another job's key")
                                             : view.status().message());
+  } else if (IsJobExpired(r)) {
+    Expire(job, out);  // a resend of a submission whose job finished and expired meanwhile
+    return;
   } else if (!IsRetryable(r)) {
     ApiError e = ParseError(*r);
     job.rec.last_error = e.code + ": " + e.message;
@@ -223,6 +231,13 @@ void SyncEngine::OnFeedReply(int64_t now, const HttpResponse* r, const std::stri
                  view.idempotency_key;
         });
         if (it != jobs_.end()) ApplyView(now, it->second, view, out);
+      }
+      for (const ExpiredView& gone : page->expired) {
+        auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const auto& kv) {
+          return WireKey(kv.second.rec.idempotency_key, kv.second.rec.resubmits) ==
+                 gone.idempotency_key;
+        });
+        if (it != jobs_.end()) Expire(it->second, out);
       }
       feed_since_ = std::max(feed_since_, page->next_since);
       feed_failures_ = 0;
@@ -254,6 +269,9 @@ void SyncEngine::OnResultReply(int64_t now, JobEntry& job, const HttpResponse* r
       return;
     }
     ++counters_.bad_responses;
+  } else if (IsJobExpired(r)) {
+    Expire(job, out);
+    return;
   } else if (!IsRetryable(r)) {
     ApiError e = ParseError(*r);
     if (e.code == wire::kNotReady) {
@@ -287,6 +305,9 @@ void SyncEngine::OnCancelReply(int64_t now, JobEntry& job, const HttpResponse* r
       return;
     }
     ++counters_.bad_responses;
+  } else if (IsJobExpired(r)) {
+    Expire(job, out);  // it had finished long ago: nothing left to cancel or to fetch
+    return;
   } else if (!IsRetryable(r)) {
     ApiError e = ParseError(*r);
     job.rec.cancel_requested = false;
@@ -372,6 +393,9 @@ void SyncEngine::OnRenditionReply(int64_t now, JobEntry& job, const HttpResponse
                  problem + "); nothing was kept. Export it again.");
       return;
     }
+  } else if (IsJobExpired(r)) {
+    Expire(job, out);
+    return;
   } else if (!IsRetryable(r)) {
     ApiError e = ParseError(*r);
     job.rec.last_error = e.code + ": " + e.message;
@@ -451,6 +475,13 @@ void SyncEngine::ApplyView(int64_t now, JobEntry& job, const JobView& view, Out&
     }
   }
   if (changed) out.Store(job.rec);
+}
+
+void SyncEngine::Expire(JobEntry& job, Out& out) {
+  job.rec.last_error = std::string(wire::kJobExpired) + ": " + kExpiredReason;
+  Finish(job, JobState::kFailed, out,
+         std::string("Your ") + What(job.rec.kind) + " " + kExpiredReason + ". Create it again " +
+             "to get a new one.");
 }
 
 void SyncEngine::Finish(JobEntry& job, JobState terminal, Out& out, std::string message) {

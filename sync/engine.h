@@ -37,6 +37,11 @@
 // never sent is immediate; otherwise the intent is stored and a DELETE sent once the server's
 // id is known.
 //
+// Retention: a job the server removed after it finished (its retention rule) cannot be fetched
+// any more. Told so by the feed (ChangesPage::expired) or by a 410 job_expired to any request
+// about it (a resent submission, its result, a rendition, a cancel), the engine fails the job
+// for good with kExpiredReason; it never retries or resubmits it.
+//
 // Image exports (sync/image_export.h): before a submission whose source is not recorded as
 // uploaded, the engine emits UploadBlob (the host PUTs the vault's blob) and records
 // source_uploaded once the server has it; uploads retry like submissions and a 4xx fails the
@@ -163,6 +168,10 @@ struct Notify {
 };
 using Instruction = std::variant<Send, Store, WakeAt, Notify, UploadBlob, SaveRendition>;
 
+// Why a job the server expired failed on the device (its last_error is "job_expired: " and this).
+inline constexpr char kExpiredReason[] =
+    "expired on the server before this device fetched its result";
+
 struct EngineOptions {
   uint64_t seed = 1;  // the jitter RNG's seed
   BackoffPolicy backoff;
@@ -228,6 +237,8 @@ class SyncEngine {
   // Applies a server's view of the job (ignoring stale ones).
   void ApplyView(int64_t now, JobEntry& job, const JobView& view, Out& out);
   void Finish(JobEntry& job, JobState terminal, Out& out, std::string message);
+  // The server removed the job (job_expired): failed for good, with kExpiredReason.
+  void Expire(JobEntry& job, Out& out);
   // Moves the record to `to` through legal transitions only.
   void Advance(OutboxRecord& rec, JobState to);
   // Retry delay for a failed request: Retry-After if the server gave one, else backoff.

@@ -10,8 +10,20 @@ namespace {
 // Compare-and-swap retries before reporting contention as kUnavailable (the client retries).
 constexpr int kCasTries = 8;
 
+// Jobs one ExpireFinished transaction removes: small, so that a transaction holds the store's
+// write lock (SQLite's, PostgreSQL's jobs_seq row) only briefly while submissions wait.
+constexpr int kExpireBatch = 100;
+
 Status LostRace(std::string_view job_id) {
   return Unavailable("job " + std::string(job_id) + " is changing too often; try again");
+}
+
+Status Expired(const ExpiredJob& e) {
+  return WireStatus(wire::kJobExpired,
+                    "job " + e.id + " (idempotency key " + e.idempotency_key +
+                        ") finished and was removed from the server by its retention rule; "
+                        "its result is gone and it will not run again. To run it again, create "
+                        "a new job with a new idempotency key");
 }
 
 }  // namespace
@@ -61,6 +73,8 @@ Result<SubmitOutcome> JobService::Submit(std::string_view device_id, const JobSu
   j.state = JobState::kAccepted;
   j.created_at_ms = j.updated_at_ms = now_ms;
   CAIRN_ASSIGN_OR_RETURN(InsertOutcome out, store_.InsertOrGet(j));
+  // A replay of an expired job's submission: exactly once holds past retention too.
+  if (out.expired) return Expired(*out.expired);
   const StoredJob& got = out.job;
   if (!out.inserted && (got.kind != s.kind || got.preset != s.preset ||
                         got.payload_json != s.payload_json)) {
@@ -72,7 +86,11 @@ Result<SubmitOutcome> JobService::Submit(std::string_view device_id, const JobSu
 
 Result<StoredJob> JobService::Owned(std::string_view device_id, std::string_view job_id) {
   CAIRN_ASSIGN_OR_RETURN(std::optional<StoredJob> j, store_.Get(job_id));
-  // Another device's job answers exactly like a missing one.
+  if (!j) {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<ExpiredJob> gone, store_.GetExpired(job_id));
+    if (gone && gone->device_id == device_id) return Expired(*gone);
+  }
+  // Another device's job (expired or not) answers exactly like a missing one.
   if (!j || j->device_id != device_id) {
     return WireStatus(wire::kNotFound, "no job " + std::string(job_id));
   }
@@ -90,13 +108,26 @@ Result<ChangesPage> JobService::Changes(std::string_view device_id, int64_t sinc
     return WireStatus(wire::kBadValue,
                       "'limit' must be 1 to " + std::to_string(kMaxPageSize));
   }
-  CAIRN_ASSIGN_OR_RETURN(std::vector<StoredJob> jobs,
-                         store_.ChangesSince(device_id, since, limit + 1));
+  CAIRN_ASSIGN_OR_RETURN(FeedChanges changes, store_.FeedSince(device_id, since, limit + 1));
+  // Jobs and expired jobs merged by seq (one snapshot: nothing below the last seq is missed).
   ChangesPage page;
-  page.more = jobs.size() > static_cast<size_t>(limit);
-  if (page.more) jobs.resize(limit);
-  page.next_since = jobs.empty() ? since : jobs.back().seq;
-  for (const StoredJob& j : jobs) page.jobs.push_back(ViewOf(j));
+  page.next_since = since;
+  size_t j = 0, e = 0;
+  while ((j < changes.jobs.size() || e < changes.expired.size()) &&
+         page.jobs.size() + page.expired.size() < static_cast<size_t>(limit)) {
+    const bool job_first =
+        e == changes.expired.size() ||
+        (j < changes.jobs.size() && changes.jobs[j].seq < changes.expired[e].seq);
+    if (job_first) {
+      page.jobs.push_back(ViewOf(changes.jobs[j]));
+      page.next_since = changes.jobs[j++].seq;
+    } else {
+      const ExpiredJob& x = changes.expired[e++];
+      page.expired.push_back(ExpiredView{x.id, x.idempotency_key, x.seq, x.expired_at_ms});
+      page.next_since = x.seq;
+    }
+  }
+  page.more = j < changes.jobs.size() || e < changes.expired.size();
   return page;
 }
 
@@ -122,6 +153,17 @@ Result<JobView> JobService::Cancel(std::string_view device_id, std::string_view 
     if (written) return ViewOf(*written);
   }
   return LostRace(job_id);
+}
+
+Result<int64_t> JobService::ExpireFinished(int64_t now_ms, int64_t retention_ms) {
+  if (retention_ms <= 0) return InvalidArgument("the job retention must be more than 0 ms");
+  int64_t removed = 0;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<ExpiredJob> gone,
+                           store_.ExpireFinished(now_ms - retention_ms, now_ms, kExpireBatch));
+    removed += static_cast<int64_t>(gone.size());
+    if (gone.size() < static_cast<size_t>(kExpireBatch)) return removed;
+  }
 }
 
 ClaimDecision JobService::DecideClaim(StoredJob j, std::string_view worker_id,

@@ -21,6 +21,10 @@
 //     leases the job fails with "worker_lost" instead of looping forever. So a worker dying
 //     mid-job delays it, and a job takes effect (done) at most once.
 //   - Cancellation: any unfinished job; a finished one is returned unchanged.
+//   - Retention: ExpireFinished removes jobs that finished (done, failed, cancelled) longer
+//     than the retention ago; each leaves an ExpiredJob (sync/job_store.h), so a replay of its
+//     submission and any request for its id answer job_expired (410), never a job that runs
+//     again, and the changes feed reports the removal (ChangesPage::expired).
 // Threading: one thread at a time per JobService; several services (threads, processes) may
 // share one store, whose compare-and-swap keeps the rules atomic between them.
 #ifndef CAIRN_SYNC_JOB_SERVICE_H_
@@ -74,6 +78,10 @@ class JobService {
   // not_ready (409) until the job is done.
   Result<JobResult> GetResult(std::string_view device_id, std::string_view job_id);
   Result<JobView> Cancel(std::string_view device_id, std::string_view job_id, int64_t now_ms);
+
+  // Retention: removes every job that finished before now_ms - retention_ms (retention_ms > 0);
+  // returns how many. Several servers may run it at once on one store.
+  Result<int64_t> ExpireFinished(int64_t now_ms, int64_t retention_ms);
 
   // Workers. Claim returns nullopt when nothing is waiting.
   Result<std::optional<Lease>> Claim(std::string_view worker_id, int64_t now_ms);

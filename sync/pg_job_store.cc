@@ -43,6 +43,24 @@ INSERT INTO jobs_seq (seq) VALUES (0);
 INSERT INTO cairn_schema (name, version) VALUES ('jobs', 1);
 )sql";
 
+// Version 2: retention. What is left of removed jobs (ExpiredJob), never deleted: each took a
+// seq from jobs_seq, and a replay of its submission must keep finding it.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE expired_jobs (
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  seq BIGINT NOT NULL UNIQUE,
+  expired_at BIGINT NOT NULL,
+  UNIQUE (device_id, idempotency_key)
+);
+CREATE INDEX expired_jobs_feed ON expired_jobs (device_id, seq);
+-- Retention looks only at finished jobs, oldest change first.
+CREATE INDEX jobs_finished ON jobs (updated_at) WHERE state IN ('done', 'failed', 'cancelled');
+UPDATE cairn_schema SET version = 2 WHERE name = 'jobs';
+)sql";
+
+constexpr char kExpiredColumns[] = "id, device_id, idempotency_key, seq, expired_at";
 constexpr char kColumns[] =
     "id, device_id, idempotency_key, kind, preset, payload, state, seq, created_at, updated_at, "
     "attempts, worker_id, lease_expires_at, error_code, error_message, result";
@@ -84,6 +102,16 @@ class PgJobStore::Query : public pg::Rows {
     j.error_message = Text(row, 14);
     j.result_json = Text(row, 15);
     return j;
+  }
+
+  ExpiredJob Expired(int row) const {
+    return ExpiredJob{Text(row, 0), Text(row, 1), Text(row, 2), Int(row, 3), Int(row, 4)};
+  }
+
+  std::vector<ExpiredJob> AllExpired() const {
+    std::vector<ExpiredJob> out;
+    for (int i = 0; i < rows(); ++i) out.push_back(Expired(i));
+    return out;
   }
 
   Result<std::vector<StoredJob>> Jobs() const {
@@ -190,15 +218,20 @@ Status PgJobStore::EnsureSchema() {
     CAIRN_ASSIGN_OR_RETURN(
         Query q, Run("reading the schema version",
                      "SELECT version FROM cairn_schema WHERE name = 'jobs'", {}));
+    int64_t version = 0;
     if (q.rows() == 0) {
       CAIRN_RETURN_IF_ERROR(Exec("creating the jobs schema", kSchemaV1));
-      return true;
+      version = 1;
+    } else {
+      version = q.Int(0, 0);
     }
-    const int64_t version = q.Int(0, 0);
     if (version > kSchemaVersion) {
       return FailedPrecondition(name_ + ": the jobs schema is version " +
                                 std::to_string(version) + ", newer than this cairn-server knows (" +
                                 std::to_string(kSchemaVersion) + "); run a newer cairn-server");
+    }
+    if (version == 1) {
+      CAIRN_RETURN_IF_ERROR(Exec("adding retention to the jobs schema (version 2)", kSchemaV2));
     }
     return true;
   });
@@ -234,22 +267,30 @@ Status PgJobStore::WriteJob(const StoredJob& j) {
 Result<InsertOutcome> PgJobStore::InsertOrGet(const StoredJob& job) {
   const std::string find = std::string("SELECT ") + kColumns +
                            " FROM jobs WHERE device_id = $1 AND idempotency_key = $2";
+  const std::string find_expired = std::string("SELECT ") + kExpiredColumns +
+                                   " FROM expired_jobs WHERE device_id = $1 AND "
+                                   "idempotency_key = $2";
   const std::vector<std::string> key = {job.device_id, job.idempotency_key};
   // A retried submission (the common repeat) is answered without taking the write lock.
   CAIRN_RETURN_IF_ERROR(Ready());
   CAIRN_ASSIGN_OR_RETURN(Query existing, Run("reading a job", find.c_str(), key));
   if (existing.rows() == 1) {
     CAIRN_ASSIGN_OR_RETURN(StoredJob j, existing.Job(0));
-    return InsertOutcome{std::move(j), false};
+    return InsertOutcome{std::move(j), false, std::nullopt};
   }
   return Transaction([&]() -> Result<InsertOutcome> {
     StoredJob j = job;
+    // The counter's lock first: an expiry takes it too, so from here on it has either
+    // committed (its ExpiredJob is seen below) or not begun.
     CAIRN_ASSIGN_OR_RETURN(j.seq, NextSeq());
     CAIRN_ASSIGN_OR_RETURN(
         Query ins,
         Run("inserting a job",
             (std::string("INSERT INTO jobs (") + kColumns +
-             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+             ") SELECT $1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint, "
+             "$11::bigint, $12, $13::bigint, $14, $15, $16 "
+             "WHERE NOT EXISTS (SELECT 1 FROM expired_jobs WHERE device_id = $2 AND "
+             "idempotency_key = $3) "
              "ON CONFLICT (device_id, idempotency_key) DO NOTHING RETURNING id")
                 .c_str(),
             {j.id, j.device_id, j.idempotency_key, JobKindName(j.kind), PresetName(j.preset),
@@ -257,12 +298,17 @@ Result<InsertOutcome> PgJobStore::InsertOrGet(const StoredJob& job) {
              std::to_string(j.created_at_ms), std::to_string(j.updated_at_ms),
              std::to_string(j.attempts), j.worker_id, std::to_string(j.lease_expires_at_ms),
              j.error_code, j.error_message, j.result_json}));
-    if (ins.rows() == 1) return InsertOutcome{std::move(j), true};
-    // Another server inserted it since the first look; this statement sees its commit.
+    if (ins.rows() == 1) return InsertOutcome{std::move(j), true, std::nullopt};
+    // Another server inserted it since the first look (this statement sees its commit), or the
+    // key's job expired.
     CAIRN_ASSIGN_OR_RETURN(Query raced, Run("reading a job", find.c_str(), key));
-    if (raced.rows() != 1) return Internal(name_ + ": job " + j.id + " conflicted but is absent");
-    CAIRN_ASSIGN_OR_RETURN(StoredJob other, raced.Job(0));
-    return InsertOutcome{std::move(other), false};
+    if (raced.rows() == 1) {
+      CAIRN_ASSIGN_OR_RETURN(StoredJob other, raced.Job(0));
+      return InsertOutcome{std::move(other), false, std::nullopt};
+    }
+    CAIRN_ASSIGN_OR_RETURN(Query gone, Run("reading an expired job", find_expired.c_str(), key));
+    if (gone.rows() != 1) return Internal(name_ + ": job " + j.id + " conflicted but is absent");
+    return InsertOutcome{StoredJob{}, false, gone.Expired(0)};
   });
 }
 
@@ -287,6 +333,100 @@ Result<std::vector<StoredJob>> PgJobStore::ChangesSince(std::string_view device_
                        .c_str(),
                    {std::string(device_id), std::to_string(since), std::to_string(limit)}));
   return q.Jobs();
+}
+
+Result<FeedChanges> PgJobStore::FeedSince(std::string_view device_id, int64_t since, int limit) {
+  const std::vector<std::string> params = {std::string(device_id), std::to_string(since),
+                                           std::to_string(limit)};
+  // One snapshot for both reads: a change committed between them could otherwise have a seq
+  // below the last one returned and never be seen by a device that moved its cursor past it.
+  CAIRN_RETURN_IF_ERROR(Ready());
+  CAIRN_RETURN_IF_ERROR(
+      Exec("beginning a read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  auto body = [&]() -> Result<FeedChanges> {
+    FeedChanges changes;
+    CAIRN_ASSIGN_OR_RETURN(
+        Query jobs, Run("reading the changes feed",
+                        (std::string("SELECT ") + kColumns +
+                         " FROM jobs WHERE device_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                            .c_str(),
+                        params));
+    CAIRN_ASSIGN_OR_RETURN(changes.jobs, jobs.Jobs());
+    CAIRN_ASSIGN_OR_RETURN(
+        Query gone, Run("reading the changes feed's expired jobs",
+                        (std::string("SELECT ") + kExpiredColumns +
+                         " FROM expired_jobs WHERE device_id = $1 AND seq > $2 ORDER BY seq "
+                         "LIMIT $3")
+                            .c_str(),
+                        params));
+    changes.expired = gone.AllExpired();
+    return changes;
+  };
+  Result<FeedChanges> r = body();
+  if (!r.ok()) {
+    Rollback().IgnoreError();
+    return r;
+  }
+  CAIRN_RETURN_IF_ERROR(Exec("ending a read", "COMMIT"));
+  return r;
+}
+
+Result<std::optional<ExpiredJob>> PgJobStore::GetExpired(std::string_view id) {
+  CAIRN_RETURN_IF_ERROR(Ready());
+  CAIRN_ASSIGN_OR_RETURN(
+      Query q,
+      Run("reading expired job " + std::string(id),
+          (std::string("SELECT ") + kExpiredColumns + " FROM expired_jobs WHERE id = $1").c_str(),
+          {std::string(id)}));
+  if (q.rows() == 0) return std::optional<ExpiredJob>();
+  return std::optional<ExpiredJob>(q.Expired(0));
+}
+
+Result<std::vector<ExpiredJob>> PgJobStore::ExpireFinished(int64_t changed_before_ms,
+                                                           int64_t now_ms, int limit) {
+  return Transaction([&]() -> Result<std::vector<ExpiredJob>> {
+    // Rows first (skipping any another server is expiring), counter second, as every writer.
+    CAIRN_ASSIGN_OR_RETURN(
+        Query found, Run("finding finished jobs to expire",
+                         "SELECT id, device_id, idempotency_key FROM jobs WHERE state IN "
+                         "('done', 'failed', 'cancelled') AND updated_at < $1 "
+                         "ORDER BY updated_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
+                         {std::to_string(changed_before_ms), std::to_string(limit)}));
+    std::vector<ExpiredJob> gone;
+    if (found.rows() == 0) return gone;
+    // One step of the counter for all of them: seqs last-n+1 .. last.
+    CAIRN_ASSIGN_OR_RETURN(
+        Query counter, Run("taking seqs for expired jobs",
+                           "UPDATE jobs_seq SET seq = seq + $1 RETURNING seq",
+                           {std::to_string(found.rows())}));
+    if (counter.rows() != 1) return Corruption(name_ + ": the jobs_seq counter row is missing");
+    int64_t seq = counter.Int(0, 0) - found.rows();
+    // One statement for all: their ids, each bound once, name both the rows to delete and the
+    // records to insert.
+    std::string values, ids;
+    std::vector<std::string> params;
+    for (int i = 0; i < found.rows(); ++i) {
+      gone.push_back(
+          ExpiredJob{found.Text(i, 0), found.Text(i, 1), found.Text(i, 2), ++seq, now_ms});
+      const ExpiredJob& e = gone.back();
+      const std::string n = std::to_string(params.size() + 1);
+      ids += (i == 0 ? "$" : ", $") + n;
+      values += (i == 0 ? "($" : ", ($") + n + ", $" + std::to_string(params.size() + 2) +
+                ", $" + std::to_string(params.size() + 3) + ", $" +
+                std::to_string(params.size() + 4) + "::bigint, $" +
+                std::to_string(params.size() + 5) + "::bigint)";
+      params.insert(params.end(), {e.id, e.device_id, e.idempotency_key, std::to_string(e.seq),
+                                   std::to_string(e.expired_at_ms)});
+    }
+    CAIRN_RETURN_IF_ERROR(Run("removing expired jobs",
+                              ("WITH removed AS (DELETE FROM jobs WHERE id IN (" + ids +
+                               ")) INSERT INTO expired_jobs (" + std::string(kExpiredColumns) +
+                               ") VALUES " + values)
+                                  .c_str(),
+                              params)
+                              .status());
+    return gone;
+  });
 }
 
 Result<std::vector<StoredJob>> PgJobStore::Claimable(int64_t now_ms, int limit) {

@@ -11,7 +11,13 @@
 //     visible in commit order, so a changes-feed reader could see seq 11, move its cursor past
 //     10 and never see 10. The counter's row lock, held to commit, makes commit order seq order
 //     (it serializes writes, which are one short transaction each).
-//   - InsertOrGet: INSERT ... ON CONFLICT (device_id, idempotency_key) DO NOTHING.
+//   - InsertOrGet: INSERT ... ON CONFLICT (device_id, idempotency_key) DO NOTHING, and only
+//     if the key has no expired job; run under the counter's lock, which ExpireFinished takes
+//     too, so a submission and its job's expiry never interleave.
+//   - ExpireFinished: the finished rows locked (FOR UPDATE SKIP LOCKED: servers expiring at
+//     once share the work), the counter advanced once for all, then one statement deletes
+//     the rows and inserts their expired_jobs rows.
+//   - FeedSince: one REPEATABLE READ snapshot for the jobs and expired jobs it reads.
 //   - CompareAndSwap: the row is locked (FOR UPDATE) only if its seq is still the caller's.
 //   - ClaimNext: SELECT ... FOR UPDATE SKIP LOCKED, so concurrent claimers (threads, processes,
 //     hosts) each lock a different job instead of racing for the oldest one.
@@ -22,8 +28,9 @@
 // failure, deadlock, server shutting down or out of connections); kIoError for the rest; both
 // name the store (user@host:port/database) and the step that failed. A lost connection is
 // reopened by the next call.
-// Schema: created if missing, versioned in cairn_schema ('jobs', 1); a database whose jobs
-// schema is newer than this build knows is refused (kFailedPrecondition).
+// Schema: created if missing, versioned in cairn_schema ('jobs', 2); version 1 (no retention)
+// is brought to 2 in place; a database whose jobs schema is newer than this build knows is
+// refused (kFailedPrecondition).
 // Threading: one connection; use it from one thread at a time (open one store per thread).
 #ifndef CAIRN_SYNC_PG_JOB_STORE_H_
 #define CAIRN_SYNC_PG_JOB_STORE_H_
@@ -45,7 +52,7 @@ struct PgJobStoreOptions {
 
 class PgJobStore final : public JobStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;  // 2: retention (expired_jobs)
 
   static Result<std::unique_ptr<PgJobStore>> Open(const PgJobStoreOptions& options);
   ~PgJobStore() override;
@@ -59,6 +66,10 @@ class PgJobStore final : public JobStore {
   Result<std::optional<StoredJob>> Get(std::string_view id) override;
   Result<std::vector<StoredJob>> ChangesSince(std::string_view device_id, int64_t since,
                                               int limit) override;
+  Result<FeedChanges> FeedSince(std::string_view device_id, int64_t since, int limit) override;
+  Result<std::optional<ExpiredJob>> GetExpired(std::string_view id) override;
+  Result<std::vector<ExpiredJob>> ExpireFinished(int64_t changed_before_ms, int64_t now_ms,
+                                                 int limit) override;
   Result<std::vector<StoredJob>> Claimable(int64_t now_ms, int limit) override;
   Result<std::optional<StoredJob>> CompareAndSwap(const StoredJob& job) override;
   Result<std::optional<StoredJob>> ClaimNext(int64_t now_ms, const ClaimRule& rule) override;

@@ -171,6 +171,7 @@ constexpr CodeInfo kCodes[] = {
     {wire::kMethodNotAllowed, 405, StatusCode::kInvalidArgument},
     {wire::kKeyReused, 409, StatusCode::kAlreadyExists},
     {wire::kNotReady, 409, StatusCode::kFailedPrecondition},
+    {wire::kJobExpired, 410, StatusCode::kNotFound},
     {wire::kHashMismatch, 400, StatusCode::kInvalidArgument},
     {wire::kBadImage, 400, StatusCode::kInvalidArgument},
     {wire::kTooLarge, 413, StatusCode::kOutOfRange},
@@ -346,8 +347,16 @@ Result<JobView> ParseJob(std::string_view body) {
 std::string SerializeChanges(const ChangesPage& page) {
   Json jobs = Json::array();
   for (const JobView& v : page.jobs) jobs.push_back(JobJson(v));
+  Json expired = Json::array();
+  for (const ExpiredView& e : page.expired) {
+    expired.push_back({{"id", e.id},
+                       {"idempotency_key", e.idempotency_key},
+                       {"seq", e.seq},
+                       {"expired_at", e.expired_at_ms}});
+  }
   return Dump(Json{{"v", kProtocolVersion},
                    {"jobs", std::move(jobs)},
+                   {"expired", std::move(expired)},
                    {"next_since", page.next_since},
                    {"more", page.more}});
 }
@@ -362,6 +371,20 @@ Result<ChangesPage> ParseChanges(std::string_view body) {
   for (const Json& item : *jobs) {
     CAIRN_ASSIGN_OR_RETURN(JobView v, JobFromJson(item));
     page.jobs.push_back(std::move(v));
+  }
+  // Optional: a server before retention never sends it.
+  if (auto e = j.find("expired"); e != j.end()) {
+    if (!e->is_array()) return WireStatus(wire::kWrongType, "'expired' must be an array");
+    for (const Json& item : *e) {
+      const char* of = "an expired job";
+      if (!item.is_object()) return WireStatus(wire::kWrongType, "'expired' holds a non-object");
+      ExpiredView v;
+      CAIRN_ASSIGN_OR_RETURN(v.id, StringField(item, of, "id"));
+      CAIRN_ASSIGN_OR_RETURN(v.idempotency_key, StringField(item, of, "idempotency_key"));
+      CAIRN_ASSIGN_OR_RETURN(v.seq, IntField(item, of, "seq"));
+      CAIRN_ASSIGN_OR_RETURN(v.expired_at_ms, IntField(item, of, "expired_at"));
+      page.expired.push_back(std::move(v));
+    }
   }
   CAIRN_ASSIGN_OR_RETURN(page.next_since, IntField(j, what, "next_since"));
   CAIRN_ASSIGN_OR_RETURN(const Json* more, Field(j, what, "more"));

@@ -59,6 +59,8 @@ inline constexpr char kNotFound[] = "not_found";
 inline constexpr char kMethodNotAllowed[] = "method_not_allowed";
 inline constexpr char kKeyReused[] = "key_reused";
 inline constexpr char kNotReady[] = "not_ready";
+// 410: the job finished and retention removed it; it never runs again (PROTOCOL.md, Retention).
+inline constexpr char kJobExpired[] = "job_expired";
 inline constexpr char kHashMismatch[] = "hash_mismatch";  // a blob's bytes are not its hash's
 inline constexpr char kBadImage[] = "bad_image";          // a blob is not an image Cairn decodes
 inline constexpr char kQuotaExceeded[] = "quota_exceeded";  // a device's blobs would pass its quota
@@ -106,10 +108,20 @@ struct DeviceView {
   int64_t registered_at_ms = 0;
 };
 
+// A job of the device that finished and was removed by the server's retention (the feed's
+// "expired"): the device stops waiting for it.
+struct ExpiredView {
+  std::string id;
+  std::string idempotency_key;
+  int64_t seq = 0;  // the change sequence of its removal
+  int64_t expired_at_ms = 0;
+};
+
 struct ChangesPage {
   std::vector<JobView> jobs;  // ordered by seq
   int64_t next_since = 0;     // pass as `since` for the next page
   bool more = false;          // another page is ready now
+  std::vector<ExpiredView> expired;  // ordered by seq; seqs never repeat those of `jobs`
 };
 
 struct JobResult {

@@ -31,7 +31,23 @@ CREATE TABLE IF NOT EXISTS jobs (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS jobs_feed ON jobs(device_id, seq);
 CREATE INDEX IF NOT EXISTS jobs_claim ON jobs(state, seq);
+-- Retention looks only at finished jobs, oldest change first.
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(updated_at)
+  WHERE state IN ('done', 'failed', 'cancelled');
+-- What is left of jobs retention removed (sync/job_store.h, ExpiredJob); never deleted: their
+-- seqs keep NextSeq above every seq a device's feed cursor may hold.
+CREATE TABLE IF NOT EXISTS expired_jobs (
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  seq INTEGER NOT NULL UNIQUE,
+  expired_at INTEGER NOT NULL,
+  UNIQUE (device_id, idempotency_key)
+) STRICT;
+CREATE INDEX IF NOT EXISTS expired_jobs_feed ON expired_jobs(device_id, seq);
 )sql";
+
+constexpr char kExpiredColumns[] = "id, device_id, idempotency_key, seq, expired_at";
 
 constexpr char kColumns[] =
     "id, device_id, idempotency_key, kind, preset, payload, state, seq, created_at, updated_at, "
@@ -62,6 +78,19 @@ Result<StoredJob> ReadJob(const Stmt& q) {
   return j;
 }
 
+ExpiredJob ReadExpired(const Stmt& q) {
+  return ExpiredJob{q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)};
+}
+
+Result<std::vector<ExpiredJob>> ReadAllExpired(Stmt& q) {
+  std::vector<ExpiredJob> out;
+  while (true) {
+    CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return out;
+    out.push_back(ReadExpired(q));
+  }
+}
+
 Result<std::vector<StoredJob>> ReadAll(Stmt& q) {
   std::vector<StoredJob> out;
   while (true) {
@@ -89,7 +118,10 @@ SqliteJobStore::~SqliteJobStore() {
 }
 
 Result<int64_t> SqliteJobStore::NextSeq() {
-  CAIRN_ASSIGN_OR_RETURN(Stmt q, cache_.Get("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs"));
+  // Expired jobs' seqs count: the job with the highest seq may be gone.
+  CAIRN_ASSIGN_OR_RETURN(Stmt q,
+                         cache_.Get("SELECT MAX(COALESCE((SELECT MAX(seq) FROM jobs), 0), "
+                                    "COALESCE((SELECT MAX(seq) FROM expired_jobs), 0)) + 1"));
   CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Internal("job store: no row from MAX(seq)");
   return q.Int(0);
@@ -115,8 +147,14 @@ Result<InsertOutcome> SqliteJobStore::InsertOrGet(const StoredJob& job) {
     CAIRN_ASSIGN_OR_RETURN(bool found, find.Step());
     if (found) {
       CAIRN_ASSIGN_OR_RETURN(StoredJob existing, ReadJob(find));
-      return InsertOutcome{std::move(existing), false};
+      return InsertOutcome{std::move(existing), false, std::nullopt};
     }
+    CAIRN_ASSIGN_OR_RETURN(
+        Stmt gone, cache_.Get(std::string("SELECT ") + kExpiredColumns +
+                              " FROM expired_jobs WHERE device_id=? AND idempotency_key=?"));
+    gone.Bind(1, job.device_id).Bind(2, job.idempotency_key);
+    CAIRN_ASSIGN_OR_RETURN(bool expired, gone.Step());
+    if (expired) return InsertOutcome{StoredJob{}, false, ReadExpired(gone)};
     StoredJob j = job;
     CAIRN_ASSIGN_OR_RETURN(j.seq, NextSeq());
     CAIRN_ASSIGN_OR_RETURN(
@@ -130,7 +168,7 @@ Result<InsertOutcome> SqliteJobStore::InsertOrGet(const StoredJob& job) {
     ins.Bind(13, j.lease_expires_at_ms).Bind(14, j.error_code).Bind(15, j.error_message);
     ins.Bind(16, j.result_json);
     CAIRN_RETURN_IF_ERROR(ins.Run());
-    return InsertOutcome{std::move(j), true};
+    return InsertOutcome{std::move(j), true, std::nullopt};
   };
   Result<InsertOutcome> r = body();
   if (!r.ok()) {
@@ -158,6 +196,78 @@ Result<std::vector<StoredJob>> SqliteJobStore::ChangesSince(std::string_view dev
                          " FROM jobs WHERE device_id=? AND seq>? ORDER BY seq LIMIT ?"));
   q.Bind(1, device_id).Bind(2, since).Bind(3, int64_t{limit});
   return ReadAll(q);
+}
+
+Result<FeedChanges> SqliteJobStore::FeedSince(std::string_view device_id, int64_t since,
+                                              int limit) {
+  CAIRN_RETURN_IF_ERROR(cache_.Run("BEGIN"));  // one snapshot for both reads
+  auto body = [&]() -> Result<FeedChanges> {
+    FeedChanges changes;
+    CAIRN_ASSIGN_OR_RETURN(changes.jobs, ChangesSince(device_id, since, limit));
+    CAIRN_ASSIGN_OR_RETURN(
+        Stmt q, cache_.Get(std::string("SELECT ") + kExpiredColumns +
+                           " FROM expired_jobs WHERE device_id=? AND seq>? ORDER BY seq LIMIT ?"));
+    q.Bind(1, device_id).Bind(2, since).Bind(3, int64_t{limit});
+    CAIRN_ASSIGN_OR_RETURN(changes.expired, ReadAllExpired(q));
+    return changes;
+  };
+  Result<FeedChanges> r = body();
+  if (!r.ok()) {
+    Rollback();
+    return r;
+  }
+  CAIRN_RETURN_IF_ERROR(Commit());
+  return r;
+}
+
+Result<std::optional<ExpiredJob>> SqliteJobStore::GetExpired(std::string_view id) {
+  CAIRN_ASSIGN_OR_RETURN(
+      Stmt q,
+      cache_.Get(std::string("SELECT ") + kExpiredColumns + " FROM expired_jobs WHERE id=?"));
+  q.Bind(1, id);
+  CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<ExpiredJob>();
+  return std::optional<ExpiredJob>(ReadExpired(q));
+}
+
+Result<std::vector<ExpiredJob>> SqliteJobStore::ExpireFinished(int64_t changed_before_ms,
+                                                               int64_t now_ms, int limit) {
+  CAIRN_RETURN_IF_ERROR(cache_.Run("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Result<std::vector<ExpiredJob>> {
+    std::vector<ExpiredJob> gone;
+    {
+      CAIRN_ASSIGN_OR_RETURN(
+          Stmt q, cache_.Get("SELECT id, device_id, idempotency_key FROM jobs WHERE state IN "
+                             "('done', 'failed', 'cancelled') AND updated_at<? "
+                             "ORDER BY updated_at, id LIMIT ?"));
+      q.Bind(1, changed_before_ms).Bind(2, int64_t{limit});
+      while (true) {
+        CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        gone.push_back(ExpiredJob{q.Text(0), q.Text(1), q.Text(2), 0, now_ms});
+      }
+    }
+    for (ExpiredJob& e : gone) {
+      CAIRN_ASSIGN_OR_RETURN(e.seq, NextSeq());
+      CAIRN_ASSIGN_OR_RETURN(
+          Stmt ins, cache_.Get(std::string("INSERT INTO expired_jobs (") + kExpiredColumns +
+                               ") VALUES (?, ?, ?, ?, ?)"));
+      ins.Bind(1, e.id).Bind(2, e.device_id).Bind(3, e.idempotency_key).Bind(4, e.seq);
+      ins.Bind(5, e.expired_at_ms);
+      CAIRN_RETURN_IF_ERROR(ins.Run());
+      CAIRN_ASSIGN_OR_RETURN(Stmt del, cache_.Get("DELETE FROM jobs WHERE id=?"));
+      del.Bind(1, e.id);
+      CAIRN_RETURN_IF_ERROR(del.Run());
+    }
+    return gone;
+  };
+  Result<std::vector<ExpiredJob>> r = body();
+  if (!r.ok()) {
+    Rollback();
+    return r;
+  }
+  CAIRN_RETURN_IF_ERROR(Commit());
+  return r;
 }
 
 Result<std::vector<StoredJob>> SqliteJobStore::Claimable(int64_t now_ms, int limit) {

@@ -44,6 +44,10 @@ class SqliteJobStore final : public JobStore {
   Result<std::optional<StoredJob>> Get(std::string_view id) override;
   Result<std::vector<StoredJob>> ChangesSince(std::string_view device_id, int64_t since,
                                               int limit) override;
+  Result<FeedChanges> FeedSince(std::string_view device_id, int64_t since, int limit) override;
+  Result<std::optional<ExpiredJob>> GetExpired(std::string_view id) override;
+  Result<std::vector<ExpiredJob>> ExpireFinished(int64_t changed_before_ms, int64_t now_ms,
+                                                 int limit) override;
   Result<std::vector<StoredJob>> Claimable(int64_t now_ms, int limit) override;
   Result<std::optional<StoredJob>> CompareAndSwap(const StoredJob& job) override;
 

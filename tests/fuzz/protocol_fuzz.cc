@@ -70,6 +70,13 @@ void Run(uint8_t which, const std::string& body) {
       for (size_t i = 0; i < page->jobs.size(); ++i) {
         CAIRN_FUZZ_CHECK(SameJob(page->jobs[i], back->jobs[i]), "job " + std::to_string(i));
       }
+      CAIRN_FUZZ_CHECK(back->expired.size() == page->expired.size(), SerializeChanges(*page));
+      for (size_t i = 0; i < page->expired.size(); ++i) {
+        const ExpiredView &a = page->expired[i], &b = back->expired[i];
+        CAIRN_FUZZ_CHECK(a.id == b.id && a.idempotency_key == b.idempotency_key &&
+                             a.seq == b.seq && a.expired_at_ms == b.expired_at_ms,
+                         "expired " + std::to_string(i));
+      }
       return;
     }
     case 5: {

@@ -1,7 +1,9 @@
 // Blob quota and garbage collection (issue 7) on the real stores: the FileBlobStore behind the
 // real gateway, authenticator and router on SQLite, and CollectBlobGarbage over the real job
-// store; then cairn-server's own collector, started by HttpServer::Serve.
+// store; then cairn-server's own collector, started by HttpServer::Serve. Job retention with
+// the collector on SQLite and PostgreSQL, and through a real cairn-server over HTTP.
 #include <fcntl.h>
+#include <httplib.h>
 #include <sys/stat.h>
 
 #include <catch_amalgamated.hpp>
@@ -24,6 +26,7 @@
 #include "sync/sqlite_device_store.h"
 #include "sync/sqlite_job_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/sync/job_store_kinds.h"
 
 namespace cairn::server {
 namespace {
@@ -259,6 +262,194 @@ TEST_CASE("blob gc: cairn-server collects when it starts") {
   serving.join();
   CHECK_FALSE(blobs->Has(device, h).value());
   CHECK(blobs->Has(device, sync::BlobHashOf(young)).value());
+}
+
+// Retention (issue 7), one pass of cairn-server's collector on each store: the finished job
+// older than the retention goes first, then the blobs only it referred to; a younger finished
+// job, a job still waiting, and every blob one of them refers to stay.
+TEST_CASE("retention: an old finished job goes with the blobs only it referred to") {
+  const std::string kind = GENERATE(from_range(sync::JobStoreKinds()));
+  CAPTURE(kind);
+  std::unique_ptr<sync::StoreUnderTest> where = sync::MakeStoreUnderTest(kind);
+  std::unique_ptr<sync::JobStore> jobs = where->Open().value();
+  sync::JobService service(*jobs, sync::ServiceOptions{});
+  testing::TempDir dir;
+  auto blobs = FileBlobStore::Open(dir / "blobs").value();
+  const std::string device = "0123456789abcdef0123456789abcdef";
+  const std::string old_source = Image(1), old_rendition = Image(2), shared = Image(3),
+                    young_source = Image(4), waiting_source = Image(5);
+  for (const std::string* b : {&old_source, &old_rendition, &shared, &young_source,
+                               &waiting_source}) {
+    REQUIRE(blobs->Put(device, sync::BlobHashOf(*b), *b).value());
+    const std::string h = sync::BlobHashOf(*b);
+    Api::SetModified(dir / ("blobs/" + device + "/" + h.substr(0, 2) + "/" + h),
+                     NowMs() - 10 * kDay);  // all older than the blobs' maximum age
+  }
+  const int64_t now = NowMs();
+  auto submit = [&](const std::string& key, const json& payload, int64_t at) {
+    return service
+        .Submit(device, {key, sync::JobKind::kImageExport, sync::Preset::kFinal, payload.dump()},
+                at)
+        .value()
+        .job.id;
+  };
+  auto finish = [&](const json& result, int64_t at) {
+    sync::Lease l = service.Claim("w", at).value().value();
+    REQUIRE(service.Complete(l, result.dump(), at).ok());
+    return l.job_id;
+  };
+  // Done 31 days ago (past 30 days' retention): its source, its rendition and a blob it shares.
+  const std::string old_job =
+      submit("key-old-job-0123456789",
+             {{"source", sync::BlobHashOf(old_source)}, {"overlay", sync::BlobHashOf(shared)}},
+             now - 31 * kDay);
+  REQUIRE(finish({{"renditions", {{{"blake2b", sync::BlobHashOf(old_rendition)}}}}},
+                 now - 31 * kDay) == old_job);
+  // Done a day ago, sharing a blob with the old one.
+  const std::string young_job =
+      submit("key-young-job-01234567",
+             {{"source", sync::BlobHashOf(young_source)}, {"overlay", sync::BlobHashOf(shared)}},
+             now - 2 * kDay);
+  REQUIRE(finish({{"renditions", json::array()}}, now - kDay) == young_job);
+  // Submitted 40 days ago and never finished (no worker took it): not for retention.
+  const std::string waiting_job = submit(
+      "key-waiting-job-0123456", {{"source", sync::BlobHashOf(waiting_source)}}, now - 40 * kDay);
+
+  ManualClock clock(now);
+  Collector gc(blobs.get(), *jobs, &service,
+               {.max_age_ms = 7 * kDay, .interval_ms = kHourMs, .job_retention_ms = 30 * kDay},
+               &clock);
+  gc.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (gc.Totals().blobs == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  gc.Stop();
+  const BlobGcStats t = gc.Totals();
+  CHECK(t.jobs_expired == 1);
+  CHECK(t.removed == 2);  // in the same pass as the job
+  CHECK_FALSE(blobs->Has(device, sync::BlobHashOf(old_source)).value());
+  CHECK_FALSE(blobs->Has(device, sync::BlobHashOf(old_rendition)).value());
+  CHECK(blobs->Has(device, sync::BlobHashOf(shared)).value());  // the young job refers to it
+  CHECK(blobs->Has(device, sync::BlobHashOf(young_source)).value());
+  CHECK(blobs->Has(device, sync::BlobHashOf(waiting_source)).value());
+  CHECK(sync::ApiErrorFromStatus(service.Get(device, old_job).status()).code == "job_expired");
+  CHECK(service.Get(device, young_job).value().state == sync::JobState::kDone);
+  CHECK(service.Get(device, waiting_job).value().state == sync::JobState::kAccepted);
+  CHECK_THAT(BlobGcMetricsText(t), ContainsSubstring("\ncairn_jobs_expired_total 1\n"));
+
+  // The old job's submission replayed: refused, and nothing new to run but the waiting job.
+  const Status replay =
+      service
+          .Submit(device, {"key-old-job-0123456789", sync::JobKind::kImageExport,
+                           sync::Preset::kFinal, json{{"source", "x"}}.dump()},
+                  now)
+          .status();
+  CHECK(sync::ApiErrorFromStatus(replay).http_status == 410);
+  CHECK(service.Claim("w", now).value().value().job_id == waiting_job);
+  CHECK_FALSE(service.Claim("w", now).value().has_value());
+}
+
+// Through a real cairn-server (HttpServer on loopback, cpp-httplib's client), its clock moved
+// forward a month between requests: the collector's hourly pass (here every second) expires
+// the cancelled job, its blob goes, and every request about it is answered 410 job_expired.
+class HttpDevice {
+ public:
+  HttpDevice(int port, const Clock& clock) : client_("127.0.0.1", port), clock_(clock) {}
+  HttpResponse Send(HttpRequest r) {
+    REQUIRE(signer_.Sign(r, clock_.NowUnixMillis(), sync::NewNonce()).ok());
+    httplib::Headers headers;
+    std::string type = "application/json";
+    for (const auto& [name, value] : r.headers) {
+      if (name == "Content-Type") {
+        type = value;
+      } else {
+        headers.emplace(name, value);
+      }
+    }
+    httplib::Result res = r.method == "GET"      ? client_.Get(r.target, headers)
+                          : r.method == "DELETE" ? client_.Delete(r.target, headers)
+                          : r.method == "PUT"    ? client_.Put(r.target, headers, r.body, type)
+                                                 : client_.Post(r.target, headers, r.body, type);
+    REQUIRE(res);
+    return HttpResponse{res->status, {}, res->body};
+  }
+  const std::string& id() const { return signer_.device_id(); }
+  void Register() {
+    REQUIRE(Send(sync::MakeRegisterRequest(signer_.public_key())).status == 201);
+  }
+
+ private:
+  httplib::Client client_;
+  const Clock& clock_;
+  sync::RequestSigner signer_{crypto::GenerateSigningKeyPair()};
+};
+
+TEST_CASE("retention over HTTP: a month later the job is 410 job_expired and its blob is gone") {
+  testing::TempDir dir;
+  auto blobs = FileBlobStore::Open(dir / "blobs").value();
+  ManualClock clock(NowMs());
+  ServerOptions options;
+  options.port = 0;
+  options.data_dir = dir / "data";
+  options.blobs = blobs.get();
+  options.clock = &clock;
+  options.blob_gc_interval_ms = 1000;  // the hourly pass, every second
+  REQUIRE(options.job_retention_ms == 720 * kHourMs);  // the default: 30 days
+  auto server = HttpServer::Open(options).value();
+  std::thread serving([&] { CHECK(server->Serve().ok()); });
+  HttpDevice a(server->port(), clock), b(server->port(), clock);
+  a.Register();
+  b.Register();
+  const std::string source = Image(1), other = Image(2);
+  REQUIRE(a.Send(sync::MakeBlobUploadRequest(source)).status == 201);
+  REQUIRE(b.Send(sync::MakeBlobUploadRequest(other)).status == 201);
+  const sync::JobSubmission sub{"key-http-retention-0123", sync::JobKind::kImageExport,
+                                sync::Preset::kFinal,
+                                json{{"source", sync::BlobHashOf(source)}}.dump()};
+  HttpResponse created = a.Send(sync::MakeSubmitRequest(sub).value());
+  REQUIRE(created.status == 201);
+  const std::string id = sync::ParseJob(created.body).value().id;
+  REQUIRE(a.Send(sync::MakeCancelRequest(id)).status == 200);  // finished: cancelled
+  REQUIRE(b.Send(sync::MakeSubmitRequest({"key-http-waiting-012345", sync::JobKind::kImageExport,
+                                          sync::Preset::kFinal,
+                                          json{{"source", sync::BlobHashOf(other)}}.dump()})
+                     .value())
+              .status == 201);  // waits: no workers
+
+  clock.AdvanceMillis(31 * 24 * kHourMs);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (blobs->Has(a.id(), sync::BlobHashOf(source)).value() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK_FALSE(blobs->Has(a.id(), sync::BlobHashOf(source)).value());
+  CHECK(blobs->Has(b.id(), sync::BlobHashOf(other)).value());  // its job waits
+
+  for (const HttpRequest& r : {sync::MakeSubmitRequest(sub).value(), sync::MakeGetJobRequest(id),
+                               sync::MakeResultRequest(id), sync::MakeCancelRequest(id),
+                               sync::MakeRenditionRequest(id, "1080x1080")}) {
+    CAPTURE(r.method, r.target);
+    const HttpResponse gone = a.Send(r);
+    CHECK(gone.status == 410);
+    const sync::ApiError e = sync::ParseError(gone);
+    CHECK(e.code == "job_expired");
+    CHECK_THAT(e.message, ContainsSubstring("will not run again"));
+  }
+  CHECK(b.Send(sync::MakeGetJobRequest(id)).status == 404);  // not b's: nothing to learn
+  const sync::ChangesPage feed =
+      sync::ParseChanges(a.Send(sync::MakeChangesRequest(0)).body).value();
+  CHECK(feed.jobs.empty());
+  REQUIRE(feed.expired.size() == 1);
+  CHECK(feed.expired[0].id == id);
+  CHECK(feed.expired[0].idempotency_key == sub.idempotency_key);
+  httplib::Client plain("127.0.0.1", server->port());
+  httplib::Result metrics = plain.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK_THAT(metrics->body, ContainsSubstring("\ncairn_jobs_expired_total 1\n"));
+  CHECK_THAT(metrics->body, ContainsSubstring("\ncairn_jobs_created_total 2\n"));  // no new job
+  server->Stop();
+  serving.join();
 }
 
 }  // namespace

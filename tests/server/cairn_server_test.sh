@@ -73,6 +73,16 @@ expect "bad blob quota" 2 "--blob-quota must be a size in bytes, or with K, M or
 expect "CAIRN_SERVER_BLOB_MAX_AGE_HOURS is read" 2 \
   "--blob-max-age-hours must be a whole number from 0 to 87600, not 'week'" -- \
   env CAIRN_SERVER_BLOB_MAX_AGE_HOURS=week "$bin" --data "$dir/x"
+expect "--help lists job retention" 0 "--job-retention-hours N" -- "$bin" --help
+expect "job retention 0 is refused" 2 \
+  "--job-retention-hours cannot be 0: a finished job would be removed before its device fetched" -- \
+  "$bin" --job-retention-hours 0 --data "$dir/x"
+expect "bad job retention" 2 \
+  "--job-retention-hours must be a whole number from 1 to 87600, not '87601'" -- \
+  "$bin" --job-retention-hours 87601 --data "$dir/x"
+expect "CAIRN_SERVER_JOB_RETENTION_HOURS is read" 2 \
+  "--job-retention-hours must be a whole number from 1 to 87600, not 'month'" -- \
+  env CAIRN_SERVER_JOB_RETENTION_HOURS=month "$bin" --data "$dir/x"
 expect "bad store connections" 2 "--store-connections must be a whole number from 1 to 64, not '0'" -- \
   "$bin" --store-connections 0 --data "$dir/x"
 expect "no data dir" 2 "needs --data DIR" -- env -u CAIRN_SERVER_DATA "$bin" --port 0

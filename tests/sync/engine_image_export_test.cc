@@ -56,7 +56,7 @@ JobView Failed(const std::string& key, const std::string& id, const std::string&
 HttpResponse Ok(std::string body, int status = 200) { return {status, {}, std::move(body)}; }
 
 HttpResponse Feed(std::vector<JobView> jobs, int64_t next) {
-  return Ok(SerializeChanges(ChangesPage{std::move(jobs), next, false}));
+  return Ok(SerializeChanges(ChangesPage{std::move(jobs), next, false, {}}));
 }
 
 const std::string kSquare = std::string("\xff\xd8\xff square rendition ") + std::string(300, 's');
@@ -334,6 +334,31 @@ std::vector<Instruction> Apply(VaultOutbox& outbox, Result<std::vector<Instructi
     if (auto* r = std::get_if<SaveRendition>(&i)) REQUIRE(outbox.SaveRendition(*r).ok());
   }
   return *out;
+}
+
+TEST_CASE("image export: a rendition answered 410 job_expired fails the job, nothing kept") {
+  // Back after a month with the result recorded but no rendition saved: the server removed the
+  // job (retention) meanwhile.
+  Harness h;
+  OutboxRecord job = NewExport(1);
+  job.state = JobState::kRunning;
+  job.attempts = 1;
+  job.source_uploaded = true;
+  job.server_job_id = kServerId;
+  job.result_json = StoredResult();
+  Send first = One<Send>(h.Do(AppStart{{job}, true}));
+  REQUIRE(first.request.target == "/v1/jobs/" + kServerId + "/result/1080x1080");
+  auto out = h.Do(Response{
+      first.request_id,
+      Ok(SerializeError({410, "job_expired", "job " + kServerId + " was removed"}), 410)});
+  CHECK(All<SaveRendition>(out).empty());
+  CHECK(All<Send>(out).empty());
+  Store st = One<Store>(out);
+  CHECK(st.job.state == JobState::kFailed);
+  CHECK(st.job.last_error ==
+        "job_expired: expired on the server before this device fetched its result");
+  CHECK(One<Notify>(out).kind == NoticeKind::kFailed);
+  CHECK(h.engine.Find(1) == nullptr);
 }
 
 TEST_CASE("image export: restarts in the middle resume from the vault's outbox") {

@@ -64,7 +64,7 @@ TEST_CASE("a job goes queued -> sending -> accepted -> done, its result fetched 
   Send feed = One<Send>(out);
   CHECK(feed.request.target == "/v1/jobs?since=0&limit=100");
 
-  ChangesPage page{{View(job, JobState::kDone, 3)}, 3, false};
+  ChangesPage page{{View(job, JobState::kDone, 3)}, 3, false, {}};
   out = h.Do(Response{feed.request_id, Ok(SerializeChanges(page))});
   CHECK(One<Store>(out).job.state == JobState::kRunning);  // done only once the result is in
   Send get = One<Send>(out);
@@ -226,6 +226,92 @@ TEST_CASE("a cancel that arrives after the job finished keeps the result") {
   CHECK(get.request.target == "/v1/jobs/" + kServerId + "/result");
 }
 
+// Retention (issue 7): the server removed a job it had finished before this device fetched
+// the result. However the device learns it (the feed, or 410 job_expired to any request about
+// the job), the job fails for good with the same reason, and nothing is retried or resubmitted.
+void CheckExpired(const SyncEngine& engine, const std::vector<Instruction>& out,
+                  const char* what) {
+  Store st = One<Store>(out);
+  CHECK(st.job.state == JobState::kFailed);
+  CHECK(st.job.last_error ==
+        "job_expired: expired on the server before this device fetched its result");
+  Notify n = One<Notify>(out);
+  CHECK(n.kind == NoticeKind::kFailed);
+  CHECK(n.message == std::string("Your ") + what +
+                         " expired on the server before this device fetched its result. Create "
+                         "it again to get a new one.");
+  CHECK(All<Send>(out).empty());
+  CHECK(engine.Find(st.job.id) == nullptr);  // nothing left to retry
+}
+
+HttpResponse Gone(const std::string& id) {
+  return Ok(SerializeError({410, "job_expired", "job " + id + " finished and was removed"}), 410);
+}
+
+OutboxRecord OnServer(int64_t id, JobState state) {
+  OutboxRecord job = NewJob(id);
+  job.state = state;
+  job.attempts = 1;
+  job.server_job_id = kServerId;
+  return job;
+}
+
+TEST_CASE("retention: the feed says a job it waits on expired; the job fails, no retry") {
+  Harness h;
+  OutboxRecord job = OnServer(1, JobState::kAccepted);  // e.g. offline for a month
+  Send feed = One<Send>(h.Do(AppStart{{job}, true}));
+  REQUIRE(feed.request.target == "/v1/jobs?since=0&limit=100");
+  ChangesPage page;
+  page.expired.push_back({kServerId, job.idempotency_key, 40, h.now - 1000});
+  page.next_since = 40;
+  auto out = h.Do(Response{feed.request_id, Ok(SerializeChanges(page))});
+  CheckExpired(h.engine, out, "HQ export");
+  // Another device's or another key's removal changes nothing.
+  OutboxRecord other = OnServer(2, JobState::kRunning);
+  feed = One<Send>(h.Do(AppStart{{other}, true}));
+  page.expired[0].idempotency_key = "key-of-another-job-0123";
+  out = h.Do(Response{feed.request_id, Ok(SerializeChanges(page))});
+  CHECK(All<Store>(out).empty());
+  CHECK(h.engine.Find(2)->state == JobState::kRunning);
+}
+
+TEST_CASE("retention: 410 job_expired to a result, a cancel or a resent submission ends the job") {
+  SECTION("the result") {
+    Harness h;
+    Send feed = One<Send>(h.Do(AppStart{{OnServer(1, JobState::kRunning)}, true}));
+    ChangesPage page{{View(OnServer(1, JobState::kRunning), JobState::kDone, 3)}, 3, false, {}};
+    Send get = One<Send>(h.Do(Response{feed.request_id, Ok(SerializeChanges(page))}));
+    REQUIRE(get.request.target == "/v1/jobs/" + kServerId + "/result");
+    CheckExpired(h.engine, h.Do(Response{get.request_id, Gone(kServerId)}), "HQ export");
+  }
+  SECTION("a cancel") {
+    Harness h;
+    OutboxRecord job = OnServer(1, JobState::kRunning);
+    job.cancel_requested = true;
+    Send del = All<Send>(h.Do(AppStart{{job}, true})).at(0);
+    REQUIRE(del.request.method == "DELETE");
+    CheckExpired(h.engine, h.Do(Response{del.request_id, Gone(kServerId)}), "HQ export");
+  }
+  SECTION("a resent submission (its earlier reply was lost)") {
+    Harness h;
+    OutboxRecord job = NewJob(1);
+    job.kind = JobKind::kCaptionHq;
+    job.state = JobState::kSending;
+    job.attempts = 3;
+    Send post = One<Send>(h.Do(AppStart{{job}, true}));
+    REQUIRE(post.request.method == "POST");
+    CheckExpired(h.engine, h.Do(Response{post.request_id, Gone(kServerId)}), "HQ caption");
+  }
+  SECTION("another 410 is an ordinary refusal") {
+    Harness h;
+    h.Do(AppStart{{}, true});
+    Send post = One<Send>(h.Do(JobCreated{NewJob(1)}));
+    auto out = h.Do(Response{post.request_id,
+                             Ok(SerializeError({410, "gone_elsewhere", "moved"}), 410)});
+    CHECK(One<Store>(out).job.last_error == "gone_elsewhere: moved");
+  }
+}
+
 TEST_CASE("after a restart a job caught in sending is resent with the same key") {
   Harness h;
   OutboxRecord job = NewJob(7);
@@ -246,7 +332,7 @@ TEST_CASE("a stale view never moves a job backwards; a bad body is retried") {
   job.server_job_id = kServerId;
   auto out = h.Do(AppStart{{job}, true});
   Send feed = One<Send>(out);
-  ChangesPage page{{View(job, JobState::kAccepted, 2)}, 2, false};
+  ChangesPage page{{View(job, JobState::kAccepted, 2)}, 2, false, {}};
   out = h.Do(Response{feed.request_id, Ok(SerializeChanges(page))});
   CHECK(All<Store>(out).empty());
   CHECK(h.engine.Find(1)->state == JobState::kRunning);

@@ -2,6 +2,9 @@
 
 #include <catch_amalgamated.hpp>
 
+#include <algorithm>
+#include <set>
+
 #include "tests/sync/job_store_kinds.h"
 
 namespace cairn::sync {
@@ -134,6 +137,131 @@ TEST_CASE("the changes feed pages by seq and survives a server restart") {
   CHECK(p3.jobs[0].state == JobState::kRunning);
   CHECK(ApiErrorFromStatus(s.service->Changes("dev-a", -1, 10).status()).code == "bad_value");
   CHECK(ApiErrorFromStatus(s.service->Changes("dev-a", 0, 501).status()).code == "bad_value");
+}
+
+// Retention (issue 7): a job that finished longer than the retention ago is removed; what is
+// left answers a replay of its submission and any request for its id with job_expired.
+TEST_CASE("retention removes finished jobs past it; unfinished and younger ones stay") {
+  SERVER_ON_EACH_STORE(s);
+  constexpr int64_t kRetention = 1000;
+  const std::string done = s.service->Submit("dev-a", Sub(kKeyA), 0).value().job.id;
+  Lease l = s.service->Claim("w1", 1).value().value();
+  REQUIRE(s.service->Complete(l, R"({"captions":["a"]})", 10).ok());  // finished at 10
+  const std::string young = s.service->Submit("dev-a", Sub(kKeyB), 0).value().job.id;
+  REQUIRE(s.service->Cancel("dev-a", young, 20).ok());                // finished at 20
+  const std::string failed =
+      s.service->Submit("dev-a", Sub("cccccccccccccccc-3"), 0).value().job.id;
+  const std::string other = s.service->Submit("dev-b", Sub(kKeyA), 0).value().job.id;
+  Lease lb = s.service->Claim("w1", 2).value().value();
+  CHECK(lb.job_id == failed);
+  REQUIRE(s.service->Fail(lb, "render_failed", "no", 12).ok());  // finished at 12
+  const int64_t before = s.service->Changes("dev-a", 0, 10).value().next_since;
+
+  CHECK(ApiErrorFromStatus(s.service->ExpireFinished(1015, 0).status()).code == "bad_value");
+  // Now 1015: finished before 15 goes (the done and the failed), 20 stays; dev-b's job waits.
+  CHECK(s.service->ExpireFinished(1015, kRetention).value() == 2);
+  CHECK(s.service->ExpireFinished(1015, kRetention).value() == 0);  // nothing left to do
+  for (const std::string& id : {done, failed}) {
+    for (const Status& st : {s.service->Get("dev-a", id).status(),
+                             s.service->GetResult("dev-a", id).status(),
+                             s.service->Cancel("dev-a", id, 1016).status()}) {
+      const ApiError e = ApiErrorFromStatus(st);
+      CHECK(e.http_status == 410);
+      CHECK(e.code == "job_expired");
+      CHECK_THAT(e.message, Catch::Matchers::ContainsSubstring("job " + id));
+      CHECK_THAT(e.message, Catch::Matchers::ContainsSubstring("will not run again"));
+    }
+    // Another device learns nothing: exactly as for a job that never was.
+    CHECK(ApiErrorFromStatus(s.service->Get("dev-b", id).status()).message == "no job " + id);
+  }
+  CHECK(s.service->Get("dev-a", young).value().state == JobState::kCancelled);
+  CHECK(s.service->Get("dev-b", other).value().state == JobState::kAccepted);
+
+  // A replay of the expired submission (same key, the same or any payload) runs nothing.
+  for (const std::string& payload : {std::string(R"({"task":"x"})"), std::string("{}")}) {
+    const ApiError replay =
+        ApiErrorFromStatus(s.service->Submit("dev-a", Sub(kKeyA, payload), 1020).status());
+    CHECK(replay.http_status == 410);
+    CHECK(replay.code == "job_expired");
+  }
+  Lease next = s.service->Claim("w2", 1030).value().value();
+  CHECK(next.job_id == other);  // the only job left to run
+  CHECK_FALSE(s.service->Claim("w2", 1030).value().has_value());
+
+  // The feed reports the removals after the jobs' last changes, by seq.
+  ChangesPage feed = s.service->Changes("dev-a", before, 10).value();
+  CHECK(feed.jobs.empty());
+  REQUIRE(feed.expired.size() == 2);
+  CHECK(feed.expired[0].seq > before);
+  CHECK(feed.expired[1].seq > feed.expired[0].seq);
+  CHECK(feed.expired[0].expired_at_ms == 1015);
+  CHECK(feed.next_since == feed.expired[1].seq);
+  CHECK_FALSE(feed.more);
+  std::set<std::string> keys{feed.expired[0].idempotency_key, feed.expired[1].idempotency_key};
+  CHECK(keys == std::set<std::string>{kKeyA, "cccccccccccccccc-3"});
+  CHECK(s.service->Changes("dev-b", 0, 10).value().expired.empty());
+
+  // All of it survives a restart; a new job never reuses an expired job's seq.
+  s.Reopen();
+  CHECK(ApiErrorFromStatus(s.service->Submit("dev-a", Sub(kKeyA), 2000).status()).code ==
+        "job_expired");
+  CHECK(ApiErrorFromStatus(s.service->Get("dev-a", done).status()).code == "job_expired");
+  SubmitOutcome fresh = s.service->Submit("dev-a", Sub("dddddddddddddddd-4"), 2000).value();
+  CHECK(fresh.created);
+  CHECK(fresh.job.seq > feed.next_since);
+}
+
+TEST_CASE("retention: the highest seq expiring is never handed out again") {
+  SERVER_ON_EACH_STORE(s);
+  const std::string id = s.service->Submit("dev-a", Sub(kKeyA), 0).value().job.id;
+  const JobView cancelled = s.service->Cancel("dev-a", id, 1).value();  // the highest seq
+  CHECK(s.service->ExpireFinished(100, 10).value() == 1);
+  const ChangesPage feed = s.service->Changes("dev-a", cancelled.seq, 10).value();
+  REQUIRE(feed.expired.size() == 1);
+  // With no job left, a store that numbered from its jobs alone would start again at 1 and a
+  // device whose cursor is past it would never see the new job.
+  SubmitOutcome next = s.service->Submit("dev-a", Sub(kKeyB), 200).value();
+  CHECK(next.job.seq > feed.expired[0].seq);
+  CHECK(s.service->Changes("dev-a", feed.next_since, 10).value().jobs.size() == 1);
+}
+
+TEST_CASE("retention: the feed pages jobs and expired jobs together by seq") {
+  SERVER_ON_EACH_STORE(s);
+  // More than one expiry batch (100): the service goes on until none is left.
+  constexpr int kJobs = 130;
+  for (int i = 0; i < kJobs; ++i) {
+    const std::string key = "key-page-" + std::to_string(1000 + i) + "-0123456";
+    const std::string id = s.service->Submit("dev-a", Sub(key), 0).value().job.id;
+    REQUIRE(s.service->Cancel("dev-a", id, i % 2 == 0 ? 10 : 5000).ok());
+  }
+  CHECK(s.service->ExpireFinished(1000, 500).value() == kJobs / 2);  // those finished at 10
+  CHECK(s.service->ExpireFinished(1000, 500).value() == 0);
+  std::set<std::string> jobs, expired;
+  int64_t since = 0, last_seq = 0;
+  for (int page = 0; page < 100; ++page) {
+    ChangesPage p = s.service->Changes("dev-a", since, 7).value();
+    CHECK(p.jobs.size() + p.expired.size() <= 7);
+    std::vector<int64_t> seqs;
+    for (const JobView& v : p.jobs) {
+      jobs.insert(v.idempotency_key);
+      seqs.push_back(v.seq);
+    }
+    for (const ExpiredView& e : p.expired) {
+      expired.insert(e.idempotency_key);
+      seqs.push_back(e.seq);
+    }
+    std::sort(seqs.begin(), seqs.end());
+    if (!seqs.empty()) {
+      CHECK(seqs.front() > last_seq);
+      CHECK(seqs.back() == p.next_since);
+      last_seq = seqs.back();
+    }
+    since = p.next_since;
+    if (!p.more) break;
+  }
+  CHECK(jobs.size() == kJobs / 2);
+  CHECK(expired.size() == kJobs / 2);
+  for (const std::string& k : jobs) CHECK_FALSE(expired.contains(k));
 }
 
 }  // namespace

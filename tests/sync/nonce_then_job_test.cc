@@ -36,6 +36,16 @@ class CrashBeforeJobCommit final : public JobStore {
                                               int limit) override {
     return inner_.ChangesSince(device_id, since, limit);
   }
+  Result<FeedChanges> FeedSince(std::string_view device_id, int64_t since, int limit) override {
+    return inner_.FeedSince(device_id, since, limit);
+  }
+  Result<std::optional<ExpiredJob>> GetExpired(std::string_view id) override {
+    return inner_.GetExpired(id);
+  }
+  Result<std::vector<ExpiredJob>> ExpireFinished(int64_t changed_before_ms, int64_t now_ms,
+                                                 int limit) override {
+    return inner_.ExpireFinished(changed_before_ms, now_ms, limit);
+  }
   Result<std::vector<StoredJob>> Claimable(int64_t now_ms, int limit) override {
     return inner_.Claimable(now_ms, limit);
   }

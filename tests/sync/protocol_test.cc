@@ -98,11 +98,29 @@ TEST_CASE("responses round-trip; the device ignores fields it does not know") {
   queued.replace(queued.find("\"failed\""), 8, "\"queued\"");
   CHECK(CodeOf(ParseJob(queued).status()) == "bad_value");  // servers never hold queued jobs
 
-  ChangesPage page{{v, v}, 17, true};
+  ChangesPage page{{v, v}, 17, true, {{"0123456789abcdef0123456789abcdef", "key-gone-0123456789",
+                                        16, 1700000000000}}};
   ChangesPage pb = ParseChanges(SerializeChanges(page)).value();
   CHECK(pb.jobs.size() == 2);
   CHECK(pb.next_since == 17);
   CHECK(pb.more);
+  REQUIRE(pb.expired.size() == 1);
+  CHECK(pb.expired[0].id == "0123456789abcdef0123456789abcdef");
+  CHECK(pb.expired[0].idempotency_key == "key-gone-0123456789");
+  CHECK(pb.expired[0].seq == 16);
+  CHECK(pb.expired[0].expired_at_ms == 1700000000000);
+  // A server before retention sends no "expired"; a malformed one is refused.
+  CHECK(ParseChanges(R"({"v":1,"jobs":[],"next_since":0,"more":false})").value().expired.empty());
+  CHECK(CodeOf(ParseChanges(R"({"v":1,"jobs":[],"expired":{},"next_since":0,"more":false})")
+                   .status()) == "wrong_type");
+  const char* no_key = R"({"v":1,"jobs":[],"expired":[{"id":"x","seq":1}],"next_since":0,)"
+                       R"("more":false})";
+  CHECK(CodeOf(ParseChanges(no_key).status()) == "missing_field");
+  // job_expired: 410, a stable code.
+  const ApiError gone = ApiErrorFromStatus(WireStatus(wire::kJobExpired, "job x was removed"));
+  CHECK(gone.http_status == 410);
+  CHECK(gone.code == "job_expired");
+  CHECK(gone.message == "job x was removed");
 
   JobResult r{v.id, R"({"captions":["a","b"]})"};
   JobResult rb = ParseResult(SerializeResult(r).value()).value();
