@@ -136,8 +136,10 @@ int cairn_jobs_list(cairn_vault* vault, char** out_jobs);
  *      already signed over those bytes
  *   {"type":"wake_at","at_ms":N}        {"type":"notify","job_id":N,"kind","message"}
  *   {"type":"rendition_saved","job_id":N,"asset_id":N,"name":"1080x1350"}
- * (the engine's Store instructions are committed to the vault, and each image export rendition
- * checked against its BLAKE2b-256 and saved as a "render" asset, before this returns). Events
+ *   {"type":"caption_saved","job_id":N,"asset_id":N}
+ * (the engine's Store instructions are committed to the vault, each image export rendition
+ * checked against its BLAKE2b-256 and saved as a "render" asset, and each HQ caption result
+ * checked and saved as a "caption-hq" asset, before this returns). Events
  * (event_json): {"type":"app_start","online":bool} | {"type":"online"} | {"type":"offline"} |
  * {"type":"tick"} | {"type":"job_created","job_id":N} | {"type":"cancel_requested","job_id":N} |
  * {"type":"response","request_id":N,"status":N,"headers":{...},"body":"..."} |
