@@ -177,6 +177,9 @@ int cairn_sync_open(cairn_vault* vault, double seed, cairn_sync** out) {
     CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
     CAIRN_RETURN_IF_ERROR(Need(out, "out"));
     CAIRN_ASSIGN_OR_RETURN(crypto::SigningKeyPair key, DeviceKey(*vault->vault));
+    // HQ captions finished before their results were kept as assets get theirs, once. A
+    // failure never keeps the engine from starting: it is tried again at the next start.
+    sync::VaultOutbox(*vault->vault).SaveEarlierCaptionResults().status().IgnoreError();
     auto s = std::make_unique<cairn_sync>();
     s->vault = vault;
     sync::EngineOptions options;

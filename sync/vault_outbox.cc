@@ -181,4 +181,31 @@ Result<int64_t> VaultOutbox::SaveCaptionResult(const sync::SaveCaptionResult& sa
   return vault_.AddAsset(a);
 }
 
+Result<int> VaultOutbox::SaveEarlierCaptionResults() {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> done,
+                         vault_.GetSetting(kCaptionAssetsBackfilled));
+  if (done) return 0;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<storage::OutboxJob> jobs, vault_.ListJobs());
+  int made = 0;
+  for (const storage::OutboxJob& j : jobs) {
+    if (j.kind != JobKindName(JobKind::kCaptionHq) || j.state != JobStateName(JobState::kDone) ||
+        j.result_json.empty()) {
+      continue;
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::optional<storage::Asset> had,
+                           vault_.FindJobAsset("caption-hq", j.id));
+    if (had) continue;
+    const std::optional<Preset> preset = ParsePreset(j.preset);
+    Result<int64_t> saved = SaveCaptionResult(
+        {j.id, j.server_job_id, preset.value_or(Preset::kFinal), j.result_json});
+    if (saved.ok()) {
+      ++made;
+    } else if (saved.status().code() != StatusCode::kInvalidArgument) {
+      return saved.status();  // storage trouble: tried again at the next start
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(vault_.SetSetting(kCaptionAssetsBackfilled, "1"));
+  return made;
+}
+
 }  // namespace cairn::sync

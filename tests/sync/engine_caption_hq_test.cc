@@ -290,5 +290,37 @@ TEST_CASE("caption-hq: a restart at either step finishes from the vault, one ass
   CHECK(vault->ListAssets("caption-hq", 10).value().size() == 2);
 }
 
+TEST_CASE("caption-hq: jobs done before results were assets get theirs once, never again") {
+  testing::TempDir dir;
+  auto vault = storage::Vault::Create(dir.path(), "pw", FastOptions()).value();
+  VaultOutbox outbox(*vault);
+  // Two jobs done the old way (the result on the job only), one with a result this build
+  // refuses, and one still queued.
+  std::vector<int64_t> ids;
+  for (const std::string& result : {Stored(ResultObject()), Stored(ResultObject()),
+                                    std::string(R"({"captions":"not a list"})")}) {
+    storage::OutboxJob j = vault->EnqueueJob("caption-hq", "preview", R"({"task":"t"})").value();
+    j.state = "done";
+    j.server_job_id = kServerId;
+    j.result_json = result;
+    REQUIRE(vault->UpdateJob(j).ok());
+    ids.push_back(j.id);
+  }
+  REQUIRE(vault->EnqueueJob("caption-hq", "final", R"({"task":"t"})").ok());
+  CHECK(outbox.SaveEarlierCaptionResults().value() == 2);
+  for (int64_t id : {ids[0], ids[1]}) {
+    std::optional<storage::Asset> a = vault->FindJobAsset("caption-hq", id).value();
+    REQUIRE(a.has_value());
+    CHECK(a->content.provenance.model_id == "cairn-caption-starter");
+    CHECK(json::parse(a->content.details)["job_preset"] == "preview");
+  }
+  CHECK_FALSE(vault->FindJobAsset("caption-hq", ids[2]).value().has_value());
+  CHECK(vault->GetJob(ids[2]).value().result_json == R"({"captions":"not a list"})");
+  // Once only: an asset deleted afterwards stays deleted.
+  REQUIRE(vault->DeleteAsset(vault->FindJobAsset("caption-hq", ids[0]).value()->id).ok());
+  CHECK(outbox.SaveEarlierCaptionResults().value() == 0);
+  CHECK(vault->ListAssets("caption-hq", 10).value().size() == 1);
+}
+
 }  // namespace
 }  // namespace cairn::sync
