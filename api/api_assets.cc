@@ -1,4 +1,5 @@
-// The C ABI: assets (photos, renders) with provenance and details, and blob reads.
+// The C ABI: assets (photos, renders, HQ caption results) with provenance and details, their
+// deletion, and blob reads.
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@ json AssetJson(const storage::Asset& a) {
           {"width", a.content.width},
           {"height", a.content.height},
           {"draft_id", a.content.draft_id ? json(*a.content.draft_id) : json(nullptr)},
+          {"job_id", a.content.job_id ? json(*a.content.job_id) : json(nullptr)},
           {"created_at_ms", a.created_at_ms},
           {"provenance",
            {{"model_id", p.model_id},
@@ -139,6 +141,18 @@ int cairn_assets_list(cairn_vault* vault, const char* kind, int limit, int offse
     nlohmann::json out = nlohmann::json::array();
     for (const storage::Asset& a : assets) out.push_back(AssetJson(a));
     return out;
+  });
+}
+
+int cairn_asset_delete(cairn_vault* vault, int64_t id, char** out_report) {
+  return ReturnJson(out_report, [&]() -> Result<nlohmann::json> {
+    CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_RETURN_IF_ERROR(vault->vault->DeleteAsset(id));
+    // The row is gone (committed); its blob goes with the vault's garbage collection unless
+    // something else still refers to it. A failed collection leaves garbage, never a loss: it
+    // is collected next time.
+    Result<int> removed = vault->vault->CollectGarbage();
+    return nlohmann::json{{"id", id}, {"blobs_removed", removed.ok() ? *removed : 0}};
   });
 }
 

@@ -104,10 +104,10 @@ Result<sync::Event> ParseEvent(const json& j, sync::VaultOutbox& outbox) {
   return InvalidArgument("unknown sync event type '" + type + "'");
 }
 
-// Feeds `event` to the engine and carries out what it returns: Stores and SaveRenditions here
-// (committed to the vault before anything after them), sends and uploads signed for the host.
-// An upload whose blob cannot be read is answered at once (BlobUnreadable) and its outcome
-// carried out in the same call.
+// Feeds `event` to the engine and carries out what it returns: Stores, SaveRenditions and
+// SaveCaptionResults here (committed to the vault before anything after them), sends and
+// uploads signed for the host. An upload whose blob cannot be read is answered at once
+// (BlobUnreadable) and its outcome carried out in the same call.
 Result<json> Run(cairn_sync& s, int64_t now, sync::Event event) {
   sync::VaultOutbox outbox(*s.vault->vault);
   json out = json::array();
@@ -150,6 +150,9 @@ Result<json> Run(cairn_sync& s, int64_t now, sync::Event event) {
         CAIRN_ASSIGN_OR_RETURN(int64_t asset, outbox.SaveRendition(*save));
         out.push_back({{"type", "rendition_saved"}, {"job_id", save->job_id},
                        {"asset_id", asset}, {"name", save->rendition.name}});
+      } else if (auto* cap = std::get_if<sync::SaveCaptionResult>(&i)) {
+        CAIRN_ASSIGN_OR_RETURN(int64_t asset, outbox.SaveCaptionResult(*cap));
+        out.push_back({{"type", "caption_saved"}, {"job_id", cap->job_id}, {"asset_id", asset}});
       } else if (auto* wake = std::get_if<sync::WakeAt>(&i)) {
         out.push_back({{"type", "wake_at"}, {"at_ms", wake->at_ms}});
       } else if (auto* n = std::get_if<sync::Notify>(&i)) {
@@ -174,6 +177,9 @@ int cairn_sync_open(cairn_vault* vault, double seed, cairn_sync** out) {
     CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
     CAIRN_RETURN_IF_ERROR(Need(out, "out"));
     CAIRN_ASSIGN_OR_RETURN(crypto::SigningKeyPair key, DeviceKey(*vault->vault));
+    // HQ captions finished before their results were kept as assets get theirs, once. A
+    // failure never keeps the engine from starting: it is tried again at the next start.
+    sync::VaultOutbox(*vault->vault).SaveEarlierCaptionResults().status().IgnoreError();
     auto s = std::make_unique<cairn_sync>();
     s->vault = vault;
     sync::EngineOptions options;

@@ -99,13 +99,14 @@ int cairn_draft_get(cairn_vault* vault, int64_t id, char** out_draft);
 int cairn_drafts_list(cairn_vault* vault, int limit, int offset, char** out_drafts);
 int cairn_drafts_search(cairn_vault* vault, const char* query, int limit, char** out_hits);
 
-/* Assets (photos the creator picked, renders the server made) with their provenance; the bytes
- * live encrypted in the vault's blob store, addressed by BLAKE2b-256 (hex).
- * An asset as JSON: {id, kind, mime, blob_hash, bytes, width, height, draft_id, created_at_ms,
- * provenance: {model_id, model_version, model_checksum, quantization, backend, tier, preset,
- * prompt_schema, seed}, details: {...}}. details is what the asset's maker recorded: a photo's
- * tags and safety verdict with their models' provenance, a render's job, rendition and source.
- * Model and server output inside it is untrusted: render it as text. */
+/* Assets (photos the creator picked, renders the server made, HQ caption results) with their
+ * provenance; the bytes live encrypted in the vault's blob store, addressed by BLAKE2b-256 (hex).
+ * An asset as JSON: {id, kind, mime, blob_hash, bytes, width, height, draft_id, job_id,
+ * created_at_ms, provenance: {model_id, model_version, model_checksum, quantization, backend,
+ * tier, preset, prompt_schema, seed}, details: {...}}. details is what the asset's maker
+ * recorded: a photo's tags and safety verdict with their models' provenance, a render's job,
+ * rendition and source, a caption-hq result's job (its blob is the result JSON, checked when it
+ * was saved). Model and server output inside it is untrusted: render it as text. */
 /* Stores `size` bytes (at least 1) and records them as an asset. asset_json: {kind ("photo" |
  * "render" | "thumbnail"), mime, width?, height?, draft_id?, provenance?: {...}, details?: {}}
  * (an unknown field is CAIRN_INVALID_ARGUMENT, naming it). Out: the asset. */
@@ -114,6 +115,10 @@ int cairn_asset_add(cairn_vault* vault, const char* asset_json, const uint8_t* d
 /* Newest first; kind "" (or NULL): every kind. Out: a JSON array of assets. */
 int cairn_assets_list(cairn_vault* vault, const char* kind, int limit, int offset,
                       char** out_assets);
+/* Deletes asset `id` (CAIRN_NOT_FOUND if there is none), then collects the vault's garbage: its
+ * blob is removed unless another asset or a model file still refers to it. Out:
+ * {"id":N,"blobs_removed":N}. */
+int cairn_asset_delete(cairn_vault* vault, int64_t id, char** out_report);
 /* The bytes of blob `hash` (64 hex digits), every chunk authenticated and the whole checked
  * against the hash; CAIRN_NOT_FOUND if the vault has no such blob. Free with cairn_free. */
 int cairn_blob_read(cairn_vault* vault, const char* hash, uint8_t** out_data, size_t* out_size);
@@ -136,8 +141,10 @@ int cairn_jobs_list(cairn_vault* vault, char** out_jobs);
  *      already signed over those bytes
  *   {"type":"wake_at","at_ms":N}        {"type":"notify","job_id":N,"kind","message"}
  *   {"type":"rendition_saved","job_id":N,"asset_id":N,"name":"1080x1350"}
- * (the engine's Store instructions are committed to the vault, and each image export rendition
- * checked against its BLAKE2b-256 and saved as a "render" asset, before this returns). Events
+ *   {"type":"caption_saved","job_id":N,"asset_id":N}
+ * (the engine's Store instructions are committed to the vault, each image export rendition
+ * checked against its BLAKE2b-256 and saved as a "render" asset, and each HQ caption result
+ * checked and saved as a "caption-hq" asset, before this returns). Events
  * (event_json): {"type":"app_start","online":bool} | {"type":"online"} | {"type":"offline"} |
  * {"type":"tick"} | {"type":"job_created","job_id":N} | {"type":"cancel_requested","job_id":N} |
  * {"type":"response","request_id":N,"status":N,"headers":{...},"body":"..."} |

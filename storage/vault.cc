@@ -179,6 +179,41 @@ ALTER TABLE outbox_jobs ADD COLUMN resubmits INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE assets ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX assets_by_kind ON assets(kind, id);
 )sql",
+    // 11: HQ caption results as assets (kind 'caption-hq': the result JSON is the blob), and the
+    // outbox job that made an asset (job_id; a render's from its details), one caption-hq asset
+    // per job at most, so a job saved again after a restart cannot make a second. SQLite cannot
+    // change a CHECK in place: the table is copied into one with the new kind and column.
+    R"sql(
+CREATE TABLE assets_v11 (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('photo', 'render', 'thumbnail', 'caption-hq')),
+  mime TEXT NOT NULL,
+  blob_hash TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  width INTEGER NOT NULL, height INTEGER NOT NULL,
+  draft_id INTEGER REFERENCES drafts(id) ON DELETE SET NULL,
+  model_id TEXT NOT NULL, model_version TEXT NOT NULL, model_checksum TEXT NOT NULL,
+  quantization TEXT NOT NULL, backend TEXT NOT NULL, tier TEXT NOT NULL, preset TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  prompt_schema TEXT NOT NULL DEFAULT '',
+  seed INTEGER NOT NULL DEFAULT 0,
+  details TEXT NOT NULL DEFAULT '{}',
+  job_id INTEGER REFERENCES outbox_jobs(id) ON DELETE SET NULL
+) STRICT;
+INSERT INTO assets_v11 (id, kind, mime, blob_hash, bytes, width, height, draft_id, model_id,
+    model_version, model_checksum, quantization, backend, tier, preset, created_at, prompt_schema,
+    seed, details, job_id)
+  SELECT id, kind, mime, blob_hash, bytes, width, height, draft_id, model_id, model_version,
+    model_checksum, quantization, backend, tier, preset, created_at, prompt_schema, seed, details,
+    CASE WHEN kind = 'render' AND json_valid(details) THEN
+      (SELECT j.id FROM outbox_jobs j WHERE j.id = json_extract(assets.details, '$.job')) END
+  FROM assets;
+DROP TABLE assets;
+ALTER TABLE assets_v11 RENAME TO assets;
+CREATE INDEX assets_by_blob ON assets(blob_hash);
+CREATE INDEX assets_by_kind ON assets(kind, id);
+CREATE UNIQUE INDEX assets_one_caption_per_job ON assets(job_id) WHERE kind = 'caption-hq';
+)sql",
 };
 static_assert(std::size(kMigrations) == kVaultSchemaVersion);
 
@@ -383,9 +418,13 @@ Status Vault::OpenConnection(bool create) {
 }
 
 Status Vault::Migrate(int target) {
-  CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "PRAGMA user_version"));
-  CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
-  int current = row ? static_cast<int>(q.Int(0)) : 0;
+  int current = 0;
+  {
+    // Reset before migrating: a statement still open locks the tables a migration drops.
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "PRAGMA user_version"));
+    CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+    current = row ? static_cast<int>(q.Int(0)) : 0;
+  }
   if (current > kVaultSchemaVersion) {
     return Unsupported("the vault in " + dir_ + " has schema version " + std::to_string(current) +
                        ", newer than this version of Cairn understands (" +

@@ -51,7 +51,7 @@ namespace cairn::storage {
 
 class CipherVfs;
 
-inline constexpr int kVaultSchemaVersion = 10;
+inline constexpr int kVaultSchemaVersion = 11;
 inline constexpr size_t kBlobChunkBytes = 64 * 1024;
 
 struct VaultOptions {
@@ -113,13 +113,16 @@ struct DraftText {
 inline constexpr double kSemanticFloor = 0.4;
 
 struct AssetInput {
-  std::string kind;       // photo | render | thumbnail
-  std::string mime;       // image/jpeg, image/webp, ...
+  std::string kind;       // photo | render | thumbnail | caption-hq
+  std::string mime;       // image/jpeg, image/webp, ...; a caption-hq result: application/json
   std::string blob_hash;  // the encrypted blob's content address (hex)
   int64_t bytes = 0;
   int width = 0;
   int height = 0;
   std::optional<int64_t> draft_id;
+  // The outbox job that made it (a render, a caption-hq result); unset for the creator's own.
+  // A job has at most one caption-hq asset (AddAsset: kAlreadyExists for a second).
+  std::optional<int64_t> job_id;
   Provenance provenance;  // empty model_id for assets the creator supplied
   // A JSON object (text), e.g. a render's {"job","rendition","source"} or a photo's tags and
   // safety verdict with their models' provenance. "{}" when there is nothing to add.
@@ -283,6 +286,11 @@ class Vault {
   Result<std::vector<Asset>> ListAssets(std::string_view kind, int limit, int offset = 0);
   // The newest asset of `kind` whose blob is `blob_hash`, if any (e.g. a render already saved).
   Result<std::optional<Asset>> FindAsset(std::string_view kind, std::string_view blob_hash);
+  // The newest asset of `kind` made by outbox job `job_id`, if any (a caption-hq result saved).
+  Result<std::optional<Asset>> FindJobAsset(std::string_view kind, int64_t job_id);
+  // Removes the asset row (kNotFound if there is none). Its blob stays until CollectGarbage()
+  // finds nothing else refers to it (another asset or a model file may share it).
+  Status DeleteAsset(int64_t id);
 
   // Installed models.
   Status PutModel(const InstalledModel& model);

@@ -122,7 +122,8 @@ OutboxJob ReadJob(const Stmt& q) {
 
 constexpr char kAssetColumns[] =
     "id, kind, mime, blob_hash, bytes, width, height, draft_id, model_id, model_version, "
-    "model_checksum, quantization, backend, tier, preset, created_at, prompt_schema, seed, details";
+    "model_checksum, quantization, backend, tier, preset, created_at, prompt_schema, seed, "
+    "details, job_id";
 
 Asset ReadAsset(const Stmt& q) {
   Asset a;
@@ -139,6 +140,7 @@ Asset ReadAsset(const Stmt& q) {
                           static_cast<uint64_t>(q.Int(17))};
   a.created_at_ms = q.Int(15);
   a.content.details = q.Text(18);
+  if (!q.IsNull(19)) a.content.job_id = q.Int(19);
   return a;
 }
 
@@ -290,8 +292,12 @@ Result<std::optional<std::string>> Vault::GetSetting(std::string_view key) {
 
 Result<int64_t> Vault::AddAsset(const AssetInput& a) {
   if (a.blob_hash.empty()) return InvalidArgument("asset has no blob hash");
-  if (a.kind != "photo" && a.kind != "render" && a.kind != "thumbnail") {
-    return InvalidArgument("asset kind must be photo, render or thumbnail, not '" + a.kind + "'");
+  if (a.kind != "photo" && a.kind != "render" && a.kind != "thumbnail" && a.kind != "caption-hq") {
+    return InvalidArgument("asset kind must be photo, render, thumbnail or caption-hq, not '" +
+                           a.kind + "'");
+  }
+  if (a.kind == "caption-hq" && !a.job_id) {
+    return InvalidArgument("a caption-hq asset must name the outbox job that made it");
   }
   const nlohmann::json details = nlohmann::json::parse(a.details, nullptr, false);
   if (!details.is_object()) {
@@ -300,20 +306,27 @@ Result<int64_t> Vault::AddAsset(const AssetInput& a) {
   int64_t id = 0;
   const int64_t now = NowMs();
   CAIRN_RETURN_IF_ERROR(InTransaction([&]() -> Status {
+    if (a.kind == "caption-hq") {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<Asset> had, FindJobAsset(a.kind, *a.job_id));
+      if (had) {
+        return AlreadyExists("job " + std::to_string(*a.job_id) + " already has its caption-hq "
+                             "asset (" + std::to_string(had->id) + ")");
+      }
+    }
     CAIRN_ASSIGN_OR_RETURN(
         Stmt q, stmts_.Get(db_,
                               "INSERT INTO assets (kind, mime, blob_hash, bytes, width, height, "
                               "draft_id, model_id, model_version, model_checksum, quantization, "
-                              "backend, tier, preset, created_at, prompt_schema, seed, details) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                              "?14, ?15, ?16, ?17, ?18)"));
+                              "backend, tier, preset, created_at, prompt_schema, seed, details, "
+                              "job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                              "?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
     const Provenance& p = a.provenance;
     q.Bind(1, a.kind).Bind(2, a.mime).Bind(3, a.blob_hash).Bind(4, a.bytes);
     q.Bind(5, int64_t{a.width}).Bind(6, int64_t{a.height}).Bind(7, a.draft_id);
     q.Bind(8, p.model_id).Bind(9, p.model_version).Bind(10, p.model_checksum);
     q.Bind(11, p.quantization).Bind(12, p.backend).Bind(13, p.tier).Bind(14, p.preset);
     q.Bind(15, now).Bind(16, p.prompt_schema).Bind(17, static_cast<int64_t>(p.seed));
-    q.Bind(18, details.dump());
+    q.Bind(18, details.dump()).Bind(19, a.job_id);
     CAIRN_RETURN_IF_ERROR(q.Run());
     id = sqlite3_last_insert_rowid(db_);
     return Status::Ok();
@@ -360,6 +373,28 @@ Result<std::optional<Asset>> Vault::FindAsset(std::string_view kind, std::string
   if (!row.ok()) return Explain(row.status());
   if (!*row) return std::optional<Asset>();
   return std::optional<Asset>(ReadAsset(q));
+}
+
+Result<std::optional<Asset>> Vault::FindJobAsset(std::string_view kind, int64_t job_id) {
+  CAIRN_ASSIGN_OR_RETURN(
+      Stmt q, stmts_.Get(db_, std::string("SELECT ") + kAssetColumns +
+                                  " FROM assets WHERE job_id = ?1 AND kind = ?2 "
+                                  "ORDER BY id DESC LIMIT 1"));
+  q.Bind(1, job_id).Bind(2, kind);
+  Result<bool> row = q.Step();
+  if (!row.ok()) return Explain(row.status());
+  if (!*row) return std::optional<Asset>();
+  return std::optional<Asset>(ReadAsset(q));
+}
+
+Status Vault::DeleteAsset(int64_t id) {
+  return InTransaction([&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Stmt q, stmts_.Get(db_, "DELETE FROM assets WHERE id = ?"));
+    q.Bind(1, id);
+    CAIRN_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(db_) == 0) return NotFound("no asset with id " + std::to_string(id));
+    return Status::Ok();
+  });
 }
 
 Status Vault::PutModel(const InstalledModel& m) {

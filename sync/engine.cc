@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sync/blob_store.h"
+#include "sync/caption_hq_result.h"
 #include <limits>
 #include <utility>
 
@@ -82,6 +83,14 @@ Result<std::vector<Instruction>> SyncEngine::Handle(int64_t now, const Event& ev
       const bool all_saved = entry.image && entry.image->renditions.empty();
       jobs_[rec.id] = std::move(entry);
       if (all_saved) Finish(jobs_[rec.id], JobState::kDone, out, "Your HQ export is ready");
+      if (rec.kind == JobKind::kCaptionHq && !rec.result_json.empty()) {
+        // Killed between recording the result and "done": no request, the result is here.
+        if (rec.caption_saved) {
+          Finish(jobs_[rec.id], JobState::kDone, out, "Your HQ caption is ready");
+        } else {
+          TakeCaptionResult(jobs_[rec.id], rec.result_json, out);
+        }
+      }
     }
     online_ = start->online;
     started_ = true;
@@ -263,9 +272,7 @@ void SyncEngine::OnResultReply(int64_t now, JobEntry& job, const HttpResponse* r
         TakeImageResult(now, job, result->result_json, out);
         return;
       }
-      job.rec.result_json = result->result_json;
-      job.rec.last_error.clear();
-      Finish(job, JobState::kDone, out, std::string("Your ") + What(job.rec.kind) + " is ready");
+      TakeCaptionResult(job, result->result_json, out);
       return;
     }
     ++counters_.bad_responses;
@@ -361,6 +368,26 @@ void SyncEngine::TakeImageResult(int64_t now, JobEntry& job, const std::string& 
   job.next_rendition = 0;
   job.failures = 0;
   job.rec.next_attempt_at_ms = now;
+}
+
+void SyncEngine::TakeCaptionResult(JobEntry& job, const std::string& result_json, Out& out) {
+  Result<CaptionHqResult> parsed = ParseCaptionHqResult(result_json);
+  if (!parsed.ok()) {
+    job.rec.last_error = "bad result: " + parsed.status().message();
+    Finish(job, JobState::kFailed, out,
+           "The server's result for this HQ caption cannot be used: " + parsed.status().message());
+    return;
+  }
+  job.rec.last_error.clear();
+  if (job.rec.result_json != result_json) {
+    // Recorded (still running) before the asset is saved: a restart resumes from here.
+    job.rec.result_json = result_json;
+    out.Store(job.rec);
+  }
+  out.list.emplace_back(std::in_place_type<SaveCaptionResult>,
+                        SaveCaptionResult{job.rec.id, job.rec.server_job_id, job.rec.preset,
+                                          result_json});
+  Finish(job, JobState::kDone, out, "Your HQ caption is ready");
 }
 
 void SyncEngine::OnRenditionReply(int64_t now, JobEntry& job, const HttpResponse* r,

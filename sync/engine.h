@@ -53,6 +53,12 @@
 // handed to the host as SaveRendition; the job is done once all are saved. After a restart
 // with the result recorded, only the renditions not yet in the vault (OutboxRecord::
 // renditions_saved) are fetched; saving stays idempotent.
+//
+// HQ captions (sync/caption_hq_result.h): a result that does not parse as one fails the job,
+// naming the field. A good one is recorded (still running), handed to the host as
+// SaveCaptionResult (a caption-hq asset) and the job is done. After a restart with the result
+// recorded, nothing is fetched again: the job is done at once if its asset is in the vault
+// (OutboxRecord::caption_saved), else the result is handed over again first.
 // Threading: one thread at a time.
 #ifndef CAIRN_SYNC_ENGINE_H_
 #define CAIRN_SYNC_ENGINE_H_
@@ -94,6 +100,9 @@ struct OutboxRecord {
   // the vault. Not a column: VaultOutbox::Unfinished() looks them up, so a restart fetches only
   // the renditions still missing.
   std::vector<std::string> renditions_saved;
+  // caption-hq with its result in hand: its caption-hq asset is in the vault. Not a column
+  // either: VaultOutbox::Unfinished() looks it up.
+  bool caption_saved = false;
   friend bool operator==(const OutboxRecord&, const OutboxRecord&) = default;
 };
 
@@ -160,13 +169,24 @@ struct SaveRendition {
   ImageExportResult result;  // the renditions' shared provenance (renditions left empty)
   std::string bytes;
 };
+// Store a done caption-hq job's result as a caption-hq asset, with the provenance it names
+// (parsed by the engine already; the host checks again), linked to the job's draft. Committed
+// before the next instruction, and idempotent: after a restart the engine may hand the same
+// job's result again, which must not make a second asset.
+struct SaveCaptionResult {
+  int64_t job_id = 0;
+  std::string server_job_id;
+  Preset preset = Preset::kFinal;  // the job's (the result's provenance has the one that ran)
+  std::string result_json;
+};
 enum class NoticeKind { kDone, kFailed, kCancelled, kCancelRefused };
 struct Notify {
   int64_t job_id = 0;
   NoticeKind kind = NoticeKind::kDone;
   std::string message;  // for the user
 };
-using Instruction = std::variant<Send, Store, WakeAt, Notify, UploadBlob, SaveRendition>;
+using Instruction =
+    std::variant<Send, Store, WakeAt, Notify, UploadBlob, SaveRendition, SaveCaptionResult>;
 
 // Why a job the server expired failed on the device (its last_error is "job_expired: " and this).
 inline constexpr char kExpiredReason[] =
@@ -231,6 +251,8 @@ class SyncEngine {
                         const std::string& error, Out& out);
   // image-export: the result is in hand; fetch its renditions (or finish if it has none).
   void TakeImageResult(int64_t now, JobEntry& job, const std::string& result_json, Out& out);
+  // caption-hq: the result is in hand; record it, have it saved as an asset, finish.
+  void TakeCaptionResult(JobEntry& job, const std::string& result_json, Out& out);
   // blob_missing: upload the source again and submit under the next key, or fail for good.
   void Resubmit(int64_t now, JobEntry& job, const JobView& view, Out& out);
   void Cancel(JobEntry& job, Out& out);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sync/blob_store.h"
+#include "sync/caption_hq_result.h"
 
 namespace cairn::sync {
 
@@ -83,6 +84,12 @@ Result<std::vector<OutboxRecord>> VaultOutbox::All() { return Convert(vault_.Lis
 Result<std::vector<OutboxRecord>> VaultOutbox::Unfinished() {
   CAIRN_ASSIGN_OR_RETURN(std::vector<OutboxRecord> jobs, Convert(vault_.ListUnfinishedJobs()));
   for (OutboxRecord& r : jobs) {
+    if (r.kind == JobKind::kCaptionHq && !r.result_json.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<storage::Asset> a,
+                             vault_.FindJobAsset("caption-hq", r.id));
+      r.caption_saved = a.has_value();
+      continue;
+    }
     if (r.kind != JobKind::kImageExport || r.result_json.empty()) continue;
     Result<ImageExportResult> result = ParseImageExportResult(r.result_json);
     if (!result.ok()) continue;  // the engine fetches the result again
@@ -131,6 +138,7 @@ Result<int64_t> VaultOutbox::SaveRendition(const sync::SaveRendition& save) {
   a.provenance.backend = "libvips";
   a.provenance.tier = save.result.tier;
   a.provenance.preset = PresetName(save.preset);
+  a.job_id = save.job_id;
   a.details = nlohmann::json{{"job", save.job_id},
                              {"server_job", save.server_job_id},
                              {"rendition", save.rendition.name},
@@ -138,6 +146,66 @@ Result<int64_t> VaultOutbox::SaveRendition(const sync::SaveRendition& save) {
                              {"rendered_at", save.result.rendered_at_ms}}
                   .dump();
   return vault_.AddAsset(a);
+}
+
+Result<int64_t> VaultOutbox::SaveCaptionResult(const sync::SaveCaptionResult& save) {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<storage::Asset> existing,
+                         vault_.FindJobAsset("caption-hq", save.job_id));
+  if (existing) return existing->id;
+  Result<CaptionHqResult> parsed = ParseCaptionHqResult(save.result_json);
+  if (!parsed.ok()) {
+    return InvalidArgument("the result of caption-hq job " + std::to_string(save.job_id) +
+                           " is not kept: " + parsed.status().message());
+  }
+  CAIRN_ASSIGN_OR_RETURN(storage::OutboxJob job, vault_.GetJob(save.job_id));
+  if (job.kind != JobKindName(JobKind::kCaptionHq)) {
+    return InvalidArgument("outbox job " + std::to_string(save.job_id) + " is " + job.kind +
+                           ", not caption-hq");
+  }
+  // The bytes first: an asset row never names a blob that is not there. Killed between the two,
+  // the blob is garbage until the next save of the same result finds it (content-addressed).
+  CAIRN_ASSIGN_OR_RETURN(std::string hash, vault_.PutBlob(AsBytes(save.result_json)));
+  storage::AssetInput a;
+  a.kind = "caption-hq";
+  a.mime = "application/json";
+  a.blob_hash = hash;
+  a.bytes = static_cast<int64_t>(save.result_json.size());
+  a.draft_id = job.draft_id;
+  a.job_id = save.job_id;
+  a.provenance = parsed->provenance;
+  a.details = nlohmann::json{{"job", save.job_id},
+                             {"server_job", save.server_job_id},
+                             {"job_preset", PresetName(save.preset)},
+                             {"captions", parsed->captions.size()}}
+                  .dump();
+  return vault_.AddAsset(a);
+}
+
+Result<int> VaultOutbox::SaveEarlierCaptionResults() {
+  CAIRN_ASSIGN_OR_RETURN(std::optional<std::string> done,
+                         vault_.GetSetting(kCaptionAssetsBackfilled));
+  if (done) return 0;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<storage::OutboxJob> jobs, vault_.ListJobs());
+  int made = 0;
+  for (const storage::OutboxJob& j : jobs) {
+    if (j.kind != JobKindName(JobKind::kCaptionHq) || j.state != JobStateName(JobState::kDone) ||
+        j.result_json.empty()) {
+      continue;
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::optional<storage::Asset> had,
+                           vault_.FindJobAsset("caption-hq", j.id));
+    if (had) continue;
+    const std::optional<Preset> preset = ParsePreset(j.preset);
+    Result<int64_t> saved = SaveCaptionResult(
+        {j.id, j.server_job_id, preset.value_or(Preset::kFinal), j.result_json});
+    if (saved.ok()) {
+      ++made;
+    } else if (saved.status().code() != StatusCode::kInvalidArgument) {
+      return saved.status();  // storage trouble: tried again at the next start
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(vault_.SetSetting(kCaptionAssetsBackfilled, "1"));
+  return made;
 }
 
 }  // namespace cairn::sync

@@ -25,6 +25,9 @@
 
 namespace cairn::sync {
 
+// The vault setting SaveEarlierCaptionResults() leaves once it has run.
+inline constexpr char kCaptionAssetsBackfilled[] = "sync.caption_assets_backfilled";
+
 class VaultOutbox {
  public:
   explicit VaultOutbox(storage::Vault& vault) : vault_(vault) {}
@@ -42,6 +45,19 @@ class VaultOutbox {
   // saved (the same bytes as a render) returns the existing asset's id. kCorruption if the bytes
   // do not hash to the rendition's blake2b (the engine checked; this is the host's last word).
   Result<int64_t> SaveRendition(const sync::SaveRendition& save);
+  // Carries out a SaveCaptionResult: the result JSON into the blob store (encrypted), then a
+  // "caption-hq" asset (mime application/json) with the result's provenance (model id, version,
+  // checksum, quantization, backend, tier, preset, prompt schema, seed), the job's draft, and
+  // details {"job", "server_job", "job_preset", "captions"}. Idempotent: a job that already has
+  // its caption-hq asset returns that asset's id. kInvalidArgument, naming the field, for a
+  // result that does not parse (sync/caption_hq_result.h); nothing is stored then.
+  Result<int64_t> SaveCaptionResult(const sync::SaveCaptionResult& save);
+  // Once per vault: saves the result of every done caption-hq job that has no caption-hq asset
+  // (jobs finished before results were kept as assets, vault schema 10 and older), then records
+  // that it ran (setting kCaptionAssetsBackfilled), so an asset the creator deletes later is
+  // never made again. A stored result that does not parse stays on its job only. Returns how
+  // many assets it made.
+  Result<int> SaveEarlierCaptionResults();
 
  private:
   storage::Vault& vault_;

@@ -6,6 +6,7 @@ import { CoreClient } from './core_client.js';
 import type { CairnError, VaultState } from './protocol.js';
 import type { App, Route } from './ui/app.js';
 import { gate, recoveryFor, ROUTES, vaultMadeHere } from './ui/app.js';
+import { assetsScreen } from './ui/assets.js';
 import { composeScreen } from './ui/compose.js';
 import { draftsScreen } from './ui/drafts.js';
 import { firstRunScreen } from './ui/first_run.js';
@@ -26,6 +27,7 @@ const SCREENS: Record<Route, (app: App, params: URLSearchParams) => HTMLElement>
   compose: composeScreen,
   drafts: draftsScreen,
   jobs: jobsScreen,
+  assets: assetsScreen,
   models: modelsScreen,
 };
 const TITLES: Record<Route, string> = {
@@ -35,6 +37,7 @@ const TITLES: Record<Route, string> = {
   compose: 'Compose',
   drafts: 'Drafts',
   jobs: 'HQ exports',
+  assets: 'Assets',
   models: 'Models',
 };
 

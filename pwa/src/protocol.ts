@@ -119,18 +119,25 @@ export interface PhotoAnalysis {
   context: string;
 }
 
-/** A photo or render kept in the vault (its bytes encrypted in the blob store). */
+/** A photo, render or HQ caption result kept in the vault (its bytes encrypted in the blob
+ * store; a caption-hq asset's bytes are the server's result JSON). */
 export interface Asset {
   id: number;
-  kind: 'photo' | 'render' | 'thumbnail';
+  kind: 'photo' | 'render' | 'thumbnail' | 'caption-hq';
   mime: string;
   blobHash: string;          // BLAKE2b-256 of the bytes: an image export's "source"
   bytes: number;
   width: number;
   height: number;
   draftId: number | null;
+  /** The HQ job that made it (a render, a caption-hq result); null for the creator's own. */
+  jobId: number | null;
   createdAtMs: number;
-  /** What made it: a render's renderer (modelId), libvips (modelVersion), checksum, tier, preset. */
+  /** caption-hq only: the captions, best first, read out of the result in the vault. Untrusted
+   * model output: render as text. */
+  captions?: string[];
+  /** What made it: a render's renderer (modelId), libvips (modelVersion), checksum, tier, preset;
+   * a caption-hq result's model, version, checksum, quantization, the backend that ran, tier. */
   provenance: Omit<Provenance, 'promptSchema' | 'tier' | 'preset'> & { tier: string; preset: string };
   /** Untrusted (model and server output): a photo's tags and safety verdict, a render's job and
    * rendition. Render as text. */
@@ -260,6 +267,11 @@ export interface Api {
   'assets.list': [{ kind: Asset['kind'] | ''; limit: number }, Asset[]];
   // An asset's bytes out of the vault (authenticated, hash checked), for a blob: URL.
   'assets.bytes': [{ blobHash: string; mime: string }, Blob];
+  // An image asset decoded in the worker and scaled to fit `maxSide` (a thumbnail): pixels,
+  // never markup.
+  'assets.thumbnail': [{ blobHash: string; mime: string; maxSide: number }, ImageBitmap];
+  // Deletes the asset; its blob goes unless something else in the vault still refers to it.
+  'assets.delete': [{ id: number }, { blobsRemoved: number }];
   'workspace.get': [void, Workspace];
   'workspace.set': [Workspace, void];
   'models.list': [void, ModelEntry[]];

@@ -644,5 +644,93 @@ TEST_CASE("the ABI: a photo asset, its upload before the export's POST, a binary
   cairn_sync_close(s);
 }
 
+TEST_CASE("the ABI: an HQ caption result saved as a caption-hq asset, listed, then deleted") {
+  TempDir dir;
+  Vault v;
+  REQUIRE(cairn_vault_create((dir / "vault").c_str(), "correct horse", &v.v) == CAIRN_OK);
+  char* out = nullptr;
+  REQUIRE(cairn_draft_save(v.v, 0, R"({"caption":"Pier","hashtags":[]})", &out) == CAIRN_OK);
+  const int64_t draft = TakeJson(out)["id"];
+  cairn_sync* s = nullptr;
+  REQUIRE(cairn_sync_open(v.v, 7, &s) == CAIRN_OK);
+  REQUIRE(cairn_sync_handle(s, 1.7e12, R"({"type":"app_start","online":true})", &out) == CAIRN_OK);
+  TakeJson(out);
+  REQUIRE(cairn_job_enqueue(v.v, "caption-hq", "preview", R"({"task":"t"})", draft, &out) ==
+          CAIRN_OK);
+  const int64_t job = TakeJson(out)["id"];
+  const std::string created = R"({"type":"job_created","job_id":)" + std::to_string(job) + "}";
+  REQUIRE(cairn_sync_handle(s, 1.7e12, created.c_str(), &out) == CAIRN_OK);
+  std::vector<json> sends = OfType(TakeJson(out), "send");
+  REQUIRE(sends.size() == 1);
+  const std::string key = json::parse(sends[0]["body"].get<std::string>())["idempotency_key"];
+  const std::string server_id = "0123456789abcdef0123456789abcdef";
+  json view = {{"v", 1}, {"job", {{"id", server_id}, {"idempotency_key", key},
+                                  {"kind", "caption-hq"}, {"preset", "preview"},
+                                  {"state", "done"}, {"seq", 3}, {"created_at", 1},
+                                  {"updated_at", 2}}}};
+  sends = OfType(Respond(s, sends[0]["request_id"], 201, view.dump()), "send");
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0]["target"] == "/v1/jobs/" + server_id + "/result");
+  const std::string hostile = "<img src=x onerror=alert(1)>";
+  const std::string checksum(64, 'a');
+  json result = {{"v", 1}, {"id", server_id},
+                 {"result", {{"captions", {{{"text", hostile}}, {{"text", "Golden hour"}}}},
+                             {"provenance", {{"model_id", "cairn-caption-starter"},
+                                             {"model_version", "1.0.0"},
+                                             {"model_checksum", checksum},
+                                             {"quantization", "fp32"},
+                                             {"backend", "ort-native-cpu"}, {"tier", "cloud"},
+                                             {"preset", "final"},
+                                             {"prompt_schema", "cairn.prompt/1"},
+                                             {"seed", 7}}}}}};
+  json ins = Respond(s, sends[0]["request_id"], 200, result.dump());
+  std::vector<json> saved = OfType(ins, "caption_saved");
+  REQUIRE(saved.size() == 1);
+  CHECK(saved[0]["job_id"] == job);
+  CHECK(OfType(ins, "notify").at(0)["kind"] == "done");
+  cairn_sync_close(s);
+
+  REQUIRE(cairn_assets_list(v.v, "caption-hq", 10, 0, &out) == CAIRN_OK);
+  json list = TakeJson(out);
+  REQUIRE(list.size() == 1);
+  const json& a = list[0];
+  CHECK(a["id"] == saved[0]["asset_id"]);
+  CHECK(a["mime"] == "application/json");
+  CHECK(a["job_id"] == job);
+  CHECK(a["draft_id"] == draft);
+  CHECK(a["provenance"]["model_id"] == "cairn-caption-starter");
+  CHECK(a["provenance"]["model_version"] == "1.0.0");
+  CHECK(a["provenance"]["model_checksum"] == checksum);
+  CHECK(a["provenance"]["quantization"] == "fp32");
+  CHECK(a["provenance"]["backend"] == "ort-native-cpu");
+  CHECK(a["provenance"]["tier"] == "cloud");
+  CHECK(a["provenance"]["preset"] == "final");
+  CHECK(a["details"]["job_preset"] == "preview");
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  const std::string hash = a["blob_hash"];
+  REQUIRE(cairn_blob_read(v.v, hash.c_str(), &data, &size) == CAIRN_OK);
+  const json stored = json::parse(std::string(reinterpret_cast<char*>(data), size));
+  cairn_free(data);
+  CHECK(stored["captions"][0]["text"] == hostile);  // kept as data, exactly
+  CHECK(a["bytes"] == size);
+
+  // Deleted: the row at once, its blob by the garbage collection that follows.
+  const int64_t id = a["id"];
+  REQUIRE(cairn_asset_delete(v.v, id, &out) == CAIRN_OK);
+  json report = TakeJson(out);
+  CHECK(report["id"] == id);
+  CHECK(report["blobs_removed"] == 1);
+  CHECK(cairn_blob_read(v.v, hash.c_str(), &data, &size) == CAIRN_NOT_FOUND);
+  REQUIRE(cairn_assets_list(v.v, "", 10, 0, &out) == CAIRN_OK);
+  CHECK(TakeJson(out).empty());
+  CHECK(cairn_asset_delete(v.v, id, &out) == CAIRN_NOT_FOUND);
+  CHECK_THAT(LastError(), Catch::Matchers::ContainsSubstring("no asset with id " +
+                                                             std::to_string(id)));
+  // The job stays done with its result: deleting the asset forgets only the copy.
+  REQUIRE(cairn_jobs_list(v.v, &out) == CAIRN_OK);
+  CHECK(TakeJson(out)[0]["state"] == "done");
+}
+
 }  // namespace
 }  // namespace cairn

@@ -27,7 +27,7 @@ export async function unlock(page: Page, screen = 'compose'): Promise<void> {
   await expect(page.locator('body')).toHaveAttribute('data-screen', screen);
 }
 
-export type Screen = 'Compose' | 'Drafts' | 'Models';
+export type Screen = 'Compose' | 'Drafts' | 'Assets' | 'Models';
 
 /** Opens a screen from the navigation. */
 export async function go(page: Page, name: Screen): Promise<void> {

@@ -40,6 +40,7 @@ test('the screens, from first run to unlock after a restart', async ({ page, pro
   for (const [link, screen] of [
     ['Drafts', 'drafts'],
     ['Exports', 'jobs'],
+    ['Assets', 'assets'],
     ['Models', 'models'],
   ] as const) {
     await page.getByRole('navigation').getByRole('link', { name: link }).click();

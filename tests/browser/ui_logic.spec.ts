@@ -134,4 +134,46 @@ test('fast preview is offered only once measured, and only under 400 ms at p95',
     return [null, 0, 120, 399.9, 400, 1052].map((p95) => fastPreviewOffered({ previewP95Ms: p95 }));
   });
   expect(offered).toEqual([false, true, true, true, false, false]);
+
+test('an asset says what it is and what made it, as text rows', async ({ page }) => {
+  await loadUi(page);
+  const shown = await page.evaluate(() => {
+    const { assetTitle, provenanceRows } = (window as any).ui;
+    const base = {
+      id: 7, mime: 'application/json', blobHash: 'a'.repeat(64), bytes: 1400, width: 0,
+      height: 0, draftId: 3, jobId: 2, createdAtMs: 0, details: {},
+    };
+    const caption = {
+      ...base, kind: 'caption-hq',
+      provenance: {
+        modelId: '<b>m</b>', modelVersion: '1.0.0', modelChecksum: 'c'.repeat(64),
+        quantization: 'fp32', backend: 'ort-native-cpu', tier: 'cloud', preset: 'final', seed: 7,
+      },
+    };
+    const photo = {
+      ...base, kind: 'photo', mime: 'image/png', bytes: 179, width: 96, height: 64,
+      provenance: { modelId: '', modelVersion: '', modelChecksum: '', quantization: '',
+        backend: '', tier: '', preset: '', seed: 0 },
+    };
+    const render = { ...photo, kind: 'render', details: { rendition: '1080x1350' } };
+    // Created is in the browser's own zone and locale: checked apart.
+    const rows = (a: unknown) => provenanceRows(a).filter(([t]: [string]) => t !== 'Created');
+    return [assetTitle(caption), rows(caption), assetTitle(photo), rows(photo), assetTitle(render),
+      provenanceRows(caption).at(-1)[0]];
+  });
+  expect(shown).toEqual([
+    'HQ captions',
+    [
+      ['Made by', '<b>m</b> 1.0.0 (fp32)'],
+      ['Backend', 'ort-native-cpu'],
+      ['Tier', 'cloud'],
+      ['Preset', 'final'],
+      ['Checksum', `${'c'.repeat(16)}…`],
+      ['Size', '1.4 kB'],
+    ],
+    'Photo',
+    [['Made by', 'you'], ['Size', '179 B, 96×64']],
+    'HQ render 1080x1350',
+    'Created',
+  ]);
 });

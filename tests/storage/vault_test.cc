@@ -316,7 +316,7 @@ TEST_CASE("schema 10: an outbox job and asset from schema 8 keep their data and 
     asset = sqlite3_last_insert_rowid(v->db());
   }
   auto v = Vault::Open(dir.path(), "pw", FastOptions()).value();
-  CHECK(v->schema_version() == 10);
+  CHECK(v->schema_version() == kVaultSchemaVersion);
   OutboxJob j = v->GetJob(job).value();
   CHECK(j.payload_json == R"({"source":"x"})");
   CHECK_FALSE(j.source_uploaded);
@@ -327,6 +327,102 @@ TEST_CASE("schema 10: an outbox job and asset from schema 8 keep their data and 
   CHECK(v->GetJob(job).value().source_uploaded);
   CHECK(v->GetJob(job).value().resubmits == 2);
   CHECK(v->GetAsset(asset).value().content.details == "{}");
+}
+
+TEST_CASE("schema 11: assets from schema 10 keep their data; a render gains its job") {
+  TempDir dir;
+  VaultOptions old = FastOptions();
+  old.max_schema_version = 10;
+  int64_t job = 0, render = 0, photo = 0, orphan = 0;
+  {
+    auto v = Vault::Create(dir.path(), "pw", old).value();
+    job = v->EnqueueJob("image-export", "final", "{}").value().id;
+    // Rows as schema 10 wrote them (this build's AddAsset writes schema 11's columns).
+    auto add = [&](const std::string& kind, const std::string& details) {
+      REQUIRE(Exec(v->db(), "INSERT INTO assets (kind, mime, blob_hash, bytes, width, height, "
+                            "model_id, model_version, model_checksum, quantization, backend, "
+                            "tier, preset, created_at, seed, details) VALUES ('" + kind +
+                            "', 'image/jpeg', '" + std::string(64, 'b') + "', 1, 1, 1, "
+                            "'cairn-server image-export/1', '', '', '', '', '', '', 5, " +
+                            std::to_string(static_cast<int64_t>(0xfedcba9876543210ull)) +
+                            ", '" + details + "')").ok());
+      return sqlite3_last_insert_rowid(v->db());
+    };
+    render = add("render", R"({"job":)" + std::to_string(job) + R"(,"rendition":"1080x1080"})");
+    orphan = add("render", R"({"job":999,"rendition":"1080x1350"})");  // a job long gone
+    photo = add("photo", R"({"job":)" + std::to_string(job) + "}");  // only a render's maker
+    CHECK(Exec(v->db(), "INSERT INTO assets (kind, mime, blob_hash, bytes, width, height, "
+                        "model_id, model_version, model_checksum, quantization, backend, tier, "
+                        "preset, created_at) VALUES ('caption-hq', 'application/json', 'h', 1, "
+                        "0, 0, '', '', '', '', '', '', '', 5)")
+              .code() == StatusCode::kInvalidArgument);  // schema 10 has no such kind
+  }
+  auto v = Vault::Open(dir.path(), "pw", FastOptions()).value();
+  CHECK(v->schema_version() == 11);
+  Asset r = v->GetAsset(render).value();
+  CHECK(r.content.job_id == std::optional<int64_t>(job));
+  CHECK(r.content.provenance.model_id == "cairn-server image-export/1");
+  CHECK(r.content.provenance.seed == 0xfedcba9876543210ull);
+  CHECK(r.content.details == R"({"job":)" + std::to_string(job) + R"(,"rendition":"1080x1080"})");
+  CHECK_FALSE(v->GetAsset(orphan).value().content.job_id.has_value());
+  CHECK_FALSE(v->GetAsset(photo).value().content.job_id.has_value());
+  CHECK(v->ListAssets("", 10).value().size() == 3);
+  CHECK(v->FindJobAsset("render", job).value()->id == render);
+  CHECK(v->IntegrityCheck().value() == "ok");
+}
+
+TEST_CASE("caption-hq assets: one per job, found by job; deleted assets leave blobs to GC") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  const int64_t draft = v->CreateDraft(SampleDraft("a pier")).value();
+  const int64_t job = v->EnqueueJob("caption-hq", "final", R"({"task":"t"})", draft).value().id;
+  const std::string result = R"({"captions":[{"text":"<b>hi</b>"}]})";
+  AssetInput a;
+  a.kind = "caption-hq";
+  a.mime = "application/json";
+  a.blob_hash = v->PutBlob(AsBytes(result)).value();
+  a.bytes = static_cast<int64_t>(result.size());
+  a.draft_id = draft;
+  a.provenance = {"cairn-caption-starter", "1.0.0", std::string(64, 'c'), "fp32",
+                  "ort-native-cpu", "cloud", "final", "cairn.prompt/1", 7};
+  AssetInput no_job = a;
+  CHECK(v->AddAsset(no_job).status().code() == StatusCode::kInvalidArgument);
+  a.job_id = job;
+  const int64_t id = v->AddAsset(a).value();
+  Status again = v->AddAsset(a).status();
+  CHECK(again.code() == StatusCode::kAlreadyExists);
+  CHECK_THAT(again.message(), Catch::Matchers::ContainsSubstring("job " + std::to_string(job)));
+  Asset got = v->FindJobAsset("caption-hq", job).value().value();
+  CHECK(got.id == id);
+  CHECK(got.content.draft_id == std::optional<int64_t>(draft));
+  CHECK(got.content.provenance == a.provenance);
+  CHECK_FALSE(v->FindJobAsset("caption-hq", job + 1).value().has_value());
+  CHECK_FALSE(v->FindJobAsset("render", job).value().has_value());
+
+  // A photo sharing no blob, and a render sharing the caption's blob (content addressing).
+  AssetInput photo;
+  photo.kind = "photo";
+  photo.mime = "image/png";
+  photo.blob_hash = v->PutBlob(AsBytes(std::string("\x89PNG photo"))).value();
+  const int64_t p = v->AddAsset(photo).value();
+  AssetInput twin = a;
+  twin.kind = "render";
+  twin.job_id.reset();
+  const int64_t t = v->AddAsset(twin).value();
+
+  REQUIRE(v->DeleteAsset(id).ok());
+  CHECK(v->DeleteAsset(id).code() == StatusCode::kNotFound);
+  CHECK(v->GetAsset(id).status().code() == StatusCode::kNotFound);
+  CHECK(v->CollectGarbage().value() == 0);  // the render still holds the blob
+  CHECK(v->ReadBlob(a.blob_hash).ok());
+  REQUIRE(v->DeleteAsset(t).ok());
+  REQUIRE(v->DeleteAsset(p).ok());
+  CHECK(v->CollectGarbage().value() == 2);
+  CHECK(v->ReadBlob(a.blob_hash).status().code() == StatusCode::kNotFound);
+  CHECK(v->ListAssets("", 10).value().empty());
+  // With its asset gone, the job may have one again (its result saved after a deletion).
+  CHECK(v->PutBlob(AsBytes(result)).value() == a.blob_hash);
+  CHECK(v->AddAsset(a).ok());
 }
 
 TEST_CASE("a vault from a newer Cairn is refused, not damaged") {

@@ -19,7 +19,8 @@
 //   - no job done twice in effect (at most one accepted completion per job);
 //   - no job lost (every job the creator made is accounted for, done jobs carry their result);
 //   - every done image export's renditions are in the vault as render assets, each once, with
-//     the bytes the server rendered; a resubmitted job's earlier server jobs failed blob_missing.
+//     the bytes the server rendered; a resubmitted job's earlier server jobs failed blob_missing;
+//   - every done HQ caption's result is in the vault as one caption-hq asset, and no other.
 // A failing seed prints itself; rerun with that seed to replay it exactly.
 #include <catch_amalgamated.hpp>
 
@@ -298,6 +299,10 @@ class Simulation {
         ToServer(u->request_id, put);
       } else if (const auto* r = std::get_if<SaveRendition>(&ins)) {
         SaveRenditionToVault(*r);
+      } else if (const auto* c = std::get_if<SaveCaptionResult>(&ins)) {
+        Result<int64_t> asset = outbox_->SaveCaptionResult(*c);
+        INFO("seed " << seed_ << ": " << asset.status().ToString());
+        REQUIRE(asset.ok());
       }
     }
   }
@@ -471,7 +476,7 @@ class Simulation {
     } else if (lease.kind == JobKind::kImageExport) {
       s = RenderExport(lease);
     } else {
-      s = service_->Complete(lease, R"({"job":")" + lease.job_id + "\"}", now_);
+      s = service_->Complete(lease, CaptionResult(lease.job_id), now_);
     }
     if (s.ok()) {
       ++effects_[lease.job_id];
@@ -511,6 +516,21 @@ class Simulation {
         {"provenance", {{"renderer", "cairn-server image-export/1"}, {"libvips", "8.16.1"},
                         {"tier", "cloud"}, {"preset", "final"}, {"rendered_at", now_}}}};
     return service_->Complete(lease, result.dump(), now_);
+  }
+
+  // A caption-hq result as a render worker makes it (sync/PROTOCOL.md), naming its job.
+  static std::string CaptionResult(const std::string& job_id) {
+    const nlohmann::json caption = {{"text", "caption for " + job_id}, {"ok", true},
+                                    {"problems", nlohmann::json::array()}};
+    return nlohmann::json{
+        {"captions", {caption}},
+        {"problems", nlohmann::json::array()},
+        {"provenance",
+         {{"model_id", "cairn-caption-starter"}, {"model_version", "1.0.0"},
+          {"model_checksum", std::string(64, 'c')}, {"quantization", "fp32"},
+          {"backend", "ort-native-cpu"}, {"tier", "cloud"}, {"preset", "final"},
+          {"prompt_schema", "cairn.prompt/1"}, {"seed", 7}}}}
+        .dump();
   }
 
   bool FailsRender(const std::string& server_id) {
@@ -583,7 +603,7 @@ class Simulation {
 
   void Check() {
     Absorb(engine_->counters());
-    int64_t expected_renders = 0;
+    int64_t expected_renders = 0, expected_captions = 0;
     std::map<std::string, StoredJob> server;
     for (const StoredJob& s :
          store_->ChangesSince(signer_->device_id(), 0, 100'000).value()) {
@@ -629,6 +649,14 @@ class Simulation {
               CHECK(static_cast<int64_t>(stored.size()) == r.bytes);
               ++expected_renders;
             }
+          } else {
+            // Its result kept once as a caption-hq asset, however the client died.
+            std::optional<storage::Asset> a = vault_->FindJobAsset("caption-hq", id).value();
+            REQUIRE(a.has_value());
+            const Bytes stored = vault_->ReadBlob(a->content.blob_hash).value();
+            CHECK(std::string(stored.begin(), stored.end()) == rec.result_json);
+            CHECK(a->content.provenance.model_id == "cairn-caption-starter");
+            ++expected_captions;
           }
           break;
         case JobState::kFailed:
@@ -678,6 +706,15 @@ class Simulation {
       }
     }
     CHECK(static_cast<int64_t>(seen.size()) == expected_renders + partial);
+    // Every caption-hq asset is of a done job, one per job (the vault's unique index).
+    const std::vector<storage::Asset> captions =
+        vault_->ListAssets("caption-hq", 1'000'000).value();
+    for (const storage::Asset& a : captions) {
+      INFO("seed " << seed_ << " caption-hq asset " << a.id);
+      REQUIRE(a.content.job_id.has_value());
+      CHECK(outbox_->Get(*a.content.job_id).value().state == JobState::kDone);
+    }
+    CHECK(static_cast<int64_t>(captions.size()) == expected_captions);
     c_.renditions_stored += static_cast<int64_t>(seen.size());
   }
 

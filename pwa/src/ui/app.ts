@@ -2,7 +2,15 @@
 import type { CoreClient } from '../core_client.js';
 import type { VaultState } from '../protocol.js';
 
-export type Route = 'first-run' | 'unlock' | 'recovery' | 'compose' | 'drafts' | 'jobs' | 'models';
+export type Route =
+  | 'first-run'
+  | 'unlock'
+  | 'recovery'
+  | 'compose'
+  | 'drafts'
+  | 'jobs'
+  | 'assets'
+  | 'models';
 export const ROUTES: readonly Route[] = [
   'first-run',
   'unlock',
@@ -10,6 +18,7 @@ export const ROUTES: readonly Route[] = [
   'compose',
   'drafts',
   'jobs',
+  'assets',
   'models',
 ];
 

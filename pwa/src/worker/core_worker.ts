@@ -29,13 +29,15 @@ interface CJob {
 }
 interface CAsset {
   id: number; kind: Asset['kind']; mime: string; blob_hash: string; bytes: number; width: number;
-  height: number; draft_id: number | null; created_at_ms: number; details: Record<string, unknown>;
+  height: number; draft_id: number | null; job_id?: number | null; created_at_ms: number;
+  details: Record<string, unknown>;
   provenance: { model_id: string; model_version: string; model_checksum: string; quantization: string;
     backend: string; tier: string; preset: string; seed: number };
 }
 const toAsset = (a: CAsset): Asset => ({
   id: a.id, kind: a.kind, mime: a.mime, blobHash: a.blob_hash, bytes: a.bytes, width: a.width,
-  height: a.height, draftId: a.draft_id ?? null, createdAtMs: a.created_at_ms, details: a.details,
+  height: a.height, draftId: a.draft_id ?? null, jobId: a.job_id ?? null,
+  createdAtMs: a.created_at_ms, details: a.details,
   provenance: {
     modelId: a.provenance.model_id, modelVersion: a.provenance.model_version,
     modelChecksum: a.provenance.model_checksum, quantization: a.provenance.quantization,
@@ -230,8 +232,44 @@ class Worker {
       }
       case 'assets.list': {
         const { kind, limit } = arg as Api['assets.list'][0];
-        return core.withStrings([kind], ([k]) =>
-          core.json<CAsset[]>('assets_list', this.open(), k!, limit, 0)).map(toAsset);
+        const vault = this.open();
+        const assets = core.withStrings([kind], ([k]) =>
+          core.json<CAsset[]>('assets_list', vault, k!, limit, 0)).map(toAsset);
+        // A caption-hq asset's captions come out of its blob (the result the core checked
+        // before it saved it); only strings are taken, and they stay text.
+        for (const a of assets) if (a.kind === 'caption-hq') a.captions = this.captionsOf(vault, a);
+        return assets;
+      }
+      case 'assets.thumbnail': {
+        const { blobHash, mime, maxSide } = arg as Api['assets.thumbnail'][0];
+        const vault = this.open();
+        if (!mime.startsWith('image/')) {
+          throw new CairnError('invalid_argument', `no thumbnail for ${mime}`);
+        }
+        const bytes = core.withStrings([blobHash], ([h]) => core.bytes('blob_read', vault, h!));
+        let full: ImageBitmap;
+        try {
+          full = await createImageBitmap(new Blob([bytes], { type: mime }));
+        } catch (e) {
+          const why = (e as Error).message;
+          const what = `asset ${blobHash.slice(0, 12)}…`;
+          throw new CairnError('corruption', `${what} is not a decodable image: ${why}`);
+        }
+        const k = Math.min(1, maxSide / Math.max(full.width, full.height));
+        if (k === 1) return full;
+        const scaled = await createImageBitmap(full, {
+          resizeWidth: Math.max(1, Math.round(full.width * k)),
+          resizeHeight: Math.max(1, Math.round(full.height * k)),
+          resizeQuality: 'medium',
+        });
+        full.close();
+        return scaled;
+      }
+      case 'assets.delete': {
+        const { id: assetId } = arg as Api['assets.delete'][0];
+        // Asset ids are small positive integers: they pass as the i64's low half.
+        const r = core.json<{ blobs_removed: number }>('asset_delete', this.open(), assetId, 0);
+        return { blobsRemoved: r.blobs_removed };
       }
       case 'assets.bytes': {
         const { blobHash, mime } = arg as Api['assets.bytes'][0];
@@ -286,6 +324,21 @@ class Worker {
         return { engineRuns: this.sync.running };
     }
     throw new CairnError('invalid_argument', `unknown request ${String(op)}`);
+  }
+
+  private captionsOf(vault: number, a: Asset): string[] {
+    try {
+      const bytes = this.core.withStrings([a.blobHash], ([h]) =>
+        this.core.bytes('blob_read', vault, h!));
+      const result = JSON.parse(new TextDecoder().decode(bytes)) as { captions?: unknown };
+      if (!Array.isArray(result.captions)) return [];
+      return result.captions
+        .map((c: unknown) => (c && typeof c === 'object' ? (c as { text?: unknown }).text : null))
+        .filter((t): t is string => typeof t === 'string');
+    } catch (e) {
+      console.warn(`cairn: the captions of asset ${a.id} could not be read:`, e);
+      return [];
+    }
   }
 
   private async embedderOrNull() {

@@ -6,12 +6,14 @@
 // come out of the vault here (cairn_blob_read), already signed over by the core; every response
 // goes back as bytes (cairn_sync_respond), so a rendition (an image) never crosses as text, and
 // the core checks each against its BLAKE2b-256 and saves it in the vault ("rendition_saved").
+// An HQ caption's result is checked and saved as a caption-hq asset the same way
+// ("caption_saved").
 import type { PageToSw } from '../../../service_worker/messages.js';
 import type { Job } from '../protocol.js';
 import type { Core } from './core.js';
 
 interface Instruction {
-  type: 'send' | 'wake_at' | 'notify' | 'rendition_saved';
+  type: 'send' | 'wake_at' | 'notify' | 'rendition_saved' | 'caption_saved';
   request_id?: number;
   method?: string;
   target?: string;
@@ -101,7 +103,7 @@ export class SyncHost {
     for (const i of out) {
       if (i.type === 'send') this.send(i);
       else if (i.type === 'wake_at') this.wake(i.at_ms!);
-      else if (i.type === 'rendition_saved') changed = true;
+      else if (i.type === 'rendition_saved' || i.type === 'caption_saved') changed = true;
       else if (i.type === 'notify') {
         changed = true;
         this.onNotice(i.job_id!, i.kind!, i.message!);
