@@ -8,7 +8,7 @@ import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { Core } from '../../pwa/src/worker/core.js';
 import { OpfsPool } from '../../pwa/src/worker/opfs_pool.js';
 import type { DraftIn, PhaseName, VaultSide } from './workload.js';
-import { counts, runPhases } from './workload.js';
+import { counts, runInterleaved } from './workload.js';
 
 export interface VaultResult {
   counts: ReturnType<typeof counts>;
@@ -28,33 +28,44 @@ export async function vaultSuite(scale: number, dir: string): Promise<VaultResul
   const c = counts(scale);
   const meter = new HandleMeter();
   const cairn = await cairnSide(dir);
-  // The counts start after the vault exists (its creation is not a phase); the core worker tops
-  // the slot pool up between requests, here between phases, outside the counts.
-  const cairnIo: IoCounts[] = [];
-  meter.reset();
-  const cairnOps = await runPhases(cairn.side, c, async () => {
-    cairnIo.push(meter.take());
-    await cairn.pool.topUp();
-    meter.reset();
-  });
-  const heap = cairn.core.m.HEAPU8.buffer.byteLength;
-  cairn.close();
   const peer = await peerSide(`${dir}-sahpool`, true);
+  const uncached = await peerSide(`${dir}-sahpool-uncached`, false);
+  // The three take turns slice by slice (workload.ts runInterleaved); the OPFS calls of each
+  // slice are added to its side's phase. The vault exists before the counts start (its
+  // creation is not a phase); the core worker tops the slot pool up between requests, here
+  // between phases, outside the counts.
+  const io = [HandleMeter.zero(), HandleMeter.zero()];
+  const cairnIo: IoCounts[] = [];
   const peerIo: IoCounts[] = [];
   meter.reset();
-  const peerOps = await runPhases(peer.side, c, async () => {
-    peerIo.push(meter.take());
-  });
+  const [cairnOps, peerOps, uncachedOps] = await runInterleaved(
+    [cairn.side, peer.side, uncached.side], c,
+    (k) => {
+      const t = meter.take();
+      if (k < 2) addIo(io[k]!, t);
+    },
+    async () => {
+      cairnIo.push(io[0]!);
+      peerIo.push(io[1]!);
+      io[0] = HandleMeter.zero();
+      io[1] = HandleMeter.zero();
+      await cairn.pool.topUp();
+      meter.reset();
+    });
+  const heap = cairn.core.m.HEAPU8.buffer.byteLength;
+  cairn.close();
   peer.close();
-  meter.stop();
-  const uncached = await peerSide(`${dir}-sahpool-uncached`, false);
-  const uncachedOps = await runPhases(uncached.side, c, async () => undefined);
   uncached.close();
+  meter.stop();
   return {
-    counts: c, cairn: cairnOps, peer: peerOps, peerUncached: uncachedOps, peerJournalMode: peer.journal,
+    counts: c, cairn: cairnOps!, peer: peerOps!, peerUncached: uncachedOps!, peerJournalMode: peer.journal,
     peerPageSize: peer.pageSize, peerCacheSize: peer.cacheSize,
     peerSqliteVersion: peer.version, cairnWasmHeapBytes: heap, cairnIo, peerIo,
   };
+}
+
+function addIo(to: IoCounts, from: IoCounts): void {
+  for (const key of Object.keys(to) as (keyof IoCounts)[]) to[key] += from[key];
 }
 
 /** The OPFS work behind a phase: calls on FileSystemSyncAccessHandles, and the time spent in
