@@ -4,6 +4,7 @@
 
 #include <catch_amalgamated.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/crypto/random.h"
@@ -73,6 +74,36 @@ TEST_CASE("an exceeded quota is a clear error that loses nothing committed") {
   CHECK(v->IntegrityCheck().value() == "ok");
   d.caption = "room again";
   CHECK(v->CreateDraft(d).ok());
+}
+
+// Regression test for issue #9 (saves at 0.65x of sqlite-wasm): every WAL frame reached OPFS as
+// two calls (its header, then its page image), about 15 per save, each a crossing into JS.
+TEST_CASE("a save reaches the host in one write, then one flush that makes it durable") {
+  TempDir dir;
+  PosixHostFs fs;
+  auto vfs = HostFsVfs::Register(&fs, "test-host-fs-calls").value();
+  auto v = Vault::Create(dir.path(), "pw", Over(*vfs)).value();
+  DraftInput d;
+  d.caption = "first";
+  const int64_t id = v->CreateDraft(d).value();
+  for (int i = 0; i < 3; ++i) {
+    fs.calls.clear();
+    d.caption = "save " + std::to_string(i);
+    if (i == 0) {
+      REQUIRE(v->CreateDraft(d).ok());
+    } else {
+      REQUIRE(v->UpdateDraft(id, d).ok());  // history row, FTS delete + insert: more pages
+    }
+    INFO("host calls: " << fs.calls);
+    CHECK(std::count(fs.calls.begin(), fs.calls.end(), 'W') == 1);
+    CHECK(fs.calls.back() == 'F');
+    CHECK(std::count(fs.calls.begin(), fs.calls.end(), 'F') == 1);
+  }
+  // What was flushed is what a fresh open reads.
+  v.reset();
+  auto again = Vault::Open(dir.path(), "pw", Over(*vfs)).value();
+  CHECK(again->GetDraft(id).value().content.caption == "save 2");
+  CHECK(again->ListDrafts(10).value().size() == 2);
 }
 
 }  // namespace
