@@ -21,7 +21,8 @@ import { chromium } from '@playwright/test';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const QUICK = process.argv.includes('--quick');
 const VAULT_ONLY = process.argv.includes('--vault');
-const ROUNDS = Number(/^--rounds=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--rounds=')) ?? '')?.[1] ?? 3);
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds=')) ?? '';
+const ROUNDS = Number(/^--rounds=(\d+)$/.exec(roundsArg)?.[1] ?? 3);
 const PROBE_RUNS = 6;
 const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
 // DESIGN.md's flags for headless Chromium here, plus eager memory measurement (otherwise
@@ -162,9 +163,12 @@ const PER_PHASE = { insert_draft_txn: 'drafts', get_draft_by_id: 'reads', list_r
 
 /** OPFS handle calls per operation of a phase, and the µs they took. */
 function ioPerOp(io, per) {
-  return io && { writes: io.writes / per, kib_written: io.bytesWritten / per / 1024, reads: io.reads / per,
-    flushes: io.flushes / per, sizes: io.sizes / per, truncates: io.truncates / per, us: (io.ms * 1000) / per,
-    write_us: (io.writeMs * 1000) / per, flush_us: (io.flushMs * 1000) / per };
+  return io && {
+    writes: io.writes / per, kib_written: io.bytesWritten / per / 1024, reads: io.reads / per,
+    flushes: io.flushes / per, sizes: io.sizes / per, truncates: io.truncates / per,
+    us: (io.ms * 1000) / per, write_us: (io.writeMs * 1000) / per,
+    flush_us: (io.flushMs * 1000) / per,
+  };
 }
 
 function vaultRows(v, round) {
@@ -177,15 +181,19 @@ function vaultRows(v, round) {
       cairn_vs_sqlite_wasm: ops / v.peer[name], sqlite_wasm_prepare_per_call: v.peerUncached[name],
       count: v.counts, cairn_io_per_op: cairnIo, sqlite_wasm_io_per_op: peerIo,
       peer_journal_mode: v.peerJournalMode, peer_page_size: v.peerPageSize,
-      peer_cache_size: v.peerCacheSize, peer_sqlite: v.peerSqliteVersion, ...(round && { round }) });
+      peer_cache_size: v.peerCacheSize, peer_sqlite: v.peerSqliteVersion,
+      ...(round && { round }) });
     const us = (x) => (1e6 / x).toFixed(0);
-    summary.push(`${name} ${(ops / v.peer[name]).toFixed(2)}x (${us(ops)}/${us(v.peer[name])} µs; ` +
-      `opfs ${cairnIo.us.toFixed(0)}/${peerIo.us.toFixed(0)} µs (flush ${cairnIo.flush_us.toFixed(0)}/` +
-      `${peerIo.flush_us.toFixed(0)}, write ${cairnIo.write_us.toFixed(0)}/${peerIo.write_us.toFixed(0)}), ${cairnIo.writes.toFixed(1)}/` +
-      `${peerIo.writes.toFixed(1)} writes, ${cairnIo.reads.toFixed(1)}/${peerIo.reads.toFixed(1)} reads)`);
+    const pair = (key, digits = 0) =>
+      `${cairnIo[key].toFixed(digits)}/${peerIo[key].toFixed(digits)}`;
+    const ratio = (ops / v.peer[name]).toFixed(2);
+    summary.push(`${name} ${ratio}x (${us(ops)}/${us(v.peer[name])} µs; ` +
+      `opfs ${pair('us')} µs (flush ${pair('flush_us')}, write ${pair('write_us')}), ` +
+      `${pair('writes', 1)} writes, ${pair('reads', 1)} reads)`);
   }
   if (round) {
-    log(`round ${round} (peer page_size ${v.peerPageSize}, cache_size ${v.peerCacheSize}): cairn/peer:\n  ` +
+    log(`round ${round} (peer page_size ${v.peerPageSize}, cache_size ${v.peerCacheSize}): ` +
+      'cairn/peer:\n  ' +
       summary.join('\n  '));
   }
 }
@@ -201,7 +209,8 @@ try {
     emit({ group: 'env', name: 'chromium', ...env, chromium: spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim() });
     for (let round = 1; round <= (VAULT_ONLY ? ROUNDS : 1); round++) {
       log('vault: Cairn (wasm core, OPFS slot pool, encrypted) vs sqlite-wasm opfs-sahpool');
-      const v = await runSuite(page, 'worker.js', { suite: 'vault', scale: QUICK ? 0.001 : 1, dir: `bench-${n++}` });
+      const v = await runSuite(page, 'worker.js',
+        { suite: 'vault', scale: QUICK ? 0.001 : 1, dir: `bench-${n++}` });
       vaultRows(v, VAULT_ONLY ? round : undefined);
     }
     for (const cfg of VAULT_ONLY ? [] : captionConfigs()) {

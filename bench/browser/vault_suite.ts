@@ -58,8 +58,8 @@ export async function vaultSuite(scale: number, dir: string): Promise<VaultResul
   uncached.close();
   meter.stop();
   return {
-    counts: c, cairn: cairnOps!, peer: peerOps!, peerUncached: uncachedOps!, peerJournalMode: peer.journal,
-    peerPageSize: peer.pageSize, peerCacheSize: peer.cacheSize,
+    counts: c, cairn: cairnOps!, peer: peerOps!, peerUncached: uncachedOps!,
+    peerJournalMode: peer.journal, peerPageSize: peer.pageSize, peerCacheSize: peer.cacheSize,
     peerSqliteVersion: peer.version, cairnWasmHeapBytes: heap, cairnIo, peerIo,
   };
 }
