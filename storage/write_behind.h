@@ -1,9 +1,9 @@
 // WriteBehind: holds a file's contiguous writes in memory and hands them to the file below as
 // one write, so a transaction's WAL frames (each a 24-byte header and a 4096-byte page image,
 // two writes to SQLite) reach the host in one call instead of two per page. In the browser every
-// host call is a crossing from wasm into JavaScript and an OPFS call (about 20 µs each measured
-// on the development machine: bench/browser, `cairn_io_per_op`), so this is where a save's time
-// went.
+// host call is a crossing from wasm into JavaScript and an OPFS call (about 15 µs each on the
+// idle development machine, 35-45 µs under load: `run.mjs --vault` in bench/browser), and the
+// 15.5 calls a save made were about 40% of its time.
 //
 // Durability is unchanged: nothing SQLite writes is promised before it syncs the file, and Sync
 // hands every held byte to the file before syncing it. Reads, sizes, truncates and close see
