@@ -203,18 +203,28 @@ def bench_browser():
         print(f"\nvault on OPFS — Cairn (wasm core, cipher VFS, the app's OPFS slot pool) vs "
               f"sqlite-wasm {vault[0]['peer_sqlite']} opfs-sahpool (unencrypted, journal "
               f"{vault[0]['peer_journal_mode']}); {c['drafts']} drafts, same SQL, one transaction "
-              "per save (goal: cairn/sqlite-wasm >= 0.8)")
+              "per save, the sides taking turns in 20 slices of each phase "
+              "(goal: cairn/sqlite-wasm >= 0.8)")
         print(f"{'workload':<22} {'unit':>6} {'cairn':>9} {'sqlite-wasm':>12} {'cairn/sqlite-wasm':>18} "
               f"{'sqlite-wasm prepare/call':>25}")
         for r in vault:
             unc = r.get("sqlite_wasm_prepare_per_call")
             print(f"{r['name']:<22} {r['unit']:>6} {r['cairn']:>9.0f} {r['sqlite_wasm']:>12.0f} "
                   f"{r['cairn_vs_sqlite_wasm']:>17.2f}x {(f'{unc:.0f}' if unc else '-'):>25}")
-        io = [(r["name"], r["cairn_io_per_op"]) for r in vault if r.get("cairn_io_per_op")]
+        io = [r for r in vault if r.get("cairn_io_per_op") and r.get("sqlite_wasm_io_per_op")]
         if io:
-            print("(Cairn's OPFS calls per operation: " + "; ".join(
-                f"{n}: {x['flushes']:.1f} flushes, {x['writes']:.1f} writes ({x['kib_written']:.1f} KiB), "
-                f"{x['reads']:.1f} reads" for n, x in io) + ")")
+            def one(x):
+                return (f"{x['writes']:.1f} writes ({x['kib_written']:.1f} KiB), "
+                        f"{x['reads']:.1f} reads, {x['flushes']:.1f} flushes, {x['us']:.0f} us")
+            busy = [r for r in io
+                    if r["cairn_io_per_op"]["writes"] + r["cairn_io_per_op"]["reads"] > 0]
+            print("(OPFS handle calls per operation, and the time in them, cairn | sqlite-wasm: "
+                  + "; ".join(f"{r['name']}: {one(r['cairn_io_per_op'])} | "
+                              f"{one(r['sqlite_wasm_io_per_op'])}" for r in busy) + ")")
+            print(f"(sqlite-wasm's build defaults: page_size {vault[0].get('peer_page_size')}, "
+                  f"cache_size "
+                  f"{vault[0].get('peer_cache_size')}; the vault: 4096-byte pages (FORMAT.md), "
+                  "SQLite's default cache of 2000 KiB)")
         print("(sqlite-wasm: statements prepared once; 'prepare/call': the same peer preparing "
               "every statement on each call (the vault keeps its statements prepared, storage::StmtCache) — a diagnostic, not the peer)")
 

@@ -8,6 +8,7 @@
 
 #include "core/crypto/aead.h"
 #include "core/crypto/random.h"
+#include "storage/write_behind.h"
 
 namespace cairn::storage {
 namespace {
@@ -58,6 +59,9 @@ struct CipherFile {
   sqlite3_file header;  // must be first: SQLite sees a CipherFile as a sqlite3_file
   Impl* vfs;
   sqlite3_file* real;  // the host VFS's file, in the same allocation after this struct
+  // Every read, write, size, truncate and sync of `real` goes through `below`, which joins
+  // contiguous writes into one host call (storage/write_behind.h).
+  WriteBehind* below;
   Role role;
   const char* path;
   uint8_t* scratch;  // one page, for encrypting writes and decrypting partial reads
@@ -147,7 +151,7 @@ int FramePgno(CipherFile* f, uint64_t frame, bool from_file, uint32_t* pgno) {
     return SQLITE_OK;
   }
   uint8_t h[4];
-  int rc = f->real->pMethods->xRead(f->real, h, sizeof h, FrameOffset(frame));
+  int rc = f->below->Read(h, sizeof h, FrameOffset(frame));
   if (rc == SQLITE_IOERR_SHORT_READ) {
     *pgno = 0;
     return SQLITE_OK;
@@ -175,7 +179,7 @@ int EncryptAndWrite(CipherFile* f, const void* data, Binding b, int64_t off,
     f->vfs->SetError(where + ": " + s.message());
     return SQLITE_IOERR_WRITE;
   }
-  return f->real->pMethods->xWrite(f->real, page, kPageSize, off);
+  return f->below->Write(page, kPageSize, off);
 }
 
 int WriteUnit(CipherFile* f, const void* data, uint64_t index, int64_t off) {
@@ -229,7 +233,7 @@ constexpr const char* kAuthFailed =
 // SQLITE_IOERR_DATA (it failed to authenticate). The reserve bytes come back zeroed.
 int ReadUnit(CipherFile* f, uint8_t* page, uint64_t index, int64_t off) {
   uint8_t* raw = f->scratch + kPageSize;
-  int rc = f->real->pMethods->xRead(f->real, raw, kPageSize, off);
+  int rc = f->below->Read(raw, kPageSize, off);
   if (rc == SQLITE_IOERR_SHORT_READ) {
     std::memset(page, 0, kPageSize);
     return rc;
@@ -269,7 +273,7 @@ thread_local CipherFile* tl_checkpointing_db = nullptr;
 // missing or fails is an error naming it: the database must never receive a page that is not
 // authentic.
 int CheckpointRead(CipherFile* f, uint8_t* out, uint64_t frame, int64_t off) {
-  int rc = f->real->pMethods->xRead(f->real, out, kPageSize, off);
+  int rc = f->below->Read(out, kPageSize, off);
   uint32_t pgno = 0;
   if (rc == SQLITE_OK) rc = FramePgno(f, frame, /*from_file=*/false, &pgno);
   if (rc == SQLITE_IOERR_SHORT_READ || (rc == SQLITE_OK && pgno == 0)) {
@@ -320,7 +324,7 @@ int CheckpointWrite(CipherFile* f, const void* data, uint64_t index, int64_t off
                                  ByteView(ad, sizeof ad), ByteView(in, kCipherBytes),
                                  ByteView(in + kCipherBytes + kAeadNonceBytes, kAeadTagBytes))
           .ok()) {
-    return f->real->pMethods->xWrite(f->real, in, kPageSize, off);
+    return f->below->Write(in, kPageSize, off);
   }
   return WriteUnit(f, data, index, off);
 }
@@ -354,11 +358,11 @@ void WalChecksum(bool big_endian, const uint8_t* data, size_t n, uint32_t s[2]) 
 // cannot be told from a tear.
 int ScanWal(CipherFile* f) {
   sqlite3_int64 size = 0;
-  int rc = f->real->pMethods->xFileSize(f->real, &size);
+  int rc = f->below->FileSize(&size);
   if (rc != SQLITE_OK) return rc;
   uint8_t hdr[kWalHeaderBytes];
   if (size < kWalHeaderBytes + kWalFrameBytes) return SQLITE_OK;
-  rc = f->real->pMethods->xRead(f->real, hdr, sizeof hdr, 0);
+  rc = f->below->Read(hdr, sizeof hdr, 0);
   if (rc != SQLITE_OK) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_OK : rc;
   const uint32_t magic = Get32(hdr);
   if ((magic & ~1u) != 0x377f0682u || Get32(hdr + 8) != static_cast<uint32_t>(kPageSize)) {
@@ -378,9 +382,9 @@ int ScanWal(CipherFile* f) {
   // number in its header (then `page` holds the plaintext); salts_ok: its salts are this WAL
   // generation's.
   auto read_frame = [&](uint64_t k, int* io) -> bool {
-    *io = f->real->pMethods->xRead(f->real, fh, sizeof fh, FrameOffset(k));
+    *io = f->below->Read(fh, sizeof fh, FrameOffset(k));
     if (*io == SQLITE_OK) {
-      *io = f->real->pMethods->xRead(f->real, raw, kPageSize, FrameOffset(k) + kWalFrameHeaderBytes);
+      *io = f->below->Read(raw, kPageSize, FrameOffset(k) + kWalFrameHeaderBytes);
     }
     if (*io != SQLITE_OK) return false;
     RememberPgno(f, k, Get32(fh));
@@ -434,7 +438,12 @@ int ScanWal(CipherFile* f) {
 int CxClose(sqlite3_file* file) {
   CipherFile* f = FileOf(file);
   if (tl_checkpointing_db == f) tl_checkpointing_db = nullptr;
-  int rc = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
+  // Held writes go down first; nothing unsynced was acknowledged, but a close keeps them.
+  int rc = f->below ? f->below->Flush() : SQLITE_OK;
+  const int closed = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
+  if (rc == SQLITE_OK) rc = closed;
+  delete f->below;
+  f->below = nullptr;
   delete[] f->scratch;
   f->scratch = nullptr;
   delete f->frame_pgno;
@@ -454,7 +463,7 @@ int CxRead(sqlite3_file* file, void* buf, int amt, sqlite3_int64 off) {
   CipherFile* f = FileOf(file);
   uint8_t* out = static_cast<uint8_t*>(buf);
   if (f->role == Role::kJournal) {
-    if (!IsJournalPage(amt, off)) return f->real->pMethods->xRead(f->real, buf, amt, off);
+    if (!IsJournalPage(amt, off)) return f->below->Read(buf, amt, off);
     return ReadUnit(f, out, static_cast<uint64_t>(off), off);
   }
   if (f->role == Role::kWal && tl_checkpointing_db != nullptr &&
@@ -481,7 +490,7 @@ int CxRead(sqlite3_file* file, void* buf, int amt, sqlite3_int64 off) {
       if (!whole) std::memcpy(out + (pos - off), page + (pos - loc.unit_start), next - pos);
     } else {
       next = std::min(end, loc.plain_end);
-      rc = f->real->pMethods->xRead(f->real, out + (pos - off), static_cast<int>(next - pos), pos);
+      rc = f->below->Read(out + (pos - off), static_cast<int>(next - pos), pos);
       if (rc == SQLITE_OK) NoteFrameHeader(f, out + (pos - off), next - pos, pos);
     }
     if (rc == SQLITE_IOERR_SHORT_READ) {
@@ -497,7 +506,7 @@ int CxRead(sqlite3_file* file, void* buf, int amt, sqlite3_int64 off) {
 int CxWrite(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
   CipherFile* f = FileOf(file);
   if (f->role == Role::kJournal) {
-    if (!IsJournalPage(amt, off)) return f->real->pMethods->xWrite(f->real, buf, amt, off);
+    if (!IsJournalPage(amt, off)) return f->below->Write(buf, amt, off);
     return WriteUnit(f, buf, static_cast<uint64_t>(off), off);
   }
   Location loc = Locate(f->role, off);
@@ -508,7 +517,7 @@ int CxWrite(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
     }
   } else if (off + amt <= loc.plain_end) {
     NoteFrameHeader(f, static_cast<const uint8_t*>(buf), amt, off);
-    return f->real->pMethods->xWrite(f->real, buf, amt, off);
+    return f->below->Write(buf, amt, off);
   }
   // Never write part of a page in plaintext; SQLite does not do this with 4096-byte pages.
   f->vfs->SetError(std::string(f->path ? f->path : "?") + ": refused a write of " +
@@ -517,19 +526,19 @@ int CxWrite(sqlite3_file* file, const void* buf, int amt, sqlite3_int64 off) {
   return SQLITE_IOERR_WRITE;
 }
 
-int CxTruncate(sqlite3_file* f, sqlite3_int64 size) {
-  return FileOf(f)->real->pMethods->xTruncate(FileOf(f)->real, size);
-}
-int CxSync(sqlite3_file* f, int flags) {
-  return FileOf(f)->real->pMethods->xSync(FileOf(f)->real, flags);
-}
-int CxFileSize(sqlite3_file* f, sqlite3_int64* size) {
-  return FileOf(f)->real->pMethods->xFileSize(FileOf(f)->real, size);
-}
+int CxTruncate(sqlite3_file* f, sqlite3_int64 size) { return FileOf(f)->below->Truncate(size); }
+int CxSync(sqlite3_file* f, int flags) { return FileOf(f)->below->Sync(flags); }
+int CxFileSize(sqlite3_file* f, sqlite3_int64* size) { return FileOf(f)->below->FileSize(size); }
+// Held writes go down before any lock or shared-memory change, so another connection (natively,
+// with shared memory) never sees a WAL index or lock state ahead of the file's bytes.
 int CxLock(sqlite3_file* f, int level) {
+  int rc = FileOf(f)->below->Flush();
+  if (rc != SQLITE_OK) return rc;
   return FileOf(f)->real->pMethods->xLock(FileOf(f)->real, level);
 }
 int CxUnlock(sqlite3_file* f, int level) {
+  int rc = FileOf(f)->below->Flush();
+  if (rc != SQLITE_OK) return rc;
   return FileOf(f)->real->pMethods->xUnlock(FileOf(f)->real, level);
 }
 int CxCheckReservedLock(sqlite3_file* f, int* out) {
@@ -560,10 +569,16 @@ int CxShmMap(sqlite3_file* f, int pg, int pgsz, int extend, void volatile** pp) 
   return r->pMethods->xShmMap(r, pg, pgsz, extend, pp);
 }
 int CxShmLock(sqlite3_file* f, int offset, int n, int flags) {
+  int rc = FileOf(f)->below->Flush();
+  if (rc != SQLITE_OK) return rc;
   sqlite3_file* r = FileOf(f)->real;
   return r->pMethods->xShmLock(r, offset, n, flags);
 }
+// SQLite calls this between writing a commit's frames and publishing the new WAL index header.
 void CxShmBarrier(sqlite3_file* f) {
+  // A write that fails here fails again at the commit's sync (synchronous=FULL), or is a
+  // transaction a crash could drop anyway (NORMAL): held bytes are gone either way.
+  FileOf(f)->below->Flush();
   sqlite3_file* r = FileOf(f)->real;
   r->pMethods->xShmBarrier(r);
 }
@@ -600,6 +615,7 @@ int VxOpen(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
   f->path = name;
   f->scratch = nullptr;
   f->frame_pgno = nullptr;
+  f->below = nullptr;
   if (flags & SQLITE_OPEN_MAIN_DB) {
     f->role = Role::kDatabase;
   } else if (flags & SQLITE_OPEN_MAIN_JOURNAL) {
@@ -615,11 +631,14 @@ int VxOpen(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
   if (rc != SQLITE_OK) return rc;
   f->scratch = new (std::nothrow) uint8_t[2 * kPageSize];  // a page, and its raw bytes on reads
   f->frame_pgno = new (std::nothrow) std::vector<uint32_t>();
-  if (f->scratch == nullptr || f->frame_pgno == nullptr) {
+  f->below = new (std::nothrow) WriteBehind(f->real);
+  if (f->scratch == nullptr || f->frame_pgno == nullptr || f->below == nullptr) {
     delete[] f->scratch;
     delete f->frame_pgno;
+    delete f->below;
     f->scratch = nullptr;
     f->frame_pgno = nullptr;
+    f->below = nullptr;
     f->real->pMethods->xClose(f->real);
     return SQLITE_NOMEM;
   }

@@ -10,6 +10,9 @@
 // authenticate makes the read fail with SQLITE_IOERR_DATA and last_error() names the file and
 // page. Before SQLite recovers a WAL, the VFS checks that no committed frame is damaged (which
 // SQLite would take for a crash's tear, dropping every later commit) and fails naming it.
+// Contiguous writes reach the host VFS as one call, held until the next sync, read, size,
+// truncate, lock or close of that file (storage/write_behind.h): in the browser each host call
+// is a crossing into JS and OPFS, and a save's WAL frames would otherwise be two calls a page.
 //
 //   auto vfs = CipherVfs::Register(sqlite3_vfs_find(nullptr), key.view(), vault_id);
 //   sqlite3_open_v2(path, &db, flags, (*vfs)->name());

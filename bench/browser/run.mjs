@@ -3,11 +3,13 @@
 // the model packs, drives the page in Debian's Chromium through Playwright, and prints one JSON
 // line per result for bench/run.py, which prints the tables and writes build/bench/browser.json.
 //
-//   node bench/browser/run.mjs [--quick]      (after node bench/browser/build.mjs)
+//   node bench/browser/run.mjs [--quick | --vault [--rounds=N]]   (after bench/browser/build.mjs)
 //
 // Needs: build/bench-web, build/native-release (cairn-server, cairn-cli, test-models),
 // build/models (./cairn models), $CAIRN_MODEL_KEY (the key the packs are signed with).
 // --quick: one tiny iteration of each suite (the smoke check), nothing printed as a figure.
+// --vault: only the vault suite, N times (default 3), each in a fresh worker, with a summary
+// per round on stderr (no model packs or key needed): for iterating on the vault's write path.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +20,9 @@ import { chromium } from '@playwright/test';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const QUICK = process.argv.includes('--quick');
+const VAULT_ONLY = process.argv.includes('--vault');
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds=')) ?? '';
+const ROUNDS = Number(/^--rounds=(\d+)$/.exec(roundsArg)?.[1] ?? 3);
 const PROBE_RUNS = 6;
 const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
 // DESIGN.md's flags for headless Chromium here, plus eager memory measurement (otherwise
@@ -48,24 +53,24 @@ function need(path, hint) {
 
 const bin = (p) => need(join(ROOT, 'build/native-release', p), './cairn build native-release');
 const server = bin('server/cairn-server');
-const cli = bin('cli/cairn-cli');
 need(join(ROOT, 'build/bench-web/index.html'), 'node bench/browser/build.mjs');
 const key = process.env.CAIRN_MODEL_KEY;
-if (!key) {
+if (!key && !VAULT_ONLY) {
   console.error('bench/browser/run.mjs: $CAIRN_MODEL_KEY is not set (./cairn bench browser sets it)');
   process.exit(1);
 }
-const trustedKeys = JSON.parse(fs.readFileSync(key, 'utf8')).public_key;
+const trustedKeys = VAULT_ONLY ? '' : JSON.parse(fs.readFileSync(key, 'utf8')).public_key;
 
 // The packs: the built-in starter (int8 + fp32) and the tiny test decoder, signed with the key
 // the page trusts.
 const models = fs.mkdtempSync(join(os.tmpdir(), 'cairn-bench-models-'));
 const data = fs.mkdtempSync(join(os.tmpdir(), 'cairn-bench-data-'));
-const packs = {
+const packs = VAULT_ONLY ? {} : {
   starter: need(join(ROOT, 'build/models/cairn-caption-starter'), './cairn models'),
   'tiny-llama': need(join(ROOT, 'build/native-release/test-models/tiny-llama'), './cairn build native-release'),
 };
 for (const [name, from] of Object.entries(packs)) {
+  const cli = bin('cli/cairn-cli');
   fs.cpSync(from, join(models, name), { recursive: true });
   const r = spawnSync(cli, ['pack', 'sign', key, join(models, name)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`could not sign ${name}: ${r.stderr}`);
@@ -153,28 +158,62 @@ function captionConfigs() {
   ];
 }
 
+const PER_PHASE = { insert_draft_txn: 'drafts', get_draft_by_id: 'reads', list_recent_20: 'lists',
+  fts_search_top20: 'queries', update_draft_txn: 'updates' };
+
+/** OPFS handle calls per operation of a phase, and the µs they took. */
+function ioPerOp(io, per) {
+  return io && {
+    writes: io.writes / per, kib_written: io.bytesWritten / per / 1024, reads: io.reads / per,
+    flushes: io.flushes / per, sizes: io.sizes / per, truncates: io.truncates / per,
+    us: (io.ms * 1000) / per, write_us: (io.writeMs * 1000) / per,
+    flush_us: (io.flushMs * 1000) / per,
+  };
+}
+
+function vaultRows(v, round) {
+  const summary = [];
+  for (const [i, [name, ops]] of Object.entries(v.cairn).entries()) {
+    const per = v.counts[PER_PHASE[name]];
+    const cairnIo = ioPerOp(v.cairnIo[i], per);
+    const peerIo = ioPerOp(v.peerIo[i], per);
+    emit({ group: 'vault', name, unit: 'ops/s', cairn: ops, sqlite_wasm: v.peer[name],
+      cairn_vs_sqlite_wasm: ops / v.peer[name], sqlite_wasm_prepare_per_call: v.peerUncached[name],
+      count: v.counts, cairn_io_per_op: cairnIo, sqlite_wasm_io_per_op: peerIo,
+      peer_journal_mode: v.peerJournalMode, peer_page_size: v.peerPageSize,
+      peer_cache_size: v.peerCacheSize, peer_sqlite: v.peerSqliteVersion,
+      ...(round && { round }) });
+    const us = (x) => (1e6 / x).toFixed(0);
+    const pair = (key, digits = 0) =>
+      `${cairnIo[key].toFixed(digits)}/${peerIo[key].toFixed(digits)}`;
+    const ratio = (ops / v.peer[name]).toFixed(2);
+    summary.push(`${name} ${ratio}x (${us(ops)}/${us(v.peer[name])} µs; ` +
+      `opfs ${pair('us')} µs (flush ${pair('flush_us')}, write ${pair('write_us')}), ` +
+      `${pair('writes', 1)} writes, ${pair('reads', 1)} reads)`);
+  }
+  if (round) {
+    log(`round ${round} (peer page_size ${v.peerPageSize}, cache_size ${v.peerCacheSize}): ` +
+      'cairn/peer:\n  ' +
+      summary.join('\n  '));
+  }
+}
+
 const srv = await startServer();
 let n = 0;
 try {
-  if (!QUICK) coreSize();
+  const FULL = !QUICK && !VAULT_ONLY;
+  if (FULL) coreSize();
   const { page, close } = await openPage(srv.url, BASE_ARGS);
   try {
     const env = await page.evaluate(() => window.cairnBench.env());
     emit({ group: 'env', name: 'chromium', ...env, chromium: spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim() });
-    log('vault: Cairn (wasm core, OPFS slot pool, encrypted) vs sqlite-wasm opfs-sahpool');
-    const v = await runSuite(page, 'worker.js', { suite: 'vault', scale: QUICK ? 0.001 : 1, dir: `bench-${n++}` });
-    const perPhase = { insert_draft_txn: 'drafts', get_draft_by_id: 'reads', list_recent_20: 'lists',
-      fts_search_top20: 'queries', update_draft_txn: 'updates' };
-    for (const [i, [name, ops]] of Object.entries(v.cairn).entries()) {
-      const io = v.cairnIo[i];
-      const per = v.counts[perPhase[name]];
-      emit({ group: 'vault', name, unit: 'ops/s', cairn: ops, sqlite_wasm: v.peer[name],
-        cairn_vs_sqlite_wasm: ops / v.peer[name], sqlite_wasm_prepare_per_call: v.peerUncached[name],
-        count: v.counts, cairn_io_per_op: io && { writes: io.writes / per, kib_written: io.bytesWritten / per / 1024,
-          reads: io.reads / per, flushes: io.flushes / per }, peer_journal_mode: v.peerJournalMode,
-        peer_sqlite: v.peerSqliteVersion });
+    for (let round = 1; round <= (VAULT_ONLY ? ROUNDS : 1); round++) {
+      log('vault: Cairn (wasm core, OPFS slot pool, encrypted) vs sqlite-wasm opfs-sahpool');
+      const v = await runSuite(page, 'worker.js',
+        { suite: 'vault', scale: QUICK ? 0.001 : 1, dir: `bench-${n++}` });
+      vaultRows(v, VAULT_ONLY ? round : undefined);
     }
-    for (const cfg of captionConfigs()) {
+    for (const cfg of VAULT_ONLY ? [] : captionConfigs()) {
       log(`captions: ${cfg.name} (${cfg.params.runs} runs)`);
       try {
         const r = await runSuite(page, cfg.worker, {
@@ -184,7 +223,7 @@ try {
         emit({ group: 'captions', name: cfg.name, error: String(e.message ?? e).split('\n')[0] });
       }
     }
-    if (!QUICK) {
+    if (FULL) {
       // The wasm gap: bare ORT only, every knob in a worker of its own, run round-robin one run
       // at a time (probe_suite.ts), so load from neighbours falls on all of them alike.
       log(`probe: ORT build x precision x threads, ${PROBE_RUNS} runs each, round-robin`);
@@ -208,7 +247,7 @@ try {
   } finally {
     await close();
   }
-  if (!QUICK) {
+  if (FULL) {
     log('captions on WebGPU (SwiftShader)');
     const { page: gp, close: gclose } = await openPage(srv.url, WEBGPU_ARGS);
     try {

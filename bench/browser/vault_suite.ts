@@ -8,7 +8,7 @@ import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { Core } from '../../pwa/src/worker/core.js';
 import { OpfsPool } from '../../pwa/src/worker/opfs_pool.js';
 import type { DraftIn, PhaseName, VaultSide } from './workload.js';
-import { counts, runPhases } from './workload.js';
+import { counts, runInterleaved } from './workload.js';
 
 export interface VaultResult {
   counts: ReturnType<typeof counts>;
@@ -16,58 +16,135 @@ export interface VaultResult {
   peer: Record<PhaseName, number>;
   peerUncached: Record<PhaseName, number>;
   peerJournalMode: string;
+  peerPageSize: number;
+  peerCacheSize: number; // PRAGMA cache_size: pages, or KiB when negative
   peerSqliteVersion: string;
   cairnWasmHeapBytes: number;
   cairnIo: IoCounts[]; // per phase, in PHASES order
+  peerIo: IoCounts[]; // the same for the (statement-caching) peer
 }
 
 export async function vaultSuite(scale: number, dir: string): Promise<VaultResult> {
   const c = counts(scale);
+  const meter = new HandleMeter();
   const cairn = await cairnSide(dir);
-  // The counts start after the vault exists (its creation is not a phase).
-  await cairn.between();
-  cairn.perPhase.length = 0;
-  const cairnOps = await runPhases(cairn.side, c, cairn.between);
+  const peer = await peerSide(`${dir}-sahpool`, true);
+  const uncached = await peerSide(`${dir}-sahpool-uncached`, false);
+  // The three take turns slice by slice (workload.ts runInterleaved); the OPFS calls of each
+  // slice are added to its side's phase. The vault exists before the counts start (its
+  // creation is not a phase); the core worker tops the slot pool up between requests, here
+  // between phases, outside the counts.
+  const io = [HandleMeter.zero(), HandleMeter.zero()];
+  const cairnIo: IoCounts[] = [];
+  const peerIo: IoCounts[] = [];
+  meter.reset();
+  const [cairnOps, peerOps, uncachedOps] = await runInterleaved(
+    [cairn.side, peer.side, uncached.side], c,
+    (k) => {
+      const t = meter.take();
+      if (k < 2) addIo(io[k]!, t);
+    },
+    async () => {
+      cairnIo.push(io[0]!);
+      peerIo.push(io[1]!);
+      io[0] = HandleMeter.zero();
+      io[1] = HandleMeter.zero();
+      await cairn.pool.topUp();
+      meter.reset();
+    });
   const heap = cairn.core.m.HEAPU8.buffer.byteLength;
   cairn.close();
-  const peer = await peerSide(`${dir}-sahpool`, true);
-  const peerOps = await runPhases(peer.side, c, async () => undefined);
   peer.close();
-  const uncached = await peerSide(`${dir}-sahpool-uncached`, false);
-  const uncachedOps = await runPhases(uncached.side, c, async () => undefined);
   uncached.close();
+  meter.stop();
   return {
-    counts: c, cairn: cairnOps, peer: peerOps, peerUncached: uncachedOps, peerJournalMode: peer.journal,
-    peerSqliteVersion: peer.version, cairnWasmHeapBytes: heap, cairnIo: cairn.perPhase,
+    counts: c, cairn: cairnOps!, peer: peerOps!, peerUncached: uncachedOps!,
+    peerJournalMode: peer.journal, peerPageSize: peer.pageSize, peerCacheSize: peer.cacheSize,
+    peerSqliteVersion: peer.version, cairnWasmHeapBytes: heap, cairnIo, peerIo,
   };
 }
 
-/** Counts the host file system calls the vault makes (the OPFS work behind each phase). */
+function addIo(to: IoCounts, from: IoCounts): void {
+  for (const key of Object.keys(to) as (keyof IoCounts)[]) to[key] += from[key];
+}
+
+/** The OPFS work behind a phase: calls on FileSystemSyncAccessHandles, and the time spent in
+ * them (ms, by performance.now(), coarsened to 5 µs in an isolated worker but unbiased over
+ * many calls). Cairn's slot pool and sqlite-wasm's opfs-sahpool both end in these calls. */
 export interface IoCounts {
   writes: number;
   bytesWritten: number;
   reads: number;
   flushes: number;
+  sizes: number;
+  truncates: number;
+  ms: number; // in every call
+  writeMs: number;
+  flushMs: number;
+}
+
+/** Counts and times every FileSystemSyncAccessHandle call in this worker (both vaults' VFSs
+ * reach OPFS only through them) by wrapping the prototype's methods until stop(). */
+class HandleMeter {
+  private io: IoCounts = HandleMeter.zero();
+  private readonly restore: (() => void)[] = [];
+
+  constructor() {
+    const proto = FileSystemSyncAccessHandle.prototype as unknown as Record<string, unknown>;
+    const wrap = (name: string, count: (io: IoCounts, args: unknown[], ms: number) => void) => {
+      const real = proto[name] as (...a: unknown[]) => unknown;
+      proto[name] = function (this: unknown, ...args: unknown[]) {
+        const t0 = performance.now();
+        try {
+          return real.apply(this, args);
+        } finally {
+          const ms = performance.now() - t0;
+          meter.io.ms += ms;
+          count(meter.io, args, ms);
+        }
+      };
+      this.restore.push(() => (proto[name] = real));
+    };
+    const meter = this;
+    wrap('write', (io, a, ms) => {
+      io.writes++;
+      io.bytesWritten += (a[0] as ArrayBufferView).byteLength;
+      io.writeMs += ms;
+    });
+    wrap('read', (io) => io.reads++);
+    wrap('flush', (io, _a, ms) => {
+      io.flushes++;
+      io.flushMs += ms;
+    });
+    wrap('getSize', (io) => io.sizes++);
+    wrap('truncate', (io) => io.truncates++);
+  }
+
+  static zero(): IoCounts {
+    return {
+      writes: 0, bytesWritten: 0, reads: 0, flushes: 0, sizes: 0, truncates: 0, ms: 0, writeMs: 0,
+      flushMs: 0,
+    };
+  }
+
+  reset(): void {
+    this.io = HandleMeter.zero();
+  }
+
+  take(): IoCounts {
+    const out = this.io;
+    this.reset();
+    return out;
+  }
+
+  stop(): void {
+    for (const r of this.restore) r();
+  }
 }
 
 async function cairnSide(dir: string) {
   const pool = await OpfsPool.open(dir);
   pool.wipe();
-  const io: IoCounts = { writes: 0, bytesWritten: 0, reads: 0, flushes: 0 };
-  const { write, read, flush } = pool;
-  pool.write = (h, offset, from) => {
-    io.writes++;
-    io.bytesWritten += from.length;
-    return write.call(pool, h, offset, from);
-  };
-  pool.read = (h, offset, into) => {
-    io.reads++;
-    return read.call(pool, h, offset, into);
-  };
-  pool.flush = (h) => {
-    io.flushes++;
-    return flush.call(pool, h);
-  };
   const core = await Core.load(pool);
   const vault = core.withStrings(['/vault', 'bench passphrase'], ([d, p]) => core.out('vault_create', d!, p!));
   const side: VaultSide = {
@@ -79,22 +156,11 @@ async function cairnSide(dir: string) {
     search: (q: string, limit: number) =>
       core.withStrings([q], ([s]) => core.json<unknown[]>('drafts_search', vault, s!, limit)),
   };
-  // Per phase: the counts since the previous phase ended.
-  const perPhase: IoCounts[] = [];
-  let last = { ...io };
+  await pool.topUp();
   return {
     core,
+    pool,
     side,
-    perPhase,
-    // The core worker tops the slot pool up between requests; here between phases.
-    between: async () => {
-      perPhase.push({
-        writes: io.writes - last.writes, bytesWritten: io.bytesWritten - last.bytesWritten,
-        reads: io.reads - last.reads, flushes: io.flushes - last.flushes,
-      });
-      last = { ...io };
-      await pool.topUp();
-    },
     close: () => {
       core.fn('vault_close')(vault);
       pool.wipe();
@@ -239,6 +305,8 @@ async function peerSide(dir: string, cache: boolean) {
   return {
     side,
     journal,
+    pageSize: Number(db.selectValue('PRAGMA page_size')),
+    cacheSize: Number(db.selectValue('PRAGMA cache_size')),
     version: sqlite3.version.libVersion,
     close: () => {
       for (const st of cached.values()) st.finalize();

@@ -84,33 +84,58 @@ export interface VaultSide {
   search(query: string, limit: number): unknown[];
 }
 
-/** Runs every phase on `side`; returns ops/s per phase. */
-export function runPhases(side: VaultSide, c: VaultCounts, between: () => Promise<void>): Promise<Record<PhaseName, number>> {
-  return (async () => {
-    const rng = new Rng(42);
-    const out = {} as Record<PhaseName, number>;
-    const time = async (name: PhaseName, n: number, body: (i: number) => void) => {
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) body(i);
-      out[name] = n / ((performance.now() - t0) / 1000);
-      await between();
-    };
-    const ids: number[] = [];
-    let sink = 0;
-    await time('insert_draft_txn', c.drafts, () => ids.push(side.save(0, rng.draft()).id));
-    await time('get_draft_by_id', c.reads, () => {
-      sink += side.get(ids[rng.below(ids.length)]!) ? 1 : 0;
-    });
-    await time('list_recent_20', c.lists, (i) => {
-      sink += side.list(20, (i % 5) * 20).length;
-    });
-    await time('fts_search_top20', c.queries, () => {
-      sink += side.search(rng.query(), 20).length;
-    });
-    await time('update_draft_txn', c.updates, () => {
-      side.save(ids[rng.below(ids.length)]!, rng.draft());
-    });
-    if (sink === 0) throw new Error('the workload read nothing');
-    return out;
-  })();
+/** How many slices each phase is cut into: the sides take turns slice by slice. */
+export const SLICES = 20;
+
+/**
+ * Runs every phase on every side, interleaved: each phase is cut into SLICES slices and the
+ * sides take turns, slice by slice (the order rotating each slice), so load from other work on
+ * the machine falls on all sides alike instead of on whichever ran during it. Each side keeps its
+ * own generator, so all see the same drafts, ids and queries in the same order. `slice(k)` is
+ * called after every slice of side k (to attribute counters); `between()` after each phase.
+ * Returns ops/s per phase for each side.
+ */
+export async function runInterleaved(
+  sides: VaultSide[], c: VaultCounts, slice: (k: number) => void, between: () => Promise<void>,
+): Promise<Record<PhaseName, number>[]> {
+  const st = sides.map(() => ({ rng: new Rng(42), ids: [] as number[], sink: 0 }));
+  const out = sides.map(() => ({}) as Record<PhaseName, number>);
+  const time = async (name: PhaseName, n: number, body: (k: number, i: number) => void) => {
+    const ms = sides.map(() => 0);
+    for (let s = 0; s < SLICES; s++) {
+      const [from, to] = [Math.floor((s * n) / SLICES), Math.floor(((s + 1) * n) / SLICES)];
+      for (let j = 0; j < sides.length; j++) {
+        const k = (j + s) % sides.length;
+        const t0 = performance.now();
+        for (let i = from; i < to; i++) body(k, i);
+        ms[k]! += performance.now() - t0;
+        slice(k);
+      }
+    }
+    for (const [k, m] of ms.entries()) out[k]![name] = n / (m / 1000);
+    await between();
+  };
+  const side = (k: number) => ({ s: sides[k]!, x: st[k]! });
+  await time('insert_draft_txn', c.drafts, (k) => {
+    const { s, x } = side(k);
+    x.ids.push(s.save(0, x.rng.draft()).id);
+  });
+  await time('get_draft_by_id', c.reads, (k) => {
+    const { s, x } = side(k);
+    x.sink += s.get(x.ids[x.rng.below(x.ids.length)]!) ? 1 : 0;
+  });
+  await time('list_recent_20', c.lists, (k, i) => {
+    const { s, x } = side(k);
+    x.sink += s.list(20, (i % 5) * 20).length;
+  });
+  await time('fts_search_top20', c.queries, (k) => {
+    const { s, x } = side(k);
+    x.sink += s.search(x.rng.query(), 20).length;
+  });
+  await time('update_draft_txn', c.updates, (k) => {
+    const { s, x } = side(k);
+    s.save(x.ids[x.rng.below(x.ids.length)]!, x.rng.draft());
+  });
+  if (st.some((x) => x.sink === 0)) throw new Error('the workload read nothing');
+  return out;
 }

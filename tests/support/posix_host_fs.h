@@ -20,6 +20,9 @@ class PosixHostFs final : public storage::HostFileSystem {
  public:
   int64_t quota_bytes = -1;  // -1: none
   int64_t used_bytes = 0;    // growth through this object, for the quota
+  // Every read (R), write (W), truncate (T) and flush (F) in order: what the browser's OPFS
+  // half would be asked to do.
+  std::string calls;
 
   Result<int> Open(const std::string& path, bool create) override {
     int fd = ::open(path.c_str(), O_RDWR | (create ? O_CREAT : 0), 0600);
@@ -27,6 +30,7 @@ class PosixHostFs final : public storage::HostFileSystem {
     return fd;
   }
   Result<size_t> Read(int h, int64_t off, MutableByteView out) override {
+    calls += 'R';
     size_t done = 0;
     while (done < out.size()) {
       ssize_t n = ::pread(h, out.data() + done, out.size() - done, off + done);
@@ -37,6 +41,7 @@ class PosixHostFs final : public storage::HostFileSystem {
     return done;
   }
   Status Write(int h, int64_t off, ByteView data) override {
+    calls += 'W';
     Result<int64_t> size = Size(h);
     if (!size.ok()) return size.status();
     const int64_t grow = off + static_cast<int64_t>(data.size()) - *size;
@@ -50,6 +55,7 @@ class PosixHostFs final : public storage::HostFileSystem {
     return Status::Ok();
   }
   Status Truncate(int h, int64_t size) override {
+    calls += 'T';
     return ::ftruncate(h, size) == 0 ? Status::Ok() : IoError("truncate failed");
   }
   Result<int64_t> Size(int h) override {
@@ -57,7 +63,10 @@ class PosixHostFs final : public storage::HostFileSystem {
     if (::fstat(h, &st) != 0) return IoError("stat failed");
     return static_cast<int64_t>(st.st_size);
   }
-  Status Flush(int h) override { return ::fsync(h) == 0 ? Status::Ok() : IoError("fsync failed"); }
+  Status Flush(int h) override {
+    calls += 'F';
+    return ::fsync(h) == 0 ? Status::Ok() : IoError("fsync failed");
+  }
   Status Close(int h) override { return ::close(h) == 0 ? Status::Ok() : IoError("close failed"); }
   Status Delete(const std::string& path) override {
     ::unlink(path.c_str());
