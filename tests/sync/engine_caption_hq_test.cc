@@ -95,7 +95,7 @@ Send ToResult(SyncEngine& engine, int64_t now, const OutboxRecord& job,
   Send post = One<Send>(run(JobCreated{job}));
   const HttpResponse accepted = Ok(SerializeJob(View(job, JobState::kAccepted)), 201);
   Send feed = One<Send>(run(Response{post.request_id, accepted}));
-  const ChangesPage page{{View(job, JobState::kDone, 3)}, 3, false};
+  const ChangesPage page{{View(job, JobState::kDone, 3)}, 3, false, {}};
   Send get = One<Send>(run(Response{feed.request_id, Ok(SerializeChanges(page))}));
   CHECK(get.request.target == "/v1/jobs/" + kServerId + "/result");
   return get;
