@@ -134,6 +134,7 @@ test('fast preview is offered only once measured, and only under 400 ms at p95',
     return [null, 0, 120, 399.9, 400, 1052].map((p95) => fastPreviewOffered({ previewP95Ms: p95 }));
   });
   expect(offered).toEqual([false, true, true, true, false, false]);
+});
 
 test('an asset says what it is and what made it, as text rows', async ({ page }) => {
   await loadUi(page);
