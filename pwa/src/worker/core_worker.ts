@@ -390,10 +390,13 @@ class Worker {
       this.serial(async () => {
         const t0 = performance.now();
         try {
-          await runCaption(core, model, JSON.stringify({
-            task: 'Write Instagram captions', context: 'a cup of coffee by a window, morning',
-            style: 'warm', output_format: '', count: PREVIEW.count, max_chars: PREVIEW.maxChars,
-            max_hashtags: 5, emoji_required: false, banned: [], preset: PREVIEW.preset, seed: 1,
+          await runCaption(core, model, coreRequest({
+            prompt: {
+              task: 'Write Instagram captions', context: 'a cup of coffee by a window, morning',
+              style: 'warm', outputFormat: '',
+            },
+            count: PREVIEW.count, maxChars: PREVIEW.maxChars, maxHashtags: 5,
+            emojiRequired: false, banned: [], preset: PREVIEW.preset, seed: 1, backend: null,
           }));
           this.models.recordPreview(model.id, performance.now() - t0);
         } catch {
@@ -401,12 +404,7 @@ class Worker {
         }
       });
     }
-    const request = JSON.stringify({
-      task: req.prompt.task, context: req.prompt.context, style: req.prompt.style,
-      output_format: req.prompt.outputFormat, count: req.count, max_chars: req.maxChars,
-      max_hashtags: req.maxHashtags, emoji_required: req.emojiRequired, banned: req.banned,
-      preset: req.preset, seed: req.seed,
-    });
+    const request = coreRequest(req);
     const t0 = performance.now();
     const r = await runCaption(core, model, request, {
       text: (chunk) => this.post({ id, type: 'text', chunk }),
@@ -435,6 +433,16 @@ class Worker {
       totalMs: r.stats.total_ms,
     };
   }
+}
+
+/** A caption request as cairn_caption_start reads it (api/README.md). */
+function coreRequest(req: CaptionRequest): string {
+  return JSON.stringify({
+    task: req.prompt.task, context: req.prompt.context, style: req.prompt.style,
+    output_format: req.prompt.outputFormat, count: req.count, max_chars: req.maxChars,
+    max_hashtags: req.maxHashtags, emoji_required: req.emojiRequired, banned: req.banned,
+    preset: req.preset, seed: req.seed,
+  });
 }
 
 // Start-up: requests that arrive before the core is ready wait for it; if it cannot start,
