@@ -160,7 +160,6 @@ struct cairn_model_file_writer {
   std::optional<cairn::storage::BlobWriter> blob;
   cairn::model::ModelFile file;
   std::string model_id;
-  std::optional<cairn::model::FileVerifier> verifier;
 };
 
 struct cairn_caption_session {
@@ -204,19 +203,15 @@ int cairn_model_file_writer_open(cairn_vault* vault, const cairn_pack* pack,
     const std::string key = "model:" + pack->manifest.id + "@" + pack->manifest.version + "/" +
                             file->name + "#" + file->blake2b;
     CAIRN_ASSIGN_OR_RETURN(storage::ResumedBlob resumed, vault->vault->ResumableBlob(key));
+    // The blob writer's running BLAKE2b is checkpointed with it, so a resumed write goes on
+    // with nothing of the caller's (older builds saved a verifier's state here: not needed).
+    if (resumed.offset > file->size) {
+      resumed.writer.Abandon();
+      CAIRN_ASSIGN_OR_RETURN(resumed, vault->vault->ResumableBlob(key));
+    }
     auto w = std::make_unique<cairn_model_file_writer>();
     w->file = *file;
     w->model_id = pack->manifest.id;
-    if (resumed.offset > 0 || !resumed.caller_state.empty()) {
-      Result<model::FileVerifier> verifier = model::FileVerifier::Restore(w->file, resumed.caller_state);
-      if (verifier.ok() && verifier->bytes_seen() == resumed.offset) {
-        w->verifier.emplace(std::move(verifier).value());
-      } else {  // saved by another build, or not matching: start over
-        resumed.writer.Abandon();
-        CAIRN_ASSIGN_OR_RETURN(resumed, vault->vault->ResumableBlob(key));
-      }
-    }
-    if (!w->verifier) w->verifier.emplace(w->file);
     w->blob.emplace(std::move(resumed.writer));
     *out = w.release();
     return Status::Ok();
@@ -227,8 +222,7 @@ int cairn_model_file_writer_checkpoint(cairn_model_file_writer* writer) {
   return Call([&]() -> Status {
     CAIRN_RETURN_IF_ERROR(Need(writer, "writer"));
     if (!writer->blob) return Status(StatusCode::kFailedPrecondition, "the writer has finished");
-    CAIRN_ASSIGN_OR_RETURN(Bytes state, writer->verifier->Save());
-    return writer->blob->Checkpoint(state).status();
+    return writer->blob->Checkpoint({}).status();
   });
 }
 
@@ -243,14 +237,15 @@ int cairn_model_file_writer_append(cairn_model_file_writer* writer, const uint8_
     if (!writer->blob) return Status(StatusCode::kFailedPrecondition, "the writer has finished");
     if (size == 0) return Status::Ok();
     CAIRN_RETURN_IF_ERROR(Need(data, "data"));
-    const ByteView bytes(data, size);
-    Status s = writer->verifier->Update(bytes);
-    if (!s.ok()) {
+    const model::ModelFile& f = writer->file;
+    if (writer->blob->size() + size > f.size) {
       writer->blob->Abandon();  // removes what was written, checkpoints too
       writer->blob.reset();
-      return s.WithContext("model " + writer->model_id);
+      return Status(StatusCode::kCorruption, "model " + writer->model_id + ": " + f.name +
+                                                 ": larger than the " + std::to_string(f.size) +
+                                                 " bytes its manifest lists");
     }
-    return writer->blob->Append(bytes);
+    return writer->blob->Append(ByteView(data, size));
   });
 }
 
@@ -258,20 +253,26 @@ int cairn_model_file_writer_commit(cairn_model_file_writer* writer) {
   return Call([&]() -> Status {
     CAIRN_RETURN_IF_ERROR(Need(writer, "writer"));
     if (!writer->blob) return Status(StatusCode::kFailedPrecondition, "the writer has finished");
-    Status s = writer->verifier->Finish();
-    if (!s.ok()) {
+    // The manifest's size, then its BLAKE2b: the blob writer hashed every byte as it stored it
+    // (its content address), so that one hash is the check, and a mismatch keeps nothing.
+    const model::ModelFile& f = writer->file;
+    const auto refuse = [&](const std::string& why) {
+      return Status(StatusCode::kAuthFailed,
+                    "model " + writer->model_id + ": " + f.name + ": " + why +
+                        " — the download does not match the signed manifest, so it was refused");
+    };
+    const uint64_t got = writer->blob->size();
+    if (got != f.size) {
       writer->blob->Abandon();
       writer->blob.reset();
-      return Status(StatusCode::kAuthFailed,
-                    "model " + writer->model_id + ": " + s.message() +
-                        " — the download does not match the signed manifest, so it was refused");
+      return refuse(std::to_string(got) + " bytes, but its manifest lists " + std::to_string(f.size));
     }
-    CAIRN_ASSIGN_OR_RETURN(std::string hash, writer->blob->Commit());
+    Result<std::string> hash = writer->blob->Commit(f.blake2b);
     writer->blob.reset();
-    if (hash != writer->file.blake2b) {  // FileVerifier checked the same bytes: a bug if so
-      return Status(StatusCode::kInternal, "blob hash differs from the verified file hash");
+    if (!hash.ok() && hash.status().code() == StatusCode::kAuthFailed) {
+      return refuse("BLAKE2b does not match the signed manifest (the file was modified or damaged)");
     }
-    return Status::Ok();
+    return hash.status();
   });
 }
 

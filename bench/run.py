@@ -254,7 +254,7 @@ def bench_browser():
               "into the vault, then decrypt and create + warm the ORT session (warm: from the vault "
               "only); plain ORT: fetch the unencrypted file, create + warm (goal: cairn/ort <= 1.3)")
         print(f"{'configuration':<36} {'cairn cold':>11} {'ort cold':>9} {'ratio':>6} "
-              f"{'cairn warm':>11} {'ort warm':>9} {'ratio':>6} {'vault read':>11} "
+              f"{'cairn warm':>11} {'ort warm':>9} {'ratio':>6} {'install':>8} {'vault read':>11} "
               f"{'peak memory (worker/all)':>26}")
         for r in caps:
             if "load" not in r:
@@ -266,13 +266,47 @@ def bench_browser():
                    if m else "-")
             print(f"{r['name']:<36} {ld['cairnColdMs']:>9.0f}ms {ld['ortColdMs']:>7.0f}ms "
                   f"{r['load_cold_ratio']:>5.2f}x {ld['cairnWarmMs']:>9.0f}ms {ld['ortWarmMs']:>7.0f}ms "
-                  f"{r['load_warm_ratio']:>5.2f}x {ld.get('vaultReadMs', 0):>9.0f}ms {mem:>26}")
+                  f"{r['load_warm_ratio']:>5.2f}x {ld.get('cairnInstallMs', 0):>6.0f}ms "
+                  f"{ld.get('vaultReadMs', 0):>9.0f}ms {mem:>26}")
+        print("(install: of Cairn's cold load, the download, verification and encryption into "
+              "the vault; the rest is the session, built from the verified download's bytes)")
         print("(vault read: of Cairn's warm load, verifying the stored manifest and decrypting + "
               "hash-checking the model file out of the vault; the rest is ORT's session and the "
               "core's tokenizer and decoding tables, which plain ORT does not build)")
         print("(memory: performance.measureUserAgentSpecificMemory() while both sessions are "
               "loaded, after the runs; Cairn's own wasm heap: "
               f"{fmt_bytes(max((r.get('cairnWasmHeapBytes') or 0) for r in caps))})")
+
+    images = by("images")
+    if images:
+        ph = next((r["photo"] for r in images if "photo" in r), None)
+        print("\nimage packs — the app's photo path (photo.ts: resize as the manifest says, run, "
+              "post-process) vs a bare onnxruntime-web session running the same input tensor; "
+              "same file and provider; p50/p95 over the runs after warm-up, the sides "
+              "alternating; load as for captions"
+              + (f"; photo {ph['width']}x{ph['height']} JPEG, decoded in {ph['decodeMs']:.0f} ms"
+                 if ph else ""))
+        print(f"{'configuration':<22} {'ort':>6} {'runs':>4} {'app p50':>8} {'app p95':>8} "
+              f"{'bare p50':>9} {'bare p95':>9} {'app/bare':>8} {'resize':>7} "
+              f"{'load cold c/o ms':>17} {'ratio':>6} {'warm c/o ms':>12} {'ratio':>6}  found")
+        for r in images:
+            if "cairn" not in r:
+                print(f"{r['name']:<22} unavailable: {r.get('error', '?')}")
+                continue
+            c, b, ld = r["cairn"], r["bare"], r["load"]
+            r["app_vs_bare_p50"] = c["p50Ms"] / b["p50Ms"]
+            r["load_cold_ratio"] = ld["cairnColdMs"] / ld["ortColdMs"]
+            r["load_warm_ratio"] = ld["cairnWarmMs"] / ld["ortWarmMs"]
+            cold = f"{ld['cairnColdMs']:.0f}/{ld['ortColdMs']:.0f}"
+            warm = f"{ld['cairnWarmMs']:.0f}/{ld['ortWarmMs']:.0f}"
+            print(f"{r['name']:<22} {r['backend']:>6} {c['runs']:>4} {c['p50Ms']:>8.1f} "
+                  f"{c['p95Ms']:>8.1f} {b['p50Ms']:>9.1f} {b['p95Ms']:>9.1f} "
+                  f"{r['app_vs_bare_p50']:>7.2f}x {r['resizeMs']:>7.1f} {cold:>17} "
+                  f"{r['load_cold_ratio']:>5.2f}x {warm:>12} {r['load_warm_ratio']:>5.2f}x  "
+                  f"{r['result'][:40]}")
+        print("(ms; app: what the app does per photo and model, resize included ('resize', its "
+              "median alone); bare: session.run + reading the outputs; app/bare: of the p50s; "
+              "an fp32 wasm row's app load includes the app's failed WebGPU try on this page)")
 
     probe = by("probe")
     if probe:

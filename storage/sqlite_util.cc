@@ -98,7 +98,9 @@ Stmt& Stmt::Bind(int i, std::string_view v) {
   return *this;
 }
 Stmt& Stmt::Bind(int i, ByteView v) {
-  int rc = sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT);
+  // An empty view is an empty blob, not NULL (which sqlite3_bind_blob64 makes of a null pointer).
+  int rc = v.data() == nullptr ? sqlite3_bind_zeroblob(stmt_, i, 0)
+                               : sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK && bind_error_.ok()) bind_error_ = SqliteStatus(db_, rc, "bind");
   return *this;
 }

@@ -187,6 +187,10 @@ class BlobWriter {
   ~BlobWriter();
   Status Append(ByteView data);
   Result<std::string> Commit();
+  // Commits only if the content address is `expected_hash` (BLAKE2b-256 hex); otherwise the
+  // write is abandoned and the result is kAuthFailed. A download checked against a signed
+  // manifest this way is hashed once, by the writer, not a second time by the caller.
+  Result<std::string> Commit(std::string_view expected_hash);
   // Resumable writers only. `caller_state` comes back from ResumableBlob (e.g. a verifier's
   // state at this point); returns the bytes recorded, which is everything appended so far.
   Result<uint64_t> Checkpoint(ByteView caller_state);

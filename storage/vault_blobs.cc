@@ -405,10 +405,17 @@ Result<uint64_t> BlobWriter::Checkpoint(ByteView caller_state) {
   return s.file->size();
 }
 
-Result<std::string> BlobWriter::Commit() {
+Result<std::string> BlobWriter::Commit() { return Commit({}); }
+
+Result<std::string> BlobWriter::Commit(std::string_view expected_hash) {
   State& s = *state_;
   if (s.committed) return FailedPrecondition("blob: already committed");
   CAIRN_ASSIGN_OR_RETURN(const std::string hash, s.file->Finish());
+  if (!expected_hash.empty() && hash != expected_hash) {
+    Abandon();
+    return Status(StatusCode::kAuthFailed,
+                  "blob: BLAKE2b " + hash + " is not the expected " + std::string(expected_hash));
+  }
   const int64_t size = static_cast<int64_t>(s.file->size());
   s.file.reset();
   Vault& v = *s.vault;

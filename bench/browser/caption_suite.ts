@@ -38,6 +38,7 @@ export interface CaptionSuiteResult {
   load: {
     repeats: number; cairnColdMs: number; cairnWarmMs: number; ortColdMs: number; ortWarmMs: number;
     vaultReadMs: number;
+    cairnInstallMs: number; // of the cold load: download, verify and encrypt into the vault
   };
   cairnWasmHeapBytes: number;
   memory: MemoryReport | null;
@@ -111,7 +112,7 @@ export async function captionSuite(
     d.reset();
     return { d, ms: performance.now() - t1 };
   };
-  const loads = { cairnCold: [] as number[], cairnWarm: [] as number[], ortCold: [] as number[], ortWarm: [] as number[] };
+  const loads = { cairnInstall: [] as number[], cairnCold: [] as number[], cairnWarm: [] as number[], ortCold: [] as number[], ortWarm: [] as number[] };
   let models: Models | null = null;
   let model: LoadedModel | null = null;
   let bare: BareDecoder | null = null;
@@ -126,6 +127,7 @@ export async function captionSuite(
     let t = performance.now();
     await models.install(vault, manifest.id, () => undefined);
     await pool.topUp();
+    loads.cairnInstall.push(performance.now() - t);
     await models.captionModel(vault, manifest.id, p.backend);
     loads.cairnCold.push(performance.now() - t);
     models.unload(manifest.id);
@@ -230,6 +232,7 @@ export async function captionSuite(
     load: {
       repeats: p.loads, cairnColdMs: median(loads.cairnCold), cairnWarmMs: median(loads.cairnWarm),
       ortColdMs: median(loads.ortCold), ortWarmMs: median(loads.ortWarm), vaultReadMs,
+      cairnInstallMs: median(loads.cairnInstall),
     },
     cairnWasmHeapBytes: heap,
     memory,

@@ -15,6 +15,17 @@ export interface CaptionParams {
   trustedKeys: string;
 }
 
+export interface ImageParams {
+  dir: string;
+  pack: string; // directory under /models/ (an image-tags or image-safety pack)
+  precision: 'int8' | 'fp32';
+  backend: Backend;
+  runs: number;
+  warmup: number;
+  budgetMs: number; // stop measuring after this long (at least 2 runs): WebGPU on SwiftShader is slow
+  trustedKeys: string;
+}
+
 export interface ProbeParams {
   pack: string;
   precision: 'int8' | 'fp32';
@@ -32,6 +43,7 @@ export interface MemoryReport {
 export type BenchRequest =
   | { suite: 'vault'; scale: number; dir: string }
   | { suite: 'captions'; params: CaptionParams }
+  | { suite: 'images'; params: ImageParams }
   | { suite: 'probe-open'; params: ProbeParams }
   | { suite: 'probe-run' };
 

@@ -3,7 +3,7 @@
 // the model packs, drives the page in Debian's Chromium through Playwright, and prints one JSON
 // line per result for bench/run.py, which prints the tables and writes build/bench/browser.json.
 //
-//   node bench/browser/run.mjs [--quick | --vault [--rounds=N]]   (after bench/browser/build.mjs)
+//   node bench/browser/run.mjs [--quick | --vault [--rounds=N] | --only=RE]   (after bench/browser/build.mjs)
 //
 // Needs: build/bench-web, build/native-release (cairn-server, cairn-cli, test-models),
 // build/models (./cairn models), $CAIRN_MODEL_KEY (the key the packs are signed with).
@@ -21,6 +21,11 @@ import { chromium } from '@playwright/test';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const QUICK = process.argv.includes('--quick');
 const VAULT_ONLY = process.argv.includes('--vault');
+// --only=RE: just the caption and image configurations whose names match (no vault, probe or
+// size), for iterating on one of them.
+const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+const ONLY = onlyArg ? new RegExp(onlyArg.slice('--only='.length)) : null;
+const picked = (cfgs) => cfgs.filter((c) => !ONLY || ONLY.test(c.name));
 const roundsArg = process.argv.find((a) => a.startsWith('--rounds=')) ?? '';
 const ROUNDS = Number(/^--rounds=(\d+)$/.exec(roundsArg)?.[1] ?? 3);
 const PROBE_RUNS = 6;
@@ -68,6 +73,8 @@ const data = fs.mkdtempSync(join(os.tmpdir(), 'cairn-bench-data-'));
 const packs = VAULT_ONLY ? {} : {
   starter: need(join(ROOT, 'build/models/cairn-caption-starter'), './cairn models'),
   'tiny-llama': need(join(ROOT, 'build/native-release/test-models/tiny-llama'), './cairn build native-release'),
+  safety: need(join(ROOT, 'build/models/cairn-image-safety'), './cairn models'),
+  tags: need(join(ROOT, 'build/models/cairn-image-tags'), './cairn models'),
 };
 for (const [name, from] of Object.entries(packs)) {
   const cli = bin('cli/cairn-cli');
@@ -158,6 +165,31 @@ function captionConfigs() {
   ];
 }
 
+// The image packs: the app's variant without WebGPU (int8 on wasm), the fp32 file on wasm (the
+// same file WebGPU runs, so wasm vs WebGPU compares one model), then WebGPU on its own page.
+function imageConfigs(backend) {
+  const c = (name, pack, precision) => ({ name, params: {
+    pack, precision, backend, runs: QUICK ? 1 : 20, warmup: QUICK ? 0 : 2,
+    budgetMs: backend === 'webgpu' ? 90_000 : 600_000 } });
+  if (QUICK) return backend === 'wasm' ? [c('safety int8 wasm', 'safety', 'int8')] : [];
+  if (backend === 'webgpu') return [c('safety fp32 webgpu', 'safety', 'fp32'), c('tags fp32 webgpu', 'tags', 'fp32')];
+  return [c('safety int8 wasm', 'safety', 'int8'), c('safety fp32 wasm', 'safety', 'fp32'),
+    c('tags int8 wasm', 'tags', 'int8'), c('tags fp32 wasm', 'tags', 'fp32')];
+}
+
+async function runImages(page, backend) {
+  for (const cfg of picked(imageConfigs(backend))) {
+    log(`images: ${cfg.name} (${cfg.params.runs} runs)`);
+    try {
+      const r = await runSuite(page, 'worker.js', {
+        suite: 'images', params: { ...cfg.params, dir: `bench-${n++}`, trustedKeys } });
+      emit({ group: 'images', name: cfg.name, ...r });
+    } catch (e) {
+      emit({ group: 'images', name: cfg.name, error: String(e.message ?? e).split('\n')[0] });
+    }
+  }
+}
+
 const PER_PHASE = { insert_draft_txn: 'drafts', get_draft_by_id: 'reads', list_recent_20: 'lists',
   fts_search_top20: 'queries', update_draft_txn: 'updates' };
 
@@ -201,19 +233,19 @@ function vaultRows(v, round) {
 const srv = await startServer();
 let n = 0;
 try {
-  const FULL = !QUICK && !VAULT_ONLY;
+  const FULL = !QUICK && !VAULT_ONLY && !ONLY;
   if (FULL) coreSize();
   const { page, close } = await openPage(srv.url, BASE_ARGS);
   try {
     const env = await page.evaluate(() => window.cairnBench.env());
     emit({ group: 'env', name: 'chromium', ...env, chromium: spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim() });
-    for (let round = 1; round <= (VAULT_ONLY ? ROUNDS : 1); round++) {
+    for (let round = 1; round <= (VAULT_ONLY ? ROUNDS : ONLY ? 0 : 1); round++) {
       log('vault: Cairn (wasm core, OPFS slot pool, encrypted) vs sqlite-wasm opfs-sahpool');
       const v = await runSuite(page, 'worker.js',
         { suite: 'vault', scale: QUICK ? 0.001 : 1, dir: `bench-${n++}` });
       vaultRows(v, VAULT_ONLY ? round : undefined);
     }
-    for (const cfg of VAULT_ONLY ? [] : captionConfigs()) {
+    for (const cfg of VAULT_ONLY ? [] : picked(captionConfigs())) {
       log(`captions: ${cfg.name} (${cfg.params.runs} runs)`);
       try {
         const r = await runSuite(page, cfg.worker, {
@@ -223,6 +255,7 @@ try {
         emit({ group: 'captions', name: cfg.name, error: String(e.message ?? e).split('\n')[0] });
       }
     }
+    if (!VAULT_ONLY) await runImages(page, 'wasm');
     if (FULL) {
       // The wasm gap: bare ORT only, every knob in a worker of its own, run round-robin one run
       // at a time (probe_suite.ts), so load from neighbours falls on all of them alike.
@@ -247,7 +280,7 @@ try {
   } finally {
     await close();
   }
-  if (FULL) {
+  if (FULL || (ONLY && ONLY.test('webgpu'))) {
     log('captions on WebGPU (SwiftShader)');
     const { page: gp, close: gclose } = await openPage(srv.url, WEBGPU_ARGS);
     try {
@@ -259,13 +292,14 @@ try {
       });
       if (!adapter.ok) {
         emit({ group: 'webgpu', name: 'starter fp32 webgpu', unavailable: adapter.why });
-      } else {
+      } else if (!ONLY || ONLY.test('starter fp32 webgpu (8 steps)')) {
         const r = await runSuite(gp, 'worker.js', { suite: 'captions', params: {
           pack: 'starter', precision: 'fp32', backend: 'webgpu', numThreads: 0, runs: 1, warmup: 1, loads: 1,
           maxSteps: 8,
           dir: `bench-${n++}`, trustedKeys } }).catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
         emit({ group: 'webgpu', name: 'starter fp32 webgpu (8 steps)', adapter, ...r });
       }
+      if (adapter.ok) await runImages(gp, 'webgpu');
     } finally {
       await gclose();
     }

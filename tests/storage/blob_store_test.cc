@@ -139,6 +139,34 @@ TEST_CASE("a streamed blob never needs the whole file, and identical content is 
         files_before);
 }
 
+// A download checked against a signed manifest is hashed once, by the writer: a commit that
+// expects another address keeps nothing, file or record.
+TEST_CASE("a commit expecting another BLAKE2b is refused and keeps nothing") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  const Bytes data = Pattern(200 * 1024 + 3, 11);
+  const std::string want = ToHex(crypto::Blake2bHash(data, 32).value());
+  const size_t files_before = std::distance(std::filesystem::directory_iterator(dir.path()), {});
+
+  BlobWriter bad = v->NewBlob().value();
+  REQUIRE(bad.Append(data).ok());
+  std::string other = want;
+  other[0] = other[0] == '0' ? '1' : '0';
+  Result<std::string> refused = bad.Commit(other);
+  REQUIRE(!refused.ok());
+  CHECK(refused.status().code() == StatusCode::kAuthFailed);
+  CHECK(refused.status().message().find(other) != std::string::npos);
+  CHECK(!v->StatBlob(want).ok());
+  CHECK(v->ListBlobs().value().empty());
+  CHECK(static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir.path()), {})) ==
+        files_before);
+
+  BlobWriter good = v->NewBlob().value();
+  REQUIRE(good.Append(data).ok());
+  CHECK(good.Commit(want).value() == want);
+  CHECK(v->ReadBlob(want).value() == data);
+}
+
 TEST_CASE("byte ranges decrypt only the chunks they touch") {
   TempDir dir;
   auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();

@@ -6,6 +6,7 @@
 // returned for the UI to show.
 import type { ImageModelProvenance, PhotoAnalysis } from '../protocol.js';
 import { CairnError } from '../protocol.js';
+import type { Detection, SafetyVerdict } from './image_prep.js';
 import { CENTERNET_DEFAULTS, decodeDetections, resizeBilinearRgb, safetyVerdict, tagsOf } from './image_prep.js';
 import type { LoadedImageModel, Models } from './models.js';
 
@@ -13,7 +14,7 @@ import type { LoadedImageModel, Models } from './models.js';
  * photo's RGBA is 48 MB); the models' own resize follows. */
 const MAX_SIDE = 4096;
 
-interface Pixels {
+export interface Pixels {
   rgba: Uint8ClampedArray;
   width: number;
   height: number;
@@ -44,6 +45,25 @@ function provenance(m: LoadedImageModel): ImageModelProvenance {
   };
 }
 
+/** The image-tags pack on decoded pixels: resized as its manifest says, run, its detections
+ * decoded (threshold, non-max suppression, top-k) in the photo's coordinates. */
+export async function detectTags(m: LoadedImageModel, px: Pixels): Promise<{ labels: string[]; detections: Detection[] }> {
+  const input = resizeBilinearRgb(px.rgba, px.width, px.height, { width: 512, height: 512, alignCorners: false, scale: 1 });
+  const out = await m.session.run('images', input, [1, 512, 512, 3], ['detections']);
+  const detections = decodeDetections(out['detections']!, m.labels, {
+    ...CENTERNET_DEFAULTS, photoWidth: px.width, photoHeight: px.height,
+  });
+  return { labels: tagsOf(detections), detections };
+}
+
+/** The image-safety pack on decoded pixels: resized and scaled as its manifest says, run, and
+ * its class probabilities turned into a verdict. */
+export async function checkSafety(m: LoadedImageModel, px: Pixels): Promise<SafetyVerdict> {
+  const input = resizeBilinearRgb(px.rgba, px.width, px.height, { width: 224, height: 224, alignCorners: true, scale: 1 / 255 });
+  const out = await m.session.run('input', input, [1, 224, 224, 3], ['probabilities']);
+  return safetyVerdict(out['probabilities']!, m.labels);
+}
+
 export async function analyzePhoto(models: Models, vault: number, photo: Blob): Promise<PhotoAnalysis> {
   const px = await decodePhoto(photo);
   const result: PhotoAnalysis = { width: px.width, height: px.height, tags: null, safety: null, context: '' };
@@ -56,21 +76,12 @@ export async function analyzePhoto(models: Models, vault: number, photo: Blob): 
     result.tags = { refused: e.message };
   }
   if (tagsModel) {
-    const input = resizeBilinearRgb(px.rgba, px.width, px.height, { width: 512, height: 512, alignCorners: false, scale: 1 });
-    const out = await tagsModel.session.run('images', input, [1, 512, 512, 3], ['detections']);
-    const detections = decodeDetections(out['detections']!, tagsModel.labels, {
-      ...CENTERNET_DEFAULTS, photoWidth: px.width, photoHeight: px.height,
-    });
-    const labels = tagsOf(detections);
+    const { labels, detections } = await detectTags(tagsModel, px);
     result.tags = { labels, detections, provenance: provenance(tagsModel) };
     if (labels.length) result.context = `photo: ${labels.slice(0, 3).join(' and ')}; tags: ${labels.join(', ')}`;
   }
 
   const safetyModel = await models.imageModel(vault, 'image-safety');
-  if (safetyModel) {
-    const input = resizeBilinearRgb(px.rgba, px.width, px.height, { width: 224, height: 224, alignCorners: true, scale: 1 / 255 });
-    const out = await safetyModel.session.run('input', input, [1, 224, 224, 3], ['probabilities']);
-    result.safety = { ...safetyVerdict(out['probabilities']!, safetyModel.labels), provenance: provenance(safetyModel) };
-  }
+  if (safetyModel) result.safety = { ...(await checkSafety(safetyModel, px)), provenance: provenance(safetyModel) };
   return result;
 }
