@@ -124,6 +124,8 @@ export async function captionSuite(
     await pool.topUp();
     lastVault = vault;
     models = new Models(core, p.trustedKeys, () => caps);
+    // The cold load starts at the Install click: the offer (with its size) is already listed.
+    await models.list(vault);
     let t = performance.now();
     await models.install(vault, manifest.id, () => undefined);
     await pool.topUp();

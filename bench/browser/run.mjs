@@ -280,7 +280,8 @@ try {
   } finally {
     await close();
   }
-  if (FULL || (ONLY && ONLY.test('webgpu'))) {
+  const webgpuNames = ['starter fp32 webgpu (8 steps)', ...imageConfigs('webgpu').map((c) => c.name)];
+  if (FULL || (ONLY && webgpuNames.some((name) => ONLY.test(name)))) {
     log('captions on WebGPU (SwiftShader)');
     const { page: gp, close: gclose } = await openPage(srv.url, WEBGPU_ARGS);
     try {

@@ -93,6 +93,11 @@ export class Models {
     } catch {
       // Offline with nothing cached: the installed models are still listed.
     }
+    return this.entries(vault);
+  }
+
+  /** The last offer seen (list()) merged with what the vault holds now: no network. */
+  private entries(vault: number): ModelEntry[] {
     const installed = this.core.json<{ id: string; version: string; task: string; licence: string; commercial_use: boolean; state: string; bytes: number }[]>(
       'models_list',
       vault,
@@ -170,7 +175,7 @@ export class Models {
     } finally {
       core.fn('pack_close')(pack);
     }
-    return (await this.list(vault)).find((m) => m.id === id)!;
+    return this.entries(vault).find((m) => m.id === id)!;
   }
 
   /** Verifies a downloaded manifest against its signature and the trusted keys. */
