@@ -277,19 +277,19 @@ def bench_browser():
               "loaded, after the runs; Cairn's own wasm heap: "
               f"{fmt_bytes(max((r.get('cairnWasmHeapBytes') or 0) for r in caps))})")
 
-    images = by("images")
-    if images:
-        ph = next((r["photo"] for r in images if "photo" in r), None)
-        print("\nimage packs — the app's photo path (photo.ts: resize as the manifest says, run, "
-              "post-process) vs a bare onnxruntime-web session running the same input tensor; "
-              "same file and provider; p50/p95 over the runs after warm-up, the sides "
-              "alternating; load as for captions"
+    oneshot = by("oneshot")
+    if oneshot:
+        ph = next((r["photo"] for r in oneshot if r.get("photo")), None)
+        print("\none-shot packs — the app's path (photo.ts: resize as the manifest says, run, "
+              "post-process; embedder.ts: the core encodes a caption's words, run) vs a bare "
+              "onnxruntime-web session running the same input tensor; same file and provider; "
+              "p50/p95 over the runs after warm-up, the sides alternating; load as for captions"
               + (f"; photo {ph['width']}x{ph['height']} JPEG, decoded in {ph['decodeMs']:.0f} ms"
                  if ph else ""))
         print(f"{'configuration':<22} {'ort':>6} {'runs':>4} {'app p50':>8} {'app p95':>8} "
-              f"{'bare p50':>9} {'bare p95':>9} {'app/bare':>8} {'resize':>7} "
+              f"{'bare p50':>9} {'bare p95':>9} {'app/bare':>8} {'prep':>7} "
               f"{'load cold c/o ms':>17} {'ratio':>6} {'warm c/o ms':>12} {'ratio':>6}  found")
-        for r in images:
+        for r in oneshot:
             if "cairn" not in r:
                 print(f"{r['name']:<22} unavailable: {r.get('error', '?')}")
                 continue
@@ -301,12 +301,14 @@ def bench_browser():
             warm = f"{ld['cairnWarmMs']:.0f}/{ld['ortWarmMs']:.0f}"
             print(f"{r['name']:<22} {r['backend']:>6} {c['runs']:>4} {c['p50Ms']:>8.1f} "
                   f"{c['p95Ms']:>8.1f} {b['p50Ms']:>9.1f} {b['p95Ms']:>9.1f} "
-                  f"{r['app_vs_bare_p50']:>7.2f}x {r['resizeMs']:>7.1f} {cold:>17} "
+                  f"{r['app_vs_bare_p50']:>7.2f}x {r['prepMs']:>7.1f} {cold:>17} "
                   f"{r['load_cold_ratio']:>5.2f}x {warm:>12} {r['load_warm_ratio']:>5.2f}x  "
                   f"{r['result'][:40]}")
-        print("(ms; app: what the app does per photo and model, resize included ('resize', its "
-              "median alone); bare: session.run + reading the outputs; app/bare: of the p50s; "
-              "an fp32 wasm row's app load includes the app's failed WebGPU try on this page)")
+        print("(ms; app: what the app does per photo and model, or per text, its input "
+              "preparation included ('prep', its median alone: the resize, or the core's word "
+              "encoding); bare: session.run + reading the outputs; app/bare: of the p50s; an fp32 "
+              "wasm row's app load includes the app's failed WebGPU try on this page; WebGPU runs "
+              "stop after 90 s, at least 2)")
 
     probe = by("probe")
     if probe:

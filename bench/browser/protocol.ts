@@ -15,9 +15,9 @@ export interface CaptionParams {
   trustedKeys: string;
 }
 
-export interface ImageParams {
+export interface OneShotParams {
   dir: string;
-  pack: string; // directory under /models/ (an image-tags or image-safety pack)
+  pack: string; // directory under /models/ (an image-tags, image-safety or embedding pack)
   precision: 'int8' | 'fp32';
   backend: Backend;
   runs: number;
@@ -43,7 +43,7 @@ export interface MemoryReport {
 export type BenchRequest =
   | { suite: 'vault'; scale: number; dir: string }
   | { suite: 'captions'; params: CaptionParams }
-  | { suite: 'images'; params: ImageParams }
+  | { suite: 'oneshot'; params: OneShotParams }
   | { suite: 'probe-open'; params: ProbeParams }
   | { suite: 'probe-run' };
 

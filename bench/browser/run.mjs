@@ -75,6 +75,7 @@ const packs = VAULT_ONLY ? {} : {
   'tiny-llama': need(join(ROOT, 'build/native-release/test-models/tiny-llama'), './cairn build native-release'),
   safety: need(join(ROOT, 'build/models/cairn-image-safety'), './cairn models'),
   tags: need(join(ROOT, 'build/models/cairn-image-tags'), './cairn models'),
+  embed: need(join(ROOT, 'build/models/cairn-embed-glove'), './cairn models'),
 };
 for (const [name, from] of Object.entries(packs)) {
   const cli = bin('cli/cairn-cli');
@@ -165,27 +166,29 @@ function captionConfigs() {
   ];
 }
 
-// The image packs: the app's variant without WebGPU (int8 on wasm), the fp32 file on wasm (the
-// same file WebGPU runs, so wasm vs WebGPU compares one model), then WebGPU on its own page.
-function imageConfigs(backend) {
+// The one-shot packs: for the image packs the app's variant without WebGPU (int8 on wasm), the
+// fp32 file on wasm (the same file WebGPU runs, so wasm vs WebGPU compares one model), then
+// WebGPU on its own page; the text embedder has an int8 wasm variant only.
+function oneShotConfigs(backend) {
   const c = (name, pack, precision) => ({ name, params: {
     pack, precision, backend, runs: QUICK ? 1 : 20, warmup: QUICK ? 0 : 2,
     budgetMs: backend === 'webgpu' ? 90_000 : 600_000 } });
   if (QUICK) return backend === 'wasm' ? [c('safety int8 wasm', 'safety', 'int8')] : [];
   if (backend === 'webgpu') return [c('safety fp32 webgpu', 'safety', 'fp32'), c('tags fp32 webgpu', 'tags', 'fp32')];
   return [c('safety int8 wasm', 'safety', 'int8'), c('safety fp32 wasm', 'safety', 'fp32'),
-    c('tags int8 wasm', 'tags', 'int8'), c('tags fp32 wasm', 'tags', 'fp32')];
+    c('tags int8 wasm', 'tags', 'int8'), c('tags fp32 wasm', 'tags', 'fp32'),
+    c('embed int8 wasm', 'embed', 'int8')];
 }
 
-async function runImages(page, backend) {
-  for (const cfg of picked(imageConfigs(backend))) {
-    log(`images: ${cfg.name} (${cfg.params.runs} runs)`);
+async function runOneShot(page, backend) {
+  for (const cfg of picked(oneShotConfigs(backend))) {
+    log(`one-shot: ${cfg.name} (${cfg.params.runs} runs)`);
     try {
       const r = await runSuite(page, 'worker.js', {
-        suite: 'images', params: { ...cfg.params, dir: `bench-${n++}`, trustedKeys } });
-      emit({ group: 'images', name: cfg.name, ...r });
+        suite: 'oneshot', params: { ...cfg.params, dir: `bench-${n++}`, trustedKeys } });
+      emit({ group: 'oneshot', name: cfg.name, ...r });
     } catch (e) {
-      emit({ group: 'images', name: cfg.name, error: String(e.message ?? e).split('\n')[0] });
+      emit({ group: 'oneshot', name: cfg.name, error: String(e.message ?? e).split('\n')[0] });
     }
   }
 }
@@ -255,7 +258,7 @@ try {
         emit({ group: 'captions', name: cfg.name, error: String(e.message ?? e).split('\n')[0] });
       }
     }
-    if (!VAULT_ONLY) await runImages(page, 'wasm');
+    if (!VAULT_ONLY) await runOneShot(page, 'wasm');
     if (FULL) {
       // The wasm gap: bare ORT only, every knob in a worker of its own, run round-robin one run
       // at a time (probe_suite.ts), so load from neighbours falls on all of them alike.
@@ -280,7 +283,7 @@ try {
   } finally {
     await close();
   }
-  const webgpuNames = ['starter fp32 webgpu (8 steps)', ...imageConfigs('webgpu').map((c) => c.name)];
+  const webgpuNames = ['starter fp32 webgpu (8 steps)', ...oneShotConfigs('webgpu').map((c) => c.name)];
   if (FULL || (ONLY && webgpuNames.some((name) => ONLY.test(name)))) {
     log('captions on WebGPU (SwiftShader)');
     const { page: gp, close: gclose } = await openPage(srv.url, WEBGPU_ARGS);
@@ -300,7 +303,7 @@ try {
           dir: `bench-${n++}`, trustedKeys } }).catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
         emit({ group: 'webgpu', name: 'starter fp32 webgpu (8 steps)', adapter, ...r });
       }
-      if (adapter.ok) await runImages(gp, 'webgpu');
+      if (adapter.ok) await runOneShot(gp, 'webgpu');
     } finally {
       await gclose();
     }

@@ -3,7 +3,7 @@
 // OPFS handles, and posts the result back (the probe's worker stays for many runs).
 import '../../pwa/src/trusted_types.js'; // the app's CSP requires its Trusted Types policy
 import { captionSuite } from './caption_suite.js';
-import { imageSuite } from './image_suite.js';
+import { oneShotSuite } from './oneshot_suite.js';
 import type { BenchReply, BenchRequest, MemoryReply, MemoryReport } from './protocol.js';
 import { probeOpen, probeRun } from './probe_suite.js';
 import { vaultSuite } from './vault_suite.js';
@@ -26,7 +26,7 @@ self.addEventListener('message', (e: MessageEvent<BenchRequest | MemoryReply>) =
       const result =
         r.suite === 'vault' ? await vaultSuite(r.scale, r.dir)
         : r.suite === 'captions' ? await captionSuite(r.params, measure)
-        : r.suite === 'images' ? await imageSuite(r.params, measure)
+        : r.suite === 'oneshot' ? await oneShotSuite(r.params, measure)
         : r.suite === 'probe-open' ? await probeOpen(r.params)
         : await probeRun();
       self.postMessage({ ok: true, result } satisfies BenchReply);

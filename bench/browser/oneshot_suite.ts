@@ -1,8 +1,10 @@
-// The image packs in the browser: the app's photo path (photo.ts: the pack installed into the
-// vault, loaded through models.ts, the photo resized as the manifest says, run, post-processed)
-// vs a bare onnxruntime-web session on the same file and provider running the same input tensor,
-// on wasm or WebGPU. Per model and backend: load cold and warm, and p50/p95 over `runs` runs
-// after `warmup` (the two sides alternating, so drift on a shared machine falls on both alike).
+// The one-shot packs in the browser, the image packs and the text embedder: the app's own path
+// (the pack installed into the vault and loaded through models.ts; for a photo, photo.ts resizes
+// it as the manifest says, runs it and post-processes; for text, embedder.ts has the core encode
+// the words and runs the graph) vs a bare onnxruntime-web session on the same file and provider
+// running the same input tensor, on wasm or WebGPU. Per model and backend: load cold and warm,
+// and p50/p95 over `runs` runs after `warmup` (the two sides alternating, so drift on a shared
+// machine falls on both alike).
 import * as ort from 'onnxruntime-web/all';
 import type { Capabilities } from '../../pwa/src/protocol.js';
 import { probeCapabilities } from '../../pwa/src/worker/capabilities.js';
@@ -10,10 +12,11 @@ import { Core } from '../../pwa/src/worker/core.js';
 import { resizeBilinearRgb } from '../../pwa/src/worker/image_prep.js';
 import type { LoadedImageModel, PackSummary } from '../../pwa/src/worker/models.js';
 import { Models } from '../../pwa/src/worker/models.js';
+import type { TextEmbedder } from '../../pwa/src/worker/embedder.js';
 import { OpfsPool } from '../../pwa/src/worker/opfs_pool.js';
 import type { Pixels } from '../../pwa/src/worker/photo.js';
 import { checkSafety, decodePhoto, detectTags } from '../../pwa/src/worker/photo.js';
-import type { ImageParams, MemoryReport } from './protocol.js';
+import type { MemoryReport, OneShotParams } from './protocol.js';
 
 export interface Latency {
   runs: number;
@@ -22,7 +25,7 @@ export interface Latency {
   meanMs: number;
 }
 
-export interface ImageSuiteResult {
+export interface OneShotSuiteResult {
   modelId: string;
   task: string;
   variant: string;
@@ -30,11 +33,11 @@ export interface ImageSuiteResult {
   fileBytes: number;
   backend: string; // what ran the app's session
   fallbacks: { backend: string; error: string }[];
-  photo: { width: number; height: number; jpegBytes: number; decodeMs: number };
-  cairn: Latency; // resize + run + post-process, as the app does per photo
+  photo: { width: number; height: number; jpegBytes: number; decodeMs: number } | null;
+  cairn: Latency; // as the app does per photo (resize, run, post-process) or per text (encode, run)
   bare: Latency; // session.run on the prepared tensor + reading the output
-  resizeMs: number; // median of the app's resize alone (part of `cairn`)
-  result: string; // what the app's last run found (tags, or the safety verdict's top class)
+  prepMs: number; // median of the app's input preparation alone (part of `cairn`)
+  result: string; // what the app's last run found (tags, the safety verdict's top class, dims)
   load: { cairnColdMs: number; cairnWarmMs: number; ortColdMs: number; ortWarmMs: number };
   memory: MemoryReport | null;
 }
@@ -69,23 +72,19 @@ async function syntheticPhoto(): Promise<Blob> {
   return c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
 }
 
-/** The input tensor the app's code makes for this task (the bare side runs it as is). */
-function prepare(task: string, px: Pixels): { name: string; data: Float32Array; dims: number[] } {
-  return task === 'image-tags'
-    ? { name: 'images', dims: [1, 512, 512, 3],
-        data: resizeBilinearRgb(px.rgba, px.width, px.height, { width: 512, height: 512, alignCorners: false, scale: 1 }) }
-    : { name: 'input', dims: [1, 224, 224, 3],
-        data: resizeBilinearRgb(px.rgba, px.width, px.height, { width: 224, height: 224, alignCorners: true, scale: 1 / 255 }) };
-}
+/** A caption as the app embeds it for search and hashtags. */
+const TEXT = 'Golden hour at the beach with my dog, salty air and a sandcastle that almost survived the tide';
 
-export async function imageSuite(
-  p: ImageParams, measure: () => Promise<MemoryReport | null>,
-): Promise<ImageSuiteResult> {
+export async function oneShotSuite(
+  p: OneShotParams, measure: () => Promise<MemoryReport | null>,
+): Promise<OneShotSuiteResult> {
   ort.env.logLevel = 'error';
   const base = new URL(`models/${p.pack}/`, self.location.href);
   const manifest = (await (await fetch(new URL('manifest.json', base))).json()) as PackSummary & { task: string };
   const task = manifest.task;
-  if (task !== 'image-tags' && task !== 'image-safety') throw new Error(`${manifest.id} is not an image pack (${task})`);
+  if (task !== 'image-tags' && task !== 'image-safety' && task !== 'embedding') {
+    throw new Error(`${manifest.id} is not a one-shot pack (${task})`);
+  }
   const variant = manifest.variants.find(
     (v) => v.runtime === 'ort-web' && v.precision === p.precision && v.execution_providers.includes(p.backend));
   if (!variant) throw new Error(`${manifest.id} has no ${p.precision} variant for ${p.backend}`);
@@ -95,13 +94,17 @@ export async function imageSuite(
   const first = new Uint8Array(await (await fetch(fileUrl, { cache: 'no-store' })).arrayBuffer());
   await (await ort.InferenceSession.create(first, { executionProviders: [p.backend] })).release();
 
-  const blob = await syntheticPhoto();
-  const decodes: number[] = [];
+  let photo: OneShotSuiteResult['photo'] = null;
   let px: Pixels | null = null;
-  for (let i = 0; i < 3; i++) {
-    const t = performance.now();
-    px = await decodePhoto(blob);
-    decodes.push(performance.now() - t);
+  if (task !== 'embedding') {
+    const blob = await syntheticPhoto();
+    const decodes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      px = await decodePhoto(blob);
+      decodes.push(performance.now() - t);
+    }
+    photo = { width: px!.width, height: px!.height, jpegBytes: blob.size, decodeMs: quantile(decodes, 0.5) };
   }
 
   const pool = await OpfsPool.open(p.dir);
@@ -116,26 +119,57 @@ export async function imageSuite(
   const vault = core.withStrings(['/vault', 'bench passphrase'], ([d, q]) => core.out('vault_create', d!, q!));
   await pool.topUp();
   const models = new Models(core, p.trustedKeys, () => caps);
+
+  // What the app loads and runs for this task, and the tensor the bare side runs.
+  let image: LoadedImageModel | null = null;
+  let text: TextEmbedder | null = null;
+  const load = async () => {
+    if (task === 'embedding') text = await models.embedder(vault);
+    else image = await models.imageModel(vault, task);
+  };
+  const prepare = (): Record<string, ort.Tensor> => {
+    if (text) {
+      const ids = text.encode(TEXT);
+      return { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, ids.length]) };
+    }
+    const input = task === 'image-tags'
+      ? { name: 'images', dims: [1, 512, 512, 3],
+          data: resizeBilinearRgb(px!.rgba, px!.width, px!.height, { width: 512, height: 512, alignCorners: false, scale: 1 }) }
+      : { name: 'input', dims: [1, 224, 224, 3],
+          data: resizeBilinearRgb(px!.rgba, px!.width, px!.height, { width: 224, height: 224, alignCorners: true, scale: 1 / 255 }) };
+    return { [input.name]: new ort.Tensor('float32', input.data, input.dims) };
+  };
+  let found = '';
+  const appRun = async () => {
+    if (text) found = `${(await text.embed([TEXT]))[0]!.length}-d vector`;
+    else if (task === 'image-tags') found = (await detectTags(image!, px!)).labels.join(', ') || '(none)';
+    else found = (await checkSafety(image!, px!)).top;
+  };
+
   // The cold load starts at the Install click: the offer (with its size) is already listed.
   await models.list(vault);
   let t = performance.now();
   await models.install(vault, manifest.id, () => undefined);
   await pool.topUp();
-  let model: LoadedImageModel | null = await models.imageModel(vault, task);
+  await load();
   const cairnColdMs = performance.now() - t;
   models.unloadAll();
   t = performance.now();
-  model = await models.imageModel(vault, task);
+  await load();
   const cairnWarmMs = performance.now() - t;
-  if (!model) throw new Error(`${manifest.id} did not load`);
-  if (model.variant !== variant.name) throw new Error(`the app chose ${model.variant}, not ${variant.name}`);
+  const loaded = text ? { variant: (text as TextEmbedder).info.variant, backend: (text as TextEmbedder).info.backend, attempts: [] }
+    : image ? { variant: (image as LoadedImageModel).variant, backend: (image as LoadedImageModel).session.backend,
+                attempts: (image as LoadedImageModel).session.attempts }
+    : null;
+  if (!loaded) throw new Error(`${manifest.id} did not load`);
+  if (loaded.variant !== variant.name) throw new Error(`the app chose ${loaded.variant}, not ${variant.name}`);
 
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [p.backend], graphOptimizationLevel: 'all',
   };
-  const input = prepare(task, px!);
+  const feeds = prepare();
   const bareRun = async (s: ort.InferenceSession) => {
-    const out = await s.run({ [input.name]: new ort.Tensor('float32', input.data, input.dims) });
+    const out = await s.run(feeds);
     for (const o of Object.values(out)) {
       await o.getData();
       o.dispose();
@@ -151,11 +185,6 @@ export async function imageSuite(
   await cold.s.release();
   const { s: bare, ms: ortWarmMs } = await ortLoad('default');
 
-  let found = '';
-  const appRun = async () => {
-    if (task === 'image-tags') found = (await detectTags(model!, px!)).labels.join(', ') || '(none)';
-    else found = (await checkSafety(model!, px!)).top;
-  };
   const timed = async (f: () => Promise<void>) => {
     const t1 = performance.now();
     await f();
@@ -172,16 +201,15 @@ export async function imageSuite(
     c.push(await timed(appRun));
     b.push(await timed(() => bareRun(bare)));
   }
-  const resizes: number[] = [];
-  for (let i = 0; i < 5; i++) resizes.push(await timed(async () => void prepare(task, px!)));
+  const preps: number[] = [];
+  for (let i = 0; i < 5; i++) preps.push(await timed(async () => void prepare()));
   const memory = await measure();
   await bare.release();
   models.unloadAll();
   return {
     modelId: manifest.id, task, variant: variant.name, file: variant.file, fileBytes: first.length,
-    backend: model.session.backend, fallbacks: model.session.attempts,
-    photo: { width: px!.width, height: px!.height, jpegBytes: blob.size, decodeMs: quantile(decodes, 0.5) },
-    cairn: latency(c), bare: latency(b), resizeMs: quantile(resizes, 0.5), result: found,
+    backend: loaded.backend, fallbacks: loaded.attempts, photo,
+    cairn: latency(c), bare: latency(b), prepMs: quantile(preps, 0.5), result: found,
     load: { cairnColdMs, cairnWarmMs, ortColdMs: cold.ms, ortWarmMs },
     memory,
   };
