@@ -14,7 +14,7 @@ interface Stats {
   tokensPerSecond: number;
 }
 
-test('the benchmark page runs the vault and caption suites once', async ({ page }) => {
+test('the benchmark page runs the vault, caption and one-shot suites once', async ({ page }) => {
   const models = process.env['CAIRN_TEST_MODELS'] ?? '';
   const keys = process.env['CAIRN_TRUSTED_KEYS'] ?? '';
   test.skip(process.env['CAIRN_BENCH_SMOKE'] !== '1', 'opt-in: CAIRN_BENCH_SMOKE=1');
@@ -49,6 +49,19 @@ test('the benchmark page runs the vault and caption suites once', async ({ page 
     expect(captions.backend).toBe('wasm');
     expect(captions.engine.tokens).toBeGreaterThan(1);
     expect(captions.bare.tokens).toBe(captions.engine.tokens);
+
+    // The one-shot suite on a tiny image pack and the tiny embedder: the app's path and the bare
+    // session both ran, and the app's result is what the pack's task gives.
+    for (const [pack, found] of [['tiny-image-safety', /^(Drawing|Hentai|Neutral|Porn|Sexy)$/], ['tiny-embed', /^\d+-d vector$/]] as const) {
+      const r = (await run('worker-wasm.js', {
+        suite: 'oneshot',
+        params: { dir: `smoke-${pack}`, pack, precision: 'int8', backend: 'wasm', runs: 1, warmup: 0, budgetMs: 60_000, trustedKeys: keys },
+      })) as { backend: string; variant: string; cairn: { runs: number }; bare: { runs: number }; result: string };
+      expect(r.backend).toBe('wasm');
+      expect(r.variant).toBe('wasm-int8');
+      expect([r.cairn.runs, r.bare.runs]).toEqual([1, 1]);
+      expect(r.result).toMatch(found);
+    }
   } finally {
     await server.stop();
   }
