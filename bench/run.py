@@ -248,7 +248,8 @@ def bench_browser():
                   f"{r['engine_vs_bare']:>5.2f}x {e['ttftMs']:>6.0f}/{b['ttftMs']:<6.0f} "
                   f"{e['p50Ms']:>5.1f}/{b['p50Ms']:<6.1f} {e['p95Ms']:>5.1f}/{b['p95Ms']:<6.1f}")
         print("(ort: the execution provider that ran; thr: ort.env.wasm.numThreads; '(ort.wasm "
-              "build)': onnxruntime-web/wasm instead of the app's onnxruntime-web/all)")
+              "build)': onnxruntime-web/wasm instead of the app's onnxruntime-web/all; WebGPU on "
+              "SwiftShader: 8 steps a run, runs stop after 90 s, at least 2)")
 
         print("\nmodel load — Cairn: download from localhost, verify signature + hashes, encrypt "
               "into the vault, then decrypt and create + warm the ORT session (warm: from the vault "

@@ -11,6 +11,7 @@ export interface CaptionParams {
   warmup: number;
   loads: number; // model loads measured (the median is reported)
   maxSteps: number; // 0: generate until the core is done; else stop each run after this many
+  budgetMs?: number; // stop measuring after this long (at least 2 runs); absent: every run
 
   trustedKeys: string;
 }

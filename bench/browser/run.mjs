@@ -298,8 +298,8 @@ try {
         emit({ group: 'webgpu', name: 'starter fp32 webgpu', unavailable: adapter.why });
       } else if (!ONLY || ONLY.test('starter fp32 webgpu (8 steps)')) {
         const r = await runSuite(gp, 'worker.js', { suite: 'captions', params: {
-          pack: 'starter', precision: 'fp32', backend: 'webgpu', numThreads: 0, runs: 1, warmup: 1, loads: 1,
-          maxSteps: 8,
+          pack: 'starter', precision: 'fp32', backend: 'webgpu', numThreads: 0, runs: 20, warmup: 1, loads: 1,
+          maxSteps: 8, budgetMs: 90_000,
           dir: `bench-${n++}`, trustedKeys } }).catch((e) => ({ error: String(e.message ?? e).split('\n')[0] }));
         emit({ group: 'webgpu', name: 'starter fp32 webgpu (8 steps)', adapter, ...r });
       }
