@@ -147,12 +147,17 @@ int cairn_assets_list(cairn_vault* vault, const char* kind, int limit, int offse
 int cairn_asset_delete(cairn_vault* vault, int64_t id, char** out_report) {
   return ReturnJson(out_report, [&]() -> Result<nlohmann::json> {
     CAIRN_RETURN_IF_ERROR(Need(vault, "vault"));
+    CAIRN_ASSIGN_OR_RETURN(storage::Asset asset, vault->vault->GetAsset(id));
     CAIRN_RETURN_IF_ERROR(vault->vault->DeleteAsset(id));
     // The row is gone (committed); its blob goes with the vault's garbage collection unless
-    // something else still refers to it. A failed collection leaves garbage, never a loss: it
-    // is collected next time.
+    // something else still refers to it: an export not yet sent keeps its source photo, and the
+    // report says so. A failed collection leaves garbage, never a loss: it is collected next
+    // time.
     Result<int> removed = vault->vault->CollectGarbage();
-    return nlohmann::json{{"id", id}, {"blobs_removed", removed.ok() ? *removed : 0}};
+    Result<int> exports = vault->vault->UnfinishedExportsUsing(asset.content.blob_hash);
+    return nlohmann::json{{"id", id},
+                          {"blobs_removed", removed.ok() ? *removed : 0},
+                          {"kept_for_exports", exports.ok() ? *exports : 0}};
   });
 }
 

@@ -116,8 +116,9 @@ int cairn_asset_add(cairn_vault* vault, const char* asset_json, const uint8_t* d
 int cairn_assets_list(cairn_vault* vault, const char* kind, int limit, int offset,
                       char** out_assets);
 /* Deletes asset `id` (CAIRN_NOT_FOUND if there is none), then collects the vault's garbage: its
- * blob is removed unless another asset or a model file still refers to it. Out:
- * {"id":N,"blobs_removed":N}. */
+ * blob is removed unless another asset, a model file or an image export not yet finished (its
+ * source photo) still refers to it. Out: {"id":N,"blobs_removed":N,"kept_for_exports":N}, the
+ * last the unfinished exports that keep the blob. */
 int cairn_asset_delete(cairn_vault* vault, int64_t id, char** out_report);
 /* The bytes of blob `hash` (64 hex digits), every chunk authenticated and the whole checked
  * against the hash; CAIRN_NOT_FOUND if the vault has no such blob. Free with cairn_free. */

@@ -293,8 +293,12 @@ class Vault {
   // The newest asset of `kind` made by outbox job `job_id`, if any (a caption-hq result saved).
   Result<std::optional<Asset>> FindJobAsset(std::string_view kind, int64_t job_id);
   // Removes the asset row (kNotFound if there is none). Its blob stays until CollectGarbage()
-  // finds nothing else refers to it (another asset or a model file may share it).
+  // finds nothing else refers to it (another asset, a model file, or an unfinished image
+  // export whose source it is may share it).
   Status DeleteAsset(int64_t id);
+  // How many outbox image exports not yet done, failed or cancelled name `blob_hash` as their
+  // source photo: CollectGarbage() keeps such a blob until they end.
+  Result<int> UnfinishedExportsUsing(std::string_view blob_hash);
 
   // Installed models.
   Status PutModel(const InstalledModel& model);
@@ -315,8 +319,8 @@ class Vault {
   Status UpdateJob(const OutboxJob& job);
 
   // The blob store (storage/FORMAT.md): large files encrypted in 64 KiB chunks, addressed by
-  // content hash, readable by byte range. A blob is kept while an asset or model file refers to
-  // it; CollectGarbage() removes the rest, and leftovers of writes a crash interrupted.
+  // content hash, readable by byte range. A blob is kept while an asset, a model file or an
+  // unfinished image export (its source) refers to it; CollectGarbage() removes the rest, and leftovers of writes a crash interrupted.
   Result<BlobWriter> NewBlob();
   // The write recorded under `key` where its last checkpoint left it, or a new one when there
   // is none or it cannot go on (its file is gone or shorter than recorded, or it was saved by
@@ -333,7 +337,8 @@ class Vault {
   Result<Bytes> ReadBlobRange(std::string_view hash, int64_t offset, int64_t length);
   Status RecordModelFile(std::string_view model_id, std::string_view file_name,
                          std::string_view blob_hash);
-  // Returns how many blob files were removed.
+  // Removes blobs nothing refers to (no asset, model file or unfinished image export's source)
+  // and leftovers of interrupted writes. Returns how many blob files were removed.
   Result<int> CollectGarbage();
 
   // "ok", or SQLite's integrity_check findings. Also reads every page, so a page that fails

@@ -646,6 +646,29 @@ Status Vault::RecordModelFile(std::string_view model_id, std::string_view file_n
   });
 }
 
+namespace {
+
+// The source photos of the outbox's unfinished image exports: the payload's "source" is the
+// blob's hash (sync/PROTOCOL.md, "The image-export payload"). The sync engine uploads it before
+// the job is sent and again if the server asks for it (blob_missing), so it must outlive the
+// photo's asset row until the job ends. NULLs are filtered: `x NOT IN (... NULL ...)` is
+// never true.
+constexpr char kUnfinishedExportSources[] =
+    "SELECT s FROM (SELECT json_extract(payload, '$.source') AS s FROM outbox_jobs "
+    "WHERE kind = 'image-export' AND state NOT IN ('done', 'failed', 'cancelled') "
+    "AND json_valid(payload)) WHERE s IS NOT NULL";
+
+}  // namespace
+
+Result<int> Vault::UnfinishedExportsUsing(std::string_view blob_hash) {
+  CAIRN_ASSIGN_OR_RETURN(
+      Stmt q, stmts_.Get(db_, std::string("SELECT count(*) FROM (") + kUnfinishedExportSources +
+                                  ") WHERE s = ?"));
+  q.Bind(1, blob_hash);
+  CAIRN_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? static_cast<int>(q.Int(0)) : 0;
+}
+
 Result<int> Vault::CollectGarbage() {
   // Run it when no BlobWriter is open. A resumable write is kept for 30 days after its last
   // checkpoint; every other 'writing' blob is an interrupted write.
@@ -658,7 +681,8 @@ Result<int> Vault::CollectGarbage() {
   return RemoveBlobFiles(
       "(state='writing' AND file NOT IN (SELECT file FROM blob_resume)) OR "
       "(state='ready' AND hash NOT IN (SELECT blob_hash FROM assets) AND "
-      "hash NOT IN (SELECT blob_hash FROM model_files))");
+      "hash NOT IN (SELECT blob_hash FROM model_files) AND "
+      "hash NOT IN (" + std::string(kUnfinishedExportSources) + "))");
 }
 
 Status Vault::DropResumableBlobs() {

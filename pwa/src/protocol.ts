@@ -271,7 +271,9 @@ export interface Api {
   // never markup.
   'assets.thumbnail': [{ blobHash: string; mime: string; maxSide: number }, ImageBitmap];
   // Deletes the asset; its blob goes unless something else in the vault still refers to it.
-  'assets.delete': [{ id: number }, { blobsRemoved: number }];
+  // keptForExports: HQ exports not yet finished whose source this photo is; its bytes stay
+  // (encrypted) until they end, so deleting it never breaks a queued export.
+  'assets.delete': [{ id: number }, { blobsRemoved: number; keptForExports: number }];
   'workspace.get': [void, Workspace];
   'workspace.set': [Workspace, void];
   'models.list': [void, ModelEntry[]];

@@ -536,6 +536,32 @@ json Respond(cairn_sync* s, int64_t request_id, int status, const std::string& b
   return TakeJson(out);
 }
 
+TEST_CASE("deleting a photo an unsent export needs keeps its bytes for the export and says so") {
+  TempDir dir;
+  Vault v;
+  REQUIRE(cairn_vault_create((dir / "vault").c_str(), "correct horse", &v.v) == CAIRN_OK);
+  const std::string photo = "photo bytes";
+  char* out = nullptr;
+  REQUIRE(cairn_asset_add(v.v, R"({"kind":"photo","mime":"image/jpeg"})",
+                          reinterpret_cast<const uint8_t*>(photo.data()), photo.size(),
+                          &out) == CAIRN_OK);
+  const json asset = TakeJson(out);
+  const std::string hash = asset["blob_hash"];
+  const std::string payload = R"({"source":")" + hash + R"(","sizes":["1080x1080"]})";
+  REQUIRE(cairn_job_enqueue(v.v, "image-export", "final", payload.c_str(), 0, &out) == CAIRN_OK);
+  cairn_free(out);
+
+  REQUIRE(cairn_asset_delete(v.v, asset["id"].get<int64_t>(), &out) == CAIRN_OK);
+  const json report = TakeJson(out);
+  CHECK(report["blobs_removed"] == 0);
+  CHECK(report["kept_for_exports"] == 1);
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  REQUIRE(cairn_blob_read(v.v, hash.c_str(), &data, &size) == CAIRN_OK);  // the upload can go on
+  CHECK(std::string(reinterpret_cast<char*>(data), size) == photo);
+  cairn_free(data);
+}
+
 TEST_CASE("the ABI: a photo asset, its upload before the export's POST, a binary rendition saved") {
   TempDir dir;
   Vault v;
@@ -721,6 +747,7 @@ TEST_CASE("the ABI: an HQ caption result saved as a caption-hq asset, listed, th
   json report = TakeJson(out);
   CHECK(report["id"] == id);
   CHECK(report["blobs_removed"] == 1);
+  CHECK(report["kept_for_exports"] == 0);
   CHECK(cairn_blob_read(v.v, hash.c_str(), &data, &size) == CAIRN_NOT_FOUND);
   REQUIRE(cairn_assets_list(v.v, "", 10, 0, &out) == CAIRN_OK);
   CHECK(TakeJson(out).empty());

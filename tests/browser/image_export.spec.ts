@@ -1,7 +1,8 @@
 // HQ image export end to end: a photo picked offline is kept in the vault, its export queued
 // while offline; back online, the core's sync engine uploads the photo (PUT /v1/blobs), submits
 // the job, the real cairn-server renders it with libvips, and the renditions come back, checked
-// against their BLAKE2b-256, into the vault as render assets shown through blob: URLs.
+// against their BLAKE2b-256, into the vault as render assets shown through blob: URLs. The photo's
+// asset is deleted while the export waits: the export still goes through.
 // A server of its own with one render worker (the shared one may run none).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -33,6 +34,19 @@ test('an HQ image export asked for offline is rendered once online, stored and s
     await expect(job.locator('.state')).toHaveText('Queued, waiting for a connection');
     expect(fs.readdirSync(server.dataDir).includes('blobs')
       ? fs.readdirSync(join(server.dataDir, 'blobs')).length : 0).toBe(0); // nothing sent yet
+
+    // The creator deletes the photo while its export still waits for a connection: the export
+    // must not be lost (its source stays in the vault, encrypted, until the job ends), and the
+    // Assets screen says so.
+    await page.getByRole('navigation').getByRole('link', { name: 'Assets' }).click();
+    const photo = page.locator('li.asset[data-kind=photo]');
+    await photo.getByRole('button', { name: /^Delete Photo/ }).click();
+    await photo.getByRole('button', { name: 'Delete for good' }).click();
+    await expect(photo).toHaveCount(0);
+    await expect(page.locator('#assets-status')).toHaveText(
+      'Nothing kept yet. An HQ export waiting to be sent still needs this photo: its copy stays ' +
+        'on this device, encrypted, until the export is done.');
+    await page.getByRole('navigation').getByRole('link', { name: 'Exports' }).click();
 
     await network.online();
     await expect(job.locator('.state')).toHaveText('Done', { timeout: 30_000 });

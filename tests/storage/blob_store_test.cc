@@ -266,6 +266,42 @@ TEST_CASE("garbage collection keeps referenced blobs and removes the rest") {
   CHECK(v->ReadBlob("zz").status().code() == StatusCode::kInvalidArgument);
 }
 
+// Deleting a photo whose HQ export is still waiting to be sent must not lose the export: the
+// sync engine uploads the source (again, if the server asks) until the job ends.
+TEST_CASE("an unfinished image export keeps its source photo's blob after the photo is deleted") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  const std::string photo = v->PutBlob(AsBytes("photo bytes")).value();
+  const std::string other = v->PutBlob(AsBytes("another photo")).value();
+  AssetInput a;
+  a.kind = "photo";
+  a.mime = "image/jpeg";
+  a.blob_hash = photo;
+  const int64_t asset = v->AddAsset(a).value();
+  OutboxJob job = v->EnqueueJob("image-export", "final",
+                                R"({"source":")" + photo + R"(","sizes":["1080x1080"]})").value();
+  // A caption job's payload names nothing, and an export without a source must not stop the
+  // collection of everything else (a NULL in `NOT IN` would).
+  REQUIRE(v->EnqueueJob("caption-hq", "final", R"({"source":")" + other + R"("})").ok());
+  REQUIRE(v->EnqueueJob("image-export", "final", R"({"sizes":["1080x1080"]})").ok());
+
+  REQUIRE(v->DeleteAsset(asset).ok());
+  CHECK(v->UnfinishedExportsUsing(photo).value() == 1);
+  CHECK(v->UnfinishedExportsUsing(other).value() == 0);
+  CHECK(v->CollectGarbage().value() == 1);  // `other`: only a caption job's payload names it
+  CHECK(v->ReadBlob(photo).ok());
+  CHECK(v->StatBlob(other).status().code() == StatusCode::kNotFound);
+
+  job.state = "sending";  // still unfinished
+  REQUIRE(v->UpdateJob(job).ok());
+  CHECK(v->CollectGarbage().value() == 0);
+  job.state = "done";
+  REQUIRE(v->UpdateJob(job).ok());
+  CHECK(v->UnfinishedExportsUsing(photo).value() == 0);
+  CHECK(v->CollectGarbage().value() == 1);
+  CHECK(v->StatBlob(photo).status().code() == StatusCode::kNotFound);
+}
+
 TEST_CASE("a blob write cut by power loss leaves nothing readable and is collected") {
   auto disk = FaultVfs::Register().value();
   SecretBytes device = crypto::RandomSecret(32);

@@ -172,11 +172,15 @@ export function assetsScreen(app: App): HTMLElement {
       confirmYes.addEventListener('click', () => {
         confirmYes.disabled = confirmNo.disabled = true;
         void core.call('assets.delete', { id: a.id }).then(
-          () => {
+          (r) => {
             li.remove();
             const left = list.children.length;
-            status.textContent = left ? `${left} assets.` : 'Nothing kept yet.';
-            app.announce(`Deleted asset ${a.id}.`);
+            const kept = r.keptForExports > 0
+              ? ` An HQ export waiting to be sent still needs this photo: its copy stays on this ` +
+                `device, encrypted, until the export is done.`
+              : '';
+            status.textContent = (left ? `${left} assets.` : 'Nothing kept yet.') + kept;
+            app.announce(`Deleted asset ${a.id}.${kept}`);
             list.closest('section')?.querySelector<HTMLElement>('h2')?.focus();
           },
           (error: Error) => {

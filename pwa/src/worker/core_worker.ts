@@ -268,8 +268,8 @@ class Worker {
       case 'assets.delete': {
         const { id: assetId } = arg as Api['assets.delete'][0];
         // Asset ids are small positive integers: they pass as the i64's low half.
-        const r = core.json<{ blobs_removed: number }>('asset_delete', this.open(), assetId, 0);
-        return { blobsRemoved: r.blobs_removed };
+        const r = core.json<{ blobs_removed: number; kept_for_exports: number }>('asset_delete', this.open(), assetId, 0);
+        return { blobsRemoved: r.blobs_removed, keptForExports: r.kept_for_exports };
       }
       case 'assets.bytes': {
         const { blobHash, mime } = arg as Api['assets.bytes'][0];
