@@ -344,6 +344,21 @@ BENCHES = {"crypto": bench_crypto, "vault": bench_vault, "decoding": bench_decod
            "inference": bench_inference, "browser": bench_browser, "server": bench_server}
 
 
+class Tee:
+    """Everything printed goes to the terminal and to the run's table file."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for s in self.streams:
+            s.write(text)
+
+    def flush(self):
+        for s in self.streams:
+            s.flush()
+
+
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     names = [n for n in BENCHES if n != "inference"] if which == "all" else [which]
@@ -351,6 +366,9 @@ def main():
         if n not in BENCHES:
             sys.exit(f"bench: unknown benchmark '{n}' (have: {', '.join(BENCHES)})")
     os.makedirs(OUT, exist_ok=True)
+    # The readable tables, as printed, beside the JSON (build/bench/all.txt for `./cairn bench`).
+    tables = open(os.path.join(OUT, f"{which}.txt"), "w")
+    sys.stdout = Tee(sys.__stdout__, tables)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu": cpu_name(),
             "cores": os.cpu_count(), "node": subprocess.run(
                 ["node", "--version"], capture_output=True, text=True).stdout.strip()}
@@ -359,7 +377,9 @@ def main():
         rows = BENCHES[n]()
         with open(os.path.join(OUT, f"{n}.json"), "w") as f:
             json.dump({"meta": meta, "results": rows}, f, indent=2)
-    print(f"\nJSON written to {os.path.relpath(OUT, ROOT)}/")
+    print(f"\nJSON and the tables ({which}.txt) written to {os.path.relpath(OUT, ROOT)}/")
+    sys.stdout = sys.__stdout__
+    tables.close()
 
 
 if __name__ == "__main__":
