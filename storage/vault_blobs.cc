@@ -97,6 +97,13 @@ Result<OpenBlob> OpenBlobFile(sqlite3_vfs* vfs, const std::string& path) {
   b.size = GetLe(b.header.data() + 32, 8);
   b.chunks = GetLe(b.header.data() + 40, 8);
   CAIRN_ASSIGN_OR_RETURN(int64_t file_size, b.file.Size());
+  // The header's size is untrusted: bounded by the file's before any arithmetic on it (a
+  // modified header near 2^63 would overflow the sums below).
+  if (b.size > static_cast<uint64_t>(file_size)) {
+    return Corruption(path + ": the blob is truncated or its header was modified (" +
+                      std::to_string(file_size) + " bytes on disk, header says more than " +
+                      std::to_string(b.size) + ")");
+  }
   const uint64_t want_chunks = b.size == 0 ? 1 : (b.size + kBlobChunkBytes - 1) / kBlobChunkBytes;
   const int64_t want_size =
       kHeaderBytes + static_cast<int64_t>(b.size) + static_cast<int64_t>(want_chunks) * kChunkOverhead;

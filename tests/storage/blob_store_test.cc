@@ -196,6 +196,25 @@ TEST_CASE("byte ranges decrypt only the chunks they touch") {
   CHECK(v->ReadBlob(hash).status().code() == StatusCode::kCorruption);
 }
 
+// Regression (found by fuzz_vault_files): a header whose size field is near 2^63 overflowed the
+// expected-length sum (undefined behaviour, caught by UBSan) before it was refused.
+TEST_CASE("a blob header claiming an enormous size is refused, not overflowed") {
+  TempDir dir;
+  auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
+  const std::string hash = v->PutBlob(Pattern(1000, 5)).value();
+  const std::string file = FileOf(*v, hash);
+  Bytes raw = ReadFileBytes(file);
+  for (uint64_t size : {uint64_t{0x7fffffffffff0000}, ~uint64_t{0}, uint64_t{1000} + 1}) {
+    INFO("size " << size);
+    Bytes bad = raw;
+    for (int i = 0; i < 8; ++i) bad[32 + i] = static_cast<uint8_t>(size >> (8 * i));  // size, LE
+    WriteFileBytes(file, bad);
+    Status s = v->ReadBlob(hash).status();
+    CHECK(s.code() == StatusCode::kCorruption);
+    CHECK_THAT(s.message(), Catch::Matchers::ContainsSubstring("header was modified"));
+  }
+}
+
 TEST_CASE("any flipped byte, truncation or swapped chunk in a blob file is detected") {
   TempDir dir;
   auto v = Vault::Create(dir.path(), "pw", FastOptions()).value();
