@@ -237,13 +237,11 @@ int cairn_model_file_writer_append(cairn_model_file_writer* writer, const uint8_
     if (!writer->blob) return Status(StatusCode::kFailedPrecondition, "the writer has finished");
     if (size == 0) return Status::Ok();
     CAIRN_RETURN_IF_ERROR(Need(data, "data"));
-    const model::ModelFile& f = writer->file;
-    if (writer->blob->size() + size > f.size) {
+    Status s = model::CheckFileGrowth(writer->file, writer->blob->size() + size);
+    if (!s.ok()) {
       writer->blob->Abandon();  // removes what was written, checkpoints too
       writer->blob.reset();
-      return Status(StatusCode::kCorruption, "model " + writer->model_id + ": " + f.name +
-                                                 ": larger than the " + std::to_string(f.size) +
-                                                 " bytes its manifest lists");
+      return s.WithContext("model " + writer->model_id);
     }
     return writer->blob->Append(ByteView(data, size));
   });
@@ -256,21 +254,21 @@ int cairn_model_file_writer_commit(cairn_model_file_writer* writer) {
     // The manifest's size, then its BLAKE2b: the blob writer hashed every byte as it stored it
     // (its content address), so that one hash is the check, and a mismatch keeps nothing.
     const model::ModelFile& f = writer->file;
-    const auto refuse = [&](const std::string& why) {
+    const auto refuse = [&](const Status& why) {
       return Status(StatusCode::kAuthFailed,
-                    "model " + writer->model_id + ": " + f.name + ": " + why +
+                    "model " + writer->model_id + ": " + why.message() +
                         " — the download does not match the signed manifest, so it was refused");
     };
-    const uint64_t got = writer->blob->size();
-    if (got != f.size) {
+    Status size = model::CheckFileSize(f, writer->blob->size());
+    if (!size.ok()) {
       writer->blob->Abandon();
       writer->blob.reset();
-      return refuse(std::to_string(got) + " bytes, but its manifest lists " + std::to_string(f.size));
+      return refuse(size);
     }
     Result<std::string> hash = writer->blob->Commit(f.blake2b);
     writer->blob.reset();
     if (!hash.ok() && hash.status().code() == StatusCode::kAuthFailed) {
-      return refuse("BLAKE2b does not match the signed manifest (the file was modified or damaged)");
+      return refuse(model::FileDigestMismatch(f));
     }
     return hash.status();
   });

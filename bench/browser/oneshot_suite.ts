@@ -9,13 +9,13 @@ import * as ort from 'onnxruntime-web/all';
 import type { Capabilities } from '../../pwa/src/protocol.js';
 import { probeCapabilities } from '../../pwa/src/worker/capabilities.js';
 import { Core } from '../../pwa/src/worker/core.js';
-import { resizeBilinearRgb } from '../../pwa/src/worker/image_prep.js';
 import type { LoadedImageModel, PackSummary } from '../../pwa/src/worker/models.js';
 import { Models } from '../../pwa/src/worker/models.js';
 import type { TextEmbedder } from '../../pwa/src/worker/embedder.js';
 import { OpfsPool } from '../../pwa/src/worker/opfs_pool.js';
-import type { Pixels } from '../../pwa/src/worker/photo.js';
-import { checkSafety, decodePhoto, detectTags } from '../../pwa/src/worker/photo.js';
+import type { ModelInput, Pixels } from '../../pwa/src/worker/photo.js';
+import { checkSafety, decodePhoto, detectTags, safetyInput, tagsInput } from '../../pwa/src/worker/photo.js';
+import { quantile } from './caption_suite.js';
 import type { MemoryReport, OneShotParams } from './protocol.js';
 
 export interface Latency {
@@ -42,10 +42,6 @@ export interface OneShotSuiteResult {
   memory: MemoryReport | null;
 }
 
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN;
-};
 const latency = (xs: number[]): Latency => ({
   runs: xs.length, p50Ms: quantile(xs, 0.5), p95Ms: quantile(xs, 0.95),
   meanMs: xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length),
@@ -72,6 +68,10 @@ async function syntheticPhoto(): Promise<Blob> {
   return c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
 }
 
+/** The app's input for an image pack (photo.ts), and as ORT feeds. */
+const imageInput = (task: string, px: Pixels): ModelInput => (task === 'image-tags' ? tagsInput(px) : safetyInput(px));
+const floatFeeds = (i: ModelInput) => ({ [i.name]: new ort.Tensor('float32', i.data, i.dims) });
+
 /** A caption as the app embeds it for search and hashtags. */
 const TEXT = 'Golden hour at the beach with my dog, salty air and a sandcastle that almost survived the tide';
 
@@ -94,10 +94,10 @@ export async function oneShotSuite(
   // one run on a blank input (as in the caption suite).
   const first = new Uint8Array(await (await fetch(fileUrl, { cache: 'no-store' })).arrayBuffer());
   const start = await ort.InferenceSession.create(first, { executionProviders: [p.backend], graphOptimizationLevel: 'all' });
-  const blank: Record<string, ort.Tensor> =
-    task === 'embedding' ? { input_ids: new ort.Tensor('int64', new BigInt64Array([1n]), [1, 1]) }
-    : task === 'image-tags' ? { images: new ort.Tensor('float32', new Float32Array(512 * 512 * 3), [1, 512, 512, 3]) }
-    : { input: new ort.Tensor('float32', new Float32Array(224 * 224 * 3), [1, 224, 224, 3]) };
+  const onePixel: Pixels = { rgba: new Uint8ClampedArray(4), width: 1, height: 1 };
+  const blank = task === 'embedding'
+    ? { input_ids: new ort.Tensor('int64', new BigInt64Array([1n]), [1, 1]) }
+    : floatFeeds(imageInput(task, onePixel));
   for (const o of Object.values(await start.run(blank))) o.dispose();
   await start.release();
 
@@ -130,21 +130,18 @@ export async function oneShotSuite(
   // What the app loads and runs for this task, and the tensor the bare side runs.
   let image: LoadedImageModel | null = null;
   let text: TextEmbedder | null = null;
-  const load = async () => {
-    if (task === 'embedding') text = await models.embedder(vault);
-    else image = await models.imageModel(vault, task);
+  const load = async (): Promise<{ variant: string; backend: string; attempts: OneShotSuiteResult['fallbacks'] } | null> => {
+    if (task === 'embedding') {
+      text = await models.embedder(vault);
+      return text && { variant: text.info.variant, backend: text.info.backend, attempts: [] };
+    }
+    image = await models.imageModel(vault, task);
+    return image && { variant: image.variant, backend: image.session.backend, attempts: image.session.attempts };
   };
   const prepare = (): Record<string, ort.Tensor> => {
-    if (text) {
-      const ids = text.encode(TEXT);
-      return { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, ids.length]) };
-    }
-    const input = task === 'image-tags'
-      ? { name: 'images', dims: [1, 512, 512, 3],
-          data: resizeBilinearRgb(px!.rgba, px!.width, px!.height, { width: 512, height: 512, alignCorners: false, scale: 1 }) }
-      : { name: 'input', dims: [1, 224, 224, 3],
-          data: resizeBilinearRgb(px!.rgba, px!.width, px!.height, { width: 224, height: 224, alignCorners: true, scale: 1 / 255 }) };
-    return { [input.name]: new ort.Tensor('float32', input.data, input.dims) };
+    if (!text) return floatFeeds(imageInput(task, px!));
+    const ids = text.encode(TEXT);
+    return { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, ids.length]) };
   };
   let found = '';
   const appRun = async () => {
@@ -162,12 +159,8 @@ export async function oneShotSuite(
   const cairnColdMs = performance.now() - t;
   models.unloadAll();
   t = performance.now();
-  await load();
+  const loaded = await load();
   const cairnWarmMs = performance.now() - t;
-  const loaded = text ? { variant: (text as TextEmbedder).info.variant, backend: (text as TextEmbedder).info.backend, attempts: [] }
-    : image ? { variant: (image as LoadedImageModel).variant, backend: (image as LoadedImageModel).session.backend,
-                attempts: (image as LoadedImageModel).session.attempts }
-    : null;
   if (!loaded) throw new Error(`${manifest.id} did not load`);
   if (loaded.variant !== variant.name) throw new Error(`the app chose ${loaded.variant}, not ${variant.name}`);
 

@@ -415,26 +415,34 @@ Result<FileVerifier> FileVerifier::Restore(const ModelFile& file, ByteView saved
   return FileVerifier(file, std::move(hash), seen);
 }
 
+Status CheckFileGrowth(const ModelFile& file, uint64_t seen) {
+  if (seen <= file.size) return Status::Ok();
+  return Corruption(file.name + ": larger than the " + std::to_string(file.size) +
+                    " bytes its manifest lists");
+}
+
+Status CheckFileSize(const ModelFile& file, uint64_t seen) {
+  if (seen == file.size) return Status::Ok();
+  return Corruption(file.name + ": " + std::to_string(seen) + " bytes, but its manifest lists " +
+                    std::to_string(file.size));
+}
+
+Status FileDigestMismatch(const ModelFile& file) {
+  return Corruption(file.name + ": BLAKE2b does not match the signed manifest (the file was "
+                                "modified or damaged)");
+}
+
 Status FileVerifier::Update(ByteView data) {
   seen_ += data.size();
-  if (seen_ > file_.size) {
-    return Corruption(file_.name + ": larger than the " + std::to_string(file_.size) +
-                      " bytes its manifest lists");
-  }
+  CAIRN_RETURN_IF_ERROR(CheckFileGrowth(file_, seen_));
   hash_.Update(data);
   return Status::Ok();
 }
 
 Status FileVerifier::Finish() {
-  if (seen_ != file_.size) {
-    return Corruption(file_.name + ": " + std::to_string(seen_) + " bytes, but its manifest lists " +
-                      std::to_string(file_.size));
-  }
+  CAIRN_RETURN_IF_ERROR(CheckFileSize(file_, seen_));
   CAIRN_ASSIGN_OR_RETURN(Bytes digest, hash_.Final());
-  if (ToHex(digest) != file_.blake2b) {
-    return Corruption(file_.name + ": BLAKE2b does not match the signed manifest (the file was "
-                                   "modified or damaged)");
-  }
+  if (ToHex(digest) != file_.blake2b) return FileDigestMismatch(file_);
   return Status::Ok();
 }
 

@@ -128,6 +128,13 @@ struct Workspace {
 Status CheckLicence(const Manifest& manifest, const Workspace& workspace);
 
 // Streams a file's bytes through its manifest entry: size and BLAKE2b-256 must both match.
+// The manifest's checks on a file's bytes, for callers that count and hash them themselves (a
+// download streamed into the blob store, whose content address is the file's BLAKE2b): each
+// returns kCorruption naming the file and what is wrong, as FileVerifier does.
+Status CheckFileGrowth(const ModelFile& file, uint64_t seen);  // more bytes than listed
+Status CheckFileSize(const ModelFile& file, uint64_t seen);    // not exactly the size listed
+Status FileDigestMismatch(const ModelFile& file);              // the error for a wrong BLAKE2b
+
 class FileVerifier {
  public:
   explicit FileVerifier(const ModelFile& file);

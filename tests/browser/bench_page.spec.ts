@@ -18,6 +18,7 @@ test('the benchmark page runs the vault, caption and one-shot suites once', asyn
   const models = process.env['CAIRN_TEST_MODELS'] ?? '';
   const keys = process.env['CAIRN_TRUSTED_KEYS'] ?? '';
   test.skip(process.env['CAIRN_BENCH_SMOKE'] !== '1', 'opt-in: CAIRN_BENCH_SMOKE=1');
+  test.setTimeout(240_000); // about 1.7 min here: ORT's start is paid by every suite's worker
   test.skip(!fs.existsSync(join(models, 'tiny-llama', 'manifest.json')) || !keys,
     'needs the signed tiny test pack (./cairn browser provides it)');
   const server = await startServer({ app: BENCH_DIR, models });

@@ -45,11 +45,30 @@ function provenance(m: LoadedImageModel): ImageModelProvenance {
   };
 }
 
+/** A pack's one float32 input: its name in the graph, the data and its dimensions. */
+export interface ModelInput {
+  name: string;
+  data: Float32Array;
+  dims: number[];
+}
+
+/** The image-tags pack's input from decoded pixels, resized as its manifest says. */
+export function tagsInput(px: Pixels): ModelInput {
+  return { name: 'images', dims: [1, 512, 512, 3],
+    data: resizeBilinearRgb(px.rgba, px.width, px.height, { width: 512, height: 512, alignCorners: false, scale: 1 }) };
+}
+
+/** The image-safety pack's input from decoded pixels, resized and scaled as its manifest says. */
+export function safetyInput(px: Pixels): ModelInput {
+  return { name: 'input', dims: [1, 224, 224, 3],
+    data: resizeBilinearRgb(px.rgba, px.width, px.height, { width: 224, height: 224, alignCorners: true, scale: 1 / 255 }) };
+}
+
 /** The image-tags pack on decoded pixels: resized as its manifest says, run, its detections
  * decoded (threshold, non-max suppression, top-k) in the photo's coordinates. */
 export async function detectTags(m: LoadedImageModel, px: Pixels): Promise<{ labels: string[]; detections: Detection[] }> {
-  const input = resizeBilinearRgb(px.rgba, px.width, px.height, { width: 512, height: 512, alignCorners: false, scale: 1 });
-  const out = await m.session.run('images', input, [1, 512, 512, 3], ['detections']);
+  const input = tagsInput(px);
+  const out = await m.session.run(input.name, input.data, input.dims, ['detections']);
   const detections = decodeDetections(out['detections']!, m.labels, {
     ...CENTERNET_DEFAULTS, photoWidth: px.width, photoHeight: px.height,
   });
@@ -59,8 +78,8 @@ export async function detectTags(m: LoadedImageModel, px: Pixels): Promise<{ lab
 /** The image-safety pack on decoded pixels: resized and scaled as its manifest says, run, and
  * its class probabilities turned into a verdict. */
 export async function checkSafety(m: LoadedImageModel, px: Pixels): Promise<SafetyVerdict> {
-  const input = resizeBilinearRgb(px.rgba, px.width, px.height, { width: 224, height: 224, alignCorners: true, scale: 1 / 255 });
-  const out = await m.session.run('input', input, [1, 224, 224, 3], ['probabilities']);
+  const input = safetyInput(px);
+  const out = await m.session.run(input.name, input.data, input.dims, ['probabilities']);
   return safetyVerdict(out['probabilities']!, m.labels);
 }
 
